@@ -1,0 +1,55 @@
+# The entry point: `make demo` and `make test` set everything up on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: setup demo test lint typecheck unit notebooks browser bench clean
+
+setup: $(STAMP)
+
+# Re-run the install only when pyproject.toml changes; otherwise this is instant.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (hubutk-pandas)" >/dev/null
+	touch $(STAMP)
+
+# The browser test drives Debian's Chromium: Playwright's own browser download cannot work here.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "Chromium is missing: run 'sudo apt-get install chromium' (needed by the browser test)"; exit 1; \
+	fi
+
+demo: setup
+	$(BIN)/hubutk demo
+
+lint: setup
+	$(BIN)/ruff check hubutk_pandas tests benchmarks
+	$(BIN)/ruff format --check hubutk_pandas tests benchmarks
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest tests -m "not browser"
+
+notebooks: setup
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
+
+browser: setup $(CHROMIUM)
+	$(BIN)/python -m pytest tests -m browser
+
+test: setup $(CHROMIUM) lint
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
+
+bench: setup
+	$(BIN)/python benchmarks/bench_client.py
+	$(BIN)/python benchmarks/bench_frames.py
+	$(BIN)/python benchmarks/bench_import.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,152 @@
+"""The package's exceptions: one base class and a small, flat hierarchy.
+
+Every error the package raises on purpose derives from :class:`HubSpotError`,
+so ``except hubutk_pandas.HubSpotError`` catches all of them. Messages never
+contain a credential: the client redacts them before an error is built.
+
+Examples
+--------
+>>> from hubutk_pandas.errors import BadRequestError, HubSpotError
+>>> err = BadRequestError("URI too long", status=414)
+>>> isinstance(err, HubSpotError), err.status
+(True, 414)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.result import LookupResult
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "CredentialsError",
+    "DailyLimitError",
+    "HubSpotAPIError",
+    "HubSpotError",
+    "InvalidOptionError",
+    "LookupFailedError",
+    "RateLimitError",
+    "ServerError",
+]
+
+
+class HubSpotError(Exception):
+    """Base class of every error raised by hubutk-pandas.
+
+    Parameters
+    ----------
+    message
+        What went wrong, in words an analyst can act on.
+    status
+        The HTTP status of HubSpot's answer, when there was one.
+    category
+        HubSpot's ``category`` (for example ``INVALID_AUTHENTICATION``).
+    correlation_id
+        HubSpot's ``correlationId``, to quote to HubSpot support.
+    policy_name
+        HubSpot's ``policyName`` on rate-limit answers (``TEN_SECONDLY_ROLLING``, ``DAILY``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        category: str | None = None,
+        correlation_id: str | None = None,
+        policy_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.message = message
+        self.status = status
+        self.category = category
+        self.correlation_id = correlation_id
+        self.policy_name = policy_name
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        details = []
+        if self.status is not None:
+            details.append(f"HTTP {self.status}")
+        if self.category:
+            details.append(f"category={self.category}")
+        if self.policy_name:
+            details.append(f"policy={self.policy_name}")
+        if self.correlation_id:
+            details.append(f"correlationId={self.correlation_id}")
+        if details:
+            parts.append(f"({', '.join(details)})")
+        return " ".join(parts)
+
+
+class InvalidOptionError(HubSpotError, ValueError):
+    """An argument has a value the package does not accept.
+
+    Raised before any request is sent. It is also a :class:`ValueError`.
+    """
+
+
+class CredentialsError(HubSpotError):
+    """No credential was given and none was found in the environment."""
+
+
+class HubSpotAPIError(HubSpotError):
+    """HubSpot (or the sandbox) answered with an error status."""
+
+
+class AuthenticationError(HubSpotAPIError):
+    """401 or 403: the token or key is invalid, expired, or lacks a scope. Not retried."""
+
+
+class BadRequestError(HubSpotAPIError):
+    """400, 404, 414 or another 4xx answer. Not retried."""
+
+
+class ServerError(HubSpotAPIError):
+    """5xx answers, dropped connections, timeouts or broken bodies that outlasted the retries."""
+
+
+class RateLimitError(HubSpotAPIError):
+    """A 429 that outlasted the retries."""
+
+
+class LookupFailedError(HubSpotError):
+    """Some batches of a lookup failed; what succeeded is kept.
+
+    Attributes
+    ----------
+    partial : LookupResult
+        Everything that was fetched before or despite the failure.
+    failed_utks : list of str
+        The utks whose batches failed. Rerunning the lookup fetches only these,
+        because the succeeded ones are in the record store.
+    errors : list of HubSpotError
+        The last error of each failed batch.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial: LookupResult | None = None,
+        failed_utks: Sequence[str] = (),
+        errors: Sequence[HubSpotError] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.partial = partial
+        self.failed_utks = list(failed_utks)
+        self.errors = list(errors)
+
+
+class DailyLimitError(LookupFailedError, RateLimitError):
+    """The portal's daily request limit is reached (a 429 with ``policyName: DAILY``).
+
+    Not retried: the limit resets at midnight in the portal's time zone. Like
+    :class:`LookupFailedError` it carries ``.partial`` and ``.failed_utks``.
+    """
