@@ -1,1 +1,88 @@
-"""hubutk-pandas."""
+"""hubutk-pandas: HubSpot visitor tokens (``hubspotutk``) in, tidy typed pandas tables out.
+
+Importing the package registers the ``hubspot`` accessor on DataFrame and
+Series. The HTTP client, the sandbox, plotting and widgets load on first use,
+so ``import hubutk_pandas`` stays quick and never imports matplotlib or
+ipywidgets.
+
+Examples
+--------
+>>> import pandas as pd, hubutk_pandas
+>>> client = hubutk_pandas.connect()       # the sandbox, unless HUBSPOT_ACCESS_TOKEN is set
+>>> visitors = pd.DataFrame({"utk": client.sandbox.sample_utks(5)})
+>>> result = visitors.hubspot.lookup_utks("utk", client=client)
+>>> result.contacts.shape[0]
+5
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from hubutk_pandas import accessor as _accessor  # noqa: F401  (registers df.hubspot)
+from hubutk_pandas.errors import (
+    AuthenticationError,
+    BadRequestError,
+    CredentialsError,
+    DailyLimitError,
+    HubSpotAPIError,
+    HubSpotError,
+    InvalidOptionError,
+    LookupFailedError,
+    RateLimitError,
+    ServerError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from hubutk_pandas.client import HubSpotClient
+    from hubutk_pandas.connect import SandboxClient, connect
+    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.sandbox import SandboxPortal
+
+try:
+    __version__ = version("hubutk-pandas")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+# Public names that live in heavier modules, loaded on first access (PEP 562).
+_LAZY = {
+    "HubSpotClient": "hubutk_pandas.client",
+    "LookupResult": "hubutk_pandas.result",
+    "SandboxClient": "hubutk_pandas.connect",
+    "SandboxPortal": "hubutk_pandas.sandbox",
+    "connect": "hubutk_pandas.connect",
+}
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "CredentialsError",
+    "DailyLimitError",
+    "HubSpotAPIError",
+    "HubSpotClient",
+    "HubSpotError",
+    "InvalidOptionError",
+    "LookupFailedError",
+    "LookupResult",
+    "RateLimitError",
+    "SandboxClient",
+    "SandboxPortal",
+    "ServerError",
+    "__version__",
+    "connect",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hubutk_pandas' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,120 @@
+"""One call to get a working client: a real portal when credentials are set, else the sandbox.
+
+This module sits above both the client and the sandbox (the client never
+imports the sandbox). Notebooks, the demo and doctests start with
+``connect()``, so they run offline by default and against a real portal as
+soon as ``HUBSPOT_ACCESS_TOKEN`` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hubutk_pandas.client import HubSpotClient
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.sandbox import SandboxPortal
+
+__all__ = ["SandboxClient", "connect", "credentials_in_environment"]
+
+logger = logging.getLogger("hubutk_pandas")
+
+#: The sandbox that ``connect()`` starts: the same data as ``notebooks/data/visitors.csv``.
+DEMO_CONTACTS = 20_000
+DEMO_SEED = 2026
+
+
+def credentials_in_environment() -> bool:
+    """Whether ``HUBSPOT_ACCESS_TOKEN`` or ``HUBSPOT_API_KEY`` is set (and not blank).
+
+    Examples
+    --------
+    >>> isinstance(credentials_in_environment(), bool)
+    True
+    """
+    return any(
+        os.environ.get(name, "").strip() for name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY")
+    )
+
+
+class SandboxClient(HubSpotClient):
+    """A :class:`HubSpotClient` bound to an in-process sandbox portal that it owns.
+
+    ``client.sandbox`` is the running :class:`~hubutk_pandas.sandbox.SandboxPortal`
+    (for ``sample_utks`` and request statistics); ``close()`` stops it too.
+    """
+
+    def __init__(self, portal: SandboxPortal, **kwargs: Any) -> None:
+        super().__init__(portal.access_token, base_url=portal.base_url, **kwargs)
+        self._portal = portal
+
+    @property
+    def sandbox(self) -> SandboxPortal:
+        """The sandbox portal this client talks to."""
+        return self._portal
+
+    def close(self) -> None:
+        """Close the HTTP session and stop the sandbox portal."""
+        try:
+            super().close()
+        finally:
+            self._portal.close()
+
+
+def connect(
+    *,
+    contacts: int = DEMO_CONTACTS,
+    seed: int = DEMO_SEED,
+    sandbox: bool | None = None,
+    **client_kwargs: Any,
+) -> HubSpotClient:
+    """Return a client for a real portal if the environment has credentials, else the sandbox.
+
+    Parameters
+    ----------
+    contacts, seed
+        Size and seed of the sandbox portal, when one is started. The defaults
+        match ``notebooks/data/visitors.csv``.
+    sandbox
+        ``None`` (default): the sandbox only when neither ``HUBSPOT_ACCESS_TOKEN``
+        nor ``HUBSPOT_API_KEY`` is set. ``True``: always the sandbox. ``False``:
+        never (raises :class:`~hubutk_pandas.CredentialsError` without credentials).
+    **client_kwargs
+        Passed to :class:`HubSpotClient` (``cache``, ``rate_limit``, ...). For the
+        sandbox, ``cache`` defaults to a temporary folder, so synthetic answers
+        never mix with a real portal's in your cache.
+
+    Returns
+    -------
+    HubSpotClient
+        A :class:`SandboxClient` (with ``.sandbox``) when the sandbox was started.
+
+    Examples
+    --------
+    >>> client = connect(sandbox=True, contacts=1000)
+    >>> client.sandbox.base_url.startswith("http://127.0.0.1:")
+    True
+    >>> client.close()
+    """
+    use_sandbox = (not credentials_in_environment()) if sandbox is None else sandbox
+    if not use_sandbox:
+        return HubSpotClient(**client_kwargs)
+
+    from hubutk_pandas.sandbox import SandboxPortal
+
+    portal = SandboxPortal(contacts=contacts, seed=seed)
+    portal.start()
+    if "cache" not in client_kwargs:
+        client_kwargs["cache"] = Path(tempfile.mkdtemp(prefix="hubutk-sandbox-cache-"))
+    logger.info(
+        "No HubSpot credential in the environment: using the sandbox at %s", portal.base_url
+    )
+    try:
+        return SandboxClient(portal, **client_kwargs)
+    except BaseException:
+        portal.close()
+        raise
