@@ -1,0 +1,236 @@
+"""plotting: artists drawn, titles and labels, categorical order, empty inputs, bad input."""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import pandas as pd
+import pytest
+
+from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.plotting import (
+    MAX_CONTACTS,
+    plot_form_submissions,
+    plot_lifecycle_funnel,
+    plot_property_timeline,
+    plot_sources,
+)
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def _yticklabels(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def _labelled(ax) -> None:
+    assert ax.get_title()
+    assert ax.get_xlabel()
+    assert ax.get_ylabel()
+
+
+# --- plot_property_timeline ------------------------------------------------------------
+
+
+def test_timeline_draws_one_step_line_per_contact_with_categories(history):
+    before = history.copy()
+    ax = plot_property_timeline(history, "lifecyclestage")
+    _labelled(ax)
+    assert [line.get_label() for line in ax.lines] == ["1", "2", "3"]
+    # categories in the order they first appear in time
+    assert _yticklabels(ax) == ["subscriber", "lead", "opportunity", "customer"]
+    vid1 = ax.lines[0]
+    assert list(vid1.get_ydata()) == [0, 1, 3]  # subscriber -> lead -> customer
+    assert vid1.get_drawstyle() == "steps-post"
+    first_x = mdates.num2date(mdates.date2num(vid1.get_xdata()[0]))
+    assert first_x.strftime("%Y-%m-%d") == "2024-01-01"
+    assert "3 contacts" in ax.get_title()
+    pd.testing.assert_frame_equal(history, before)  # input not mutated
+
+
+def test_timeline_respects_given_order(history):
+    order = ["customer", "opportunity", "lead", "subscriber"]
+    ax = plot_property_timeline(history, "lifecyclestage", order=order)
+    assert _yticklabels(ax) == order
+    assert list(ax.lines[0].get_ydata()) == [3, 2, 0]
+
+
+def test_timeline_plots_numeric_values_as_numbers(history):
+    ax = plot_property_timeline(history, "hs_analytics_num_visits")
+    assert [list(line.get_ydata()) for line in ax.lines] == [[3.0, 7.0], [1.5]]
+    assert "hs_analytics_num_visits" in ax.get_ylabel()
+
+
+def test_timeline_limits_contacts_and_says_so():
+    n = MAX_CONTACTS + 5
+    history = pd.DataFrame(
+        {
+            "vid": pd.Series(range(n), dtype="Int64"),
+            "property": pd.Series(["lifecyclestage"] * n, dtype="string"),
+            "value": pd.Series(["lead"] * n, dtype="string"),
+            "timestamp": pd.to_datetime(range(n), unit="D", utc=True),
+        }
+    )
+    ax = plot_property_timeline(history, "lifecyclestage")
+    assert len(ax.lines) == MAX_CONTACTS
+    assert f"first {MAX_CONTACTS} of {n} contacts" in ax.get_title()
+
+
+def test_timeline_vids_selects_contacts(history):
+    ax = plot_property_timeline(history, "lifecyclestage", vids=[2])
+    assert [line.get_label() for line in ax.lines] == ["2"]
+    assert _yticklabels(ax) == ["lead", "opportunity"]
+
+
+@pytest.mark.parametrize("case", ["empty frame", "unknown property", "unknown vid"])
+def test_timeline_empty_input_draws_explanation(history, case):
+    if case == "empty frame":
+        ax = plot_property_timeline(history.iloc[0:0], "lifecyclestage")
+    elif case == "unknown property":
+        ax = plot_property_timeline(history, "nope")
+    else:
+        ax = plot_property_timeline(history, "lifecyclestage", vids=[999])
+    assert not ax.lines
+    assert any(t.startswith("No history of") for t in _texts(ax))
+    _labelled(ax)
+
+
+def test_timeline_missing_column_is_named(history):
+    with pytest.raises(ValueError, match="'timestamp'"):
+        plot_property_timeline(history.drop(columns="timestamp"), "lifecyclestage")
+
+
+def test_timeline_draws_on_given_axes(history):
+    import matplotlib.pyplot as plt
+
+    _fig, ax = plt.subplots()
+    assert plot_property_timeline(history, "lifecyclestage", ax=ax) is ax
+
+
+# --- plot_form_submissions --------------------------------------------------------------
+
+
+def test_form_submissions_counts_per_week_per_title(form_submissions):
+    before = form_submissions.copy()
+    ax = plot_form_submissions(form_submissions)
+    _labelled(ax)
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines}
+    # weeks of 2024-01-01, 01-08 (no submissions, drawn as 0) and 01-15
+    assert lines == {"Demo request": [2, 0, 1], "Newsletter": [1, 0, 0], "(no value)": [0, 0, 1]}
+    assert "week" in ax.get_title()
+    pd.testing.assert_frame_equal(form_submissions, before)
+
+
+def test_form_submissions_by_none_and_monthly(form_submissions):
+    ax = plot_form_submissions(form_submissions, by=None)
+    assert [list(line.get_ydata()) for line in ax.lines] == [[3, 0, 2]]
+    ax = plot_form_submissions(form_submissions, freq="M", by="form_id")
+    assert {line.get_label(): list(line.get_ydata()) for line in ax.lines} == {
+        "f1": [3],
+        "f2": [1],
+        "f3": [1],
+    }
+    assert "month" in ax.get_title()
+
+
+def test_form_submissions_lumps_many_forms_into_other():
+    n = 15
+    subs = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2024-03-01"] * n, utc=True),
+            "title": pd.Series([f"form {i:02d}" for i in range(n)], dtype="string"),
+        }
+    )
+    ax = plot_form_submissions(subs)
+    labels = [line.get_label() for line in ax.lines]
+    assert len(labels) == 10
+    assert labels[-1] == "(other)"
+    assert list(ax.lines[-1].get_ydata()) == [6]
+
+
+def test_form_submissions_empty_draws_explanation(form_submissions):
+    ax = plot_form_submissions(form_submissions.iloc[0:0])
+    assert not ax.lines
+    assert "No form submissions to plot" in _texts(ax)
+    _labelled(ax)
+
+
+def test_form_submissions_bad_arguments(form_submissions):
+    with pytest.raises(InvalidOptionError, match="'page_title'"):
+        plot_form_submissions(form_submissions, by="page_title")
+    with pytest.raises(InvalidOptionError, match="freq='fortnightly'"):
+        plot_form_submissions(form_submissions, freq="fortnightly")
+
+
+# --- plot_sources -----------------------------------------------------------------------
+
+
+def test_sources_counts_contacts_once_largest_first(wide):
+    ax = plot_sources(wide)
+    _labelled(ax)
+    assert _yticklabels(ax) == ["ORGANIC_SEARCH", "DIRECT_TRAFFIC", "(no value)"]
+    assert [p.get_width() for p in ax.patches] == [3, 1, 1]  # vid 2 has two utks, counted once
+    assert _texts(ax) == ["3", "1", "1"]
+    assert "5 contacts" in ax.get_title()
+
+
+def test_sources_other_property_and_missing_column(wide):
+    ax = plot_sources(wide, "lifecyclestage")
+    assert ax.get_ylabel() == "lifecyclestage"
+    assert sum(p.get_width() for p in ax.patches) == 5
+    with pytest.raises(InvalidOptionError, match="'hs_latest_source'"):
+        plot_sources(wide, "hs_latest_source")
+    with pytest.raises(InvalidOptionError, match="LookupResult or a wide DataFrame"):
+        plot_sources([1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_sources_empty_draws_explanation(wide):
+    ax = plot_sources(wide.iloc[0:0])
+    assert not ax.patches
+    assert "No contacts to plot" in _texts(ax)
+
+
+# --- plot_lifecycle_funnel --------------------------------------------------------------
+
+
+def test_funnel_follows_categorical_order_with_counts(wide, lifecycle):
+    ax = plot_lifecycle_funnel(wide)
+    _labelled(ax)
+    assert _yticklabels(ax) == lifecycle
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [0, 2, 0, 0, 1, 1, 0, 0]
+    assert _texts(ax) == [str(int(w)) for w in widths]
+    assert ax.yaxis_inverted()  # first stage on top
+    assert "1 without a stage" in ax.get_title()
+    # centred bars: every bar's centre is on the same vertical line
+    assert {p.get_x() + p.get_width() / 2 for p in ax.patches} == {1.0}
+
+
+def test_funnel_uses_the_categories_order_not_a_fixed_one(wide, lifecycle):
+    reordered = wide.assign(
+        lifecyclestage=wide["lifecyclestage"].cat.reorder_categories(lifecycle[::-1])
+    )
+    ax = plot_lifecycle_funnel(reordered)
+    assert _yticklabels(ax) == lifecycle[::-1]
+
+
+def test_funnel_plain_strings_use_default_order_unknown_last(lifecycle):
+    wide = pd.DataFrame(
+        {
+            "vid": [1, 2, 3],
+            "lifecyclestage": pd.Series(["customer", "zzz_custom", "lead"], dtype="string"),
+        }
+    )
+    ax = plot_lifecycle_funnel(wide)
+    assert _yticklabels(ax) == [*lifecycle, "zzz_custom"]
+    assert [p.get_width() for p in ax.patches] == [0, 1, 0, 0, 0, 1, 0, 0, 1]
+
+
+def test_funnel_empty_and_all_missing(wide):
+    for frame in (wide.iloc[0:0], wide.assign(lifecyclestage=None)):
+        ax = plot_lifecycle_funnel(frame)
+        assert not ax.patches
+        assert "No lifecycle stages to plot" in _texts(ax)
+    with pytest.raises(InvalidOptionError, match="'lifecyclestage'"):
+        plot_lifecycle_funnel(wide.drop(columns="lifecyclestage"))
