@@ -1,0 +1,400 @@
+"""HTTP sessions (cached or not), credential fingerprints and redaction.
+
+The HTTP cache is a requests-cache :class:`~requests_cache.CachedSession` on the SQLite
+backend, built so that it can never leak or mix up credentials:
+
+* ``hapikey`` is appended to requests-cache's ``DEFAULT_IGNORED_PARAMS`` (a list passed
+  in *replaces* the defaults), so the key is neither part of a cache key nor stored in
+  a cached URL; the ``Authorization`` header (sent in canonical case) is redacted by
+  the defaults.
+* Every cache key is mixed with a *credential fingerprint* - a salted SHA-256 of the
+  credential, never the credential - so an answer fetched with one token is never
+  served to another (two portals share URLs).
+* Only ``200`` answers whose body parses as JSON are stored (``filter_fn``): a
+  truncated or garbled body is never cached.
+
+The salt is 32 random bytes kept in ``<cache folder>/salt``, so fingerprints are stable
+across sessions but useless for guessing a token from a cache folder.
+
+Examples
+--------
+>>> redact("GET /x?hapikey=abc123&utk=1", ["abc123"])
+'GET /x?hapikey=REDACTED&utk=1'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from hubutk_pandas.errors import (
+    AuthenticationError,
+    BadRequestError,
+    DailyLimitError,
+    HubSpotAPIError,
+    HubSpotError,
+    RateLimitError,
+    ServerError,
+)
+from hubutk_pandas.pacing import RateLimiter, rate_limit_headers
+
+__all__ = [
+    "HTTP_CACHE_FILE",
+    "IGNORED_PARAMS",
+    "RetryPolicy",
+    "backoff_delay",
+    "credential_fingerprint",
+    "default_cache_dir",
+    "error_from_response",
+    "get_json",
+    "load_salt",
+    "make_session",
+    "redact",
+    "valid_json_200",
+]
+
+logger = logging.getLogger("hubutk_pandas.session")
+
+HTTP_CACHE_FILE = "http_cache.sqlite"
+_SALT_FILE = "salt"
+_SECRET_PARAMS = re.compile(
+    r"(?i)\b(hapikey|access_token|api_key|apikey)=([^&\s#'\"]+)",
+)
+_BEARER = re.compile(r"(?i)\bBearer\s+[^\s'\",}]+")
+
+
+def _ignored_params() -> tuple[str, ...]:
+    from requests_cache import DEFAULT_IGNORED_PARAMS
+
+    return (*tuple(DEFAULT_IGNORED_PARAMS), "hapikey")
+
+
+IGNORED_PARAMS: tuple[str, ...] = _ignored_params()
+"""requests-cache's default ignored parameters plus ``hapikey``."""
+
+
+def default_cache_dir() -> Path:
+    """The per-user cache folder: ``<platform user cache dir>/hubutk-pandas``.
+
+    Uses :mod:`platformdirs` (a requests-cache dependency), as requests-cache's
+    ``use_cache_dir=True`` does.
+
+    Examples
+    --------
+    >>> default_cache_dir().name
+    'hubutk-pandas'
+    """
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("hubutk-pandas"))
+
+
+def load_salt(cache_dir: Path | None) -> bytes:
+    """Read (or create) the folder's salt; a fresh random one without a folder.
+
+    Examples
+    --------
+    >>> len(load_salt(None))
+    32
+    """
+    if cache_dir is None:
+        return secrets.token_bytes(32)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / _SALT_FILE
+    try:
+        with open(path, "x", encoding="ascii") as handle:  # exclusive: the first writer wins
+            handle.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    for _ in range(50):  # another process may be writing it right now
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) == 64:
+            return bytes.fromhex(text)
+        time.sleep(0.01)
+    raise OSError(f"unreadable salt file in the cache folder: {path}")
+
+
+def credential_fingerprint(kind: str, secret: str, salt: bytes) -> str:
+    """A short salted hash standing for a credential (16 hex characters).
+
+    Examples
+    --------
+    >>> fp = credential_fingerprint("access_token", "t0ken", b"salt")
+    >>> len(fp), "t0ken" in fp
+    (16, False)
+    """
+    digest = hashlib.sha256(salt + b"\0" + kind.encode() + b"\0" + secret.encode())
+    return digest.hexdigest()[:16]
+
+
+def redact(text: str, secrets_: Iterable[str] = ()) -> str:
+    """Remove credentials from ``text``: given secrets, ``hapikey=...``, ``Bearer ...``.
+
+    Examples
+    --------
+    >>> redact("Authorization: Bearer abc", [])
+    'Authorization: Bearer REDACTED'
+    """
+    for secret in secrets_:
+        if secret:
+            text = text.replace(secret, "REDACTED")
+    text = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=REDACTED", text)
+    return _BEARER.sub("Bearer REDACTED", text)
+
+
+def valid_json_200(response: requests.Response) -> bool:
+    """The cache filter: keep only ``200`` answers whose body parses as JSON.
+
+    Examples
+    --------
+    >>> r = requests.Response(); r.status_code = 200; r._content = b"{bad"
+    >>> valid_json_200(r)
+    False
+    """
+    if response.status_code != 200:
+        return False
+    try:
+        json.loads(response.content)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def make_session(
+    *,
+    cache_dir: Path | None,
+    namespace: str,
+    expire_after: timedelta | None,
+    user_agent: str,
+    pool_size: int = 4,
+) -> requests.Session:
+    """Build the session: a namespaced :class:`CachedSession`, or plain without a folder.
+
+    Parameters
+    ----------
+    cache_dir
+        The cache folder; ``None`` disables HTTP caching entirely.
+    namespace
+        The credential fingerprint (mixed into every cache key).
+    expire_after
+        How long answers stay fresh; ``None`` = never expire.
+    user_agent
+        Sent as ``User-Agent`` on every request.
+    pool_size
+        Connections kept per host (one per worker thread).
+
+    Examples
+    --------
+    >>> s = make_session(cache_dir=None, namespace="x", expire_after=None, user_agent="ua")
+    >>> s.headers["User-Agent"]
+    'ua'
+    """
+    session: requests.Session
+    if cache_dir is None:
+        session = requests.Session()
+    else:
+        from requests_cache import CachedSession, SQLiteCache
+        from requests_cache.cache_keys import create_key
+
+        def key_fn(request: Any, **kwargs: Any) -> str:
+            return f"{namespace}-{create_key(request, **kwargs)}"
+
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        backend = SQLiteCache(cache_dir / HTTP_CACHE_FILE, wal=False)
+        session = CachedSession(
+            backend=backend,
+            expire_after=-1 if expire_after is None else expire_after,
+            allowable_codes=(200,),
+            allowable_methods=("GET",),
+            ignored_parameters=IGNORED_PARAMS,
+            filter_fn=valid_json_200,
+            key_fn=key_fn,
+            stale_if_error=False,
+        )
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = user_agent
+    return session
+
+
+def error_from_response(response: requests.Response, secrets_: Iterable[str]) -> HubSpotError:
+    """Translate a non-200 answer into the matching :class:`HubSpotError` (redacted).
+
+    Examples
+    --------
+    >>> r = requests.Response(); r.status_code = 401
+    >>> r._content = b'{"message": "bad", "category": "INVALID_AUTHENTICATION"}'
+    >>> type(error_from_response(r, [])).__name__
+    'AuthenticationError'
+    """
+    try:
+        body = json.loads(response.content)
+    except (ValueError, TypeError):
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    status = response.status_code
+    message = body.get("message") or f"{status} {response.reason or 'error'}".strip()
+    cls: type[HubSpotAPIError]
+    if status in (401, 403):
+        cls = AuthenticationError
+    elif status == 429:
+        cls = RateLimitError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = BadRequestError
+    return cls(
+        redact(str(message), secrets_),
+        status=status,
+        category=body.get("category") or body.get("errorType"),
+        correlation_id=body.get("correlationId")
+        or response.headers.get("X-HubSpot-Correlation-Id"),
+        policy_name=body.get("policyName"),
+    )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard :func:`get_json` tries (see ``HubSpotClient`` for the meaning of each)."""
+
+    max_retries: int = 5
+    backoff_factor: float = 0.5
+    backoff_max: float = 30.0
+    max_retry_time: float = 300.0
+    timeout: float = 30.0
+
+
+_TRANSIENT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+_POLICY_WINDOWS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
+
+
+def backoff_delay(failures: int, policy: RetryPolicy) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random.
+
+    Examples
+    --------
+    >>> 0.25 <= backoff_delay(1, RetryPolicy(backoff_factor=0.5)) <= 0.5
+    True
+    """
+    ceiling = min(policy.backoff_max, policy.backoff_factor * 2 ** (failures - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def get_json(
+    session: requests.Session,
+    url: str,
+    params: list[tuple[str, str]],
+    *,
+    headers: dict[str, str],
+    limiter: RateLimiter,
+    policy: RetryPolicy,
+    secrets_: Iterable[str],
+    refresh: bool = False,
+) -> Any:
+    """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
+
+    A cache hit takes no rate-limit slot. 5xx answers, network errors, timeouts, cut
+    bodies and invalid JSON are retried with backoff; a 429 holds every worker for
+    the window and is retried; everything else raises at once. All errors are
+    :class:`HubSpotError` with credentials redacted and no chained exception.
+
+    Examples
+    --------
+    >>> get_json  # doctest: +ELLIPSIS
+    <function get_json at ...>
+    """
+    secrets_ = list(secrets_)
+    shown = redact(url, secrets_)
+    cached = hasattr(session, "cache")
+    if cached and not refresh:
+        hit = session.get(url, params=params, headers=headers, only_if_cached=True)  # type: ignore[call-arg]
+        if hit.status_code == 200:
+            try:
+                data = json.loads(hit.content)
+                logger.debug("cache hit GET %s (%d params)", shown, len(params))
+                return data
+            except ValueError:
+                pass
+    extra: dict[str, Any] = {"force_refresh": True} if cached and refresh else {}
+    deadline = time.monotonic() + policy.max_retry_time
+    failures = limited = 0
+    while True:
+        limiter.acquire()
+        logger.debug("GET %s (%d params)", shown, len(params))
+        problem: HubSpotError
+        try:
+            response = session.get(
+                url, params=params, headers=headers, timeout=policy.timeout, **extra
+            )
+        except _TRANSIENT as exc:
+            problem = ServerError(f"network error talking to HubSpot: {type(exc).__name__}")
+        except requests.RequestException as exc:
+            raise HubSpotError(
+                redact(f"request to {shown} failed: {type(exc).__name__}: {exc}", secrets_)
+            ) from None
+        else:
+            if not getattr(response, "from_cache", False):
+                limiter.observe(response.headers)
+            status = response.status_code
+            if status == 200:
+                try:
+                    return json.loads(response.content)
+                except ValueError:
+                    problem = ServerError("HubSpot sent a body that is not valid JSON", status=200)
+            elif status == 429:
+                error = error_from_response(response, secrets_)
+                if (error.policy_name or "").upper() == "DAILY":
+                    raise DailyLimitError(
+                        "The portal's daily API limit is reached; it resets at midnight in the "
+                        "portal's time zone.",
+                        status=429,
+                        category=error.category,
+                        correlation_id=error.correlation_id,
+                        policy_name="DAILY",
+                    )
+                limited += 1
+                if limited > policy.max_retries or time.monotonic() > deadline:
+                    raise error
+                interval = rate_limit_headers(response.headers).get("interval-milliseconds")
+                window = interval / 1000 if interval else _POLICY_WINDOWS.get(
+                    (error.policy_name or "").upper(), limiter.rate[1]
+                )
+                held = limiter.penalize(window)
+                logger.warning(
+                    "429 (%s) from HubSpot; holding requests for %.2fs (retry %d of %d)",
+                    error.policy_name or "rate limit", held, limited, policy.max_retries,
+                )
+                continue
+            elif status >= 500:
+                problem = error_from_response(response, secrets_)
+            else:
+                raise error_from_response(response, secrets_)
+        failures += 1
+        delay = backoff_delay(failures, policy)
+        if failures > policy.max_retries or time.monotonic() + delay > deadline:
+            raise problem
+        logger.warning(
+            "retrying GET %s in %.2fs after: %s (retry %d of %d)",
+            shown, delay, problem, failures, policy.max_retries,
+        )
+        time.sleep(delay)

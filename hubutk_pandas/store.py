@@ -1,0 +1,141 @@
+"""The per-utk record store that makes reruns incremental.
+
+Why a second cache next to the HTTP cache? The HTTP cache stores whole batch
+answers, keyed by the batch URL. Rerun a lookup after a column gained a few utks and
+almost every batch URL changes (utks shift between batches), so the HTTP cache
+misses and every batch is fetched again. This store instead remembers the answer
+*per utk*: a rerun sends only the utks it has never seen (``ceil(k / 100)`` requests
+for ``k`` new utks), and an unchanged rerun sends none.
+
+Design
+------
+* One SQLite file, ``records.sqlite``, in the cache folder (none when caching is off).
+* A row per ``(namespace, utk)``, where ``namespace`` is a SHA-256 over the credential
+  fingerprint (a salted hash, never the credential), the base URL, the endpoint and
+  the options fingerprint (properties, property mode, form-submission mode, list
+  memberships, deletes) - so answers never cross credentials, portals or options.
+* The value is the record's JSON, or ``NULL`` for "HubSpot knows no contact with this
+  utk": misses are remembered too, so they cost nothing on a rerun.
+* Rows carry their storing time; rows older than the expiry are ignored (and swept).
+
+The vid-keyed ``utks`` endpoint cannot say which utk a record belongs to, so it cannot
+fill this store (except for a batch of one utk, which the client does not special-case).
+For it the client relies on the HTTP cache, which is per batch: batches are planned
+in first-seen order, so appending utks to a column leaves the earlier full batches -
+and their cache entries - unchanged, and a rerun costs about ``ceil(k / 100) + 1``
+requests.
+
+Examples
+--------
+>>> store = RecordStore(None)      # in memory, for the example
+>>> store.put("ns", {"u1": {"vid": 1}, "u2": None})
+>>> store.get("ns", ["u1", "u2", "u3"])
+{'u1': {'vid': 1}, 'u2': None}
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RECORD_STORE_FILE", "RecordStore", "namespace_for"]
+
+RECORD_STORE_FILE = "records.sqlite"
+_CHUNK = 500  # SQLite variables per query stay well under the 999/32766 limits
+
+
+def namespace_for(*parts: Any) -> str:
+    """A stable hash over the parts that must all match for a stored answer to apply.
+
+    Examples
+    --------
+    >>> namespace_for("fp", "http://h", "byUtk", {"a": 1}) == namespace_for(
+    ...     "fp", "http://h", "byUtk", {"a": 1})
+    True
+    """
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class RecordStore:
+    """Per-utk answers in SQLite; ``None`` as folder means an in-memory store.
+
+    Parameters
+    ----------
+    cache_dir
+        The cache folder, or ``None`` for a throwaway in-memory store.
+    expire_after
+        How long a stored answer is used; ``None`` = forever.
+
+    Examples
+    --------
+    >>> with RecordStore(None, expire_after=timedelta(0)) as store:
+    ...     store.put("ns", {"u": {"vid": 1}})
+    ...     store.get("ns", ["u"])   # expired at once
+    {}
+    """
+
+    def __init__(self, cache_dir: Path | None, *, expire_after: timedelta | None = None) -> None:
+        if cache_dir is None:
+            target = ":memory:"
+        else:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            target = str(cache_dir / RECORD_STORE_FILE)
+        self._ttl = None if expire_after is None else expire_after.total_seconds()
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
+        with self._lock, self._db:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS records (namespace TEXT NOT NULL, utk TEXT NOT NULL,"
+                " record TEXT, stored_at REAL NOT NULL, PRIMARY KEY (namespace, utk))"
+            )
+            if self._ttl is not None:
+                self._db.execute(
+                    "DELETE FROM records WHERE stored_at < ?", (time.time() - self._ttl,)
+                )
+
+    def get(self, namespace: str, utks: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """Fresh answers for those ``utks`` that have one: a record, or ``None`` (not found)."""
+        found: dict[str, dict[str, Any] | None] = {}
+        oldest = -1.0 if self._ttl is None else time.time() - self._ttl
+        with self._lock:
+            for start in range(0, len(utks), _CHUNK):
+                chunk = list(utks[start : start + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT utk, record FROM records WHERE namespace = ? AND utk IN ({marks})"
+                    " AND stored_at > ?",
+                    (namespace, *chunk, oldest),
+                ).fetchall()
+                for utk, record in rows:
+                    found[utk] = None if record is None else json.loads(record)
+        return found
+
+    def put(self, namespace: str, answers: Mapping[str, Mapping[str, Any] | None]) -> None:
+        """Store answers (a record, or ``None`` for not found) for their utks."""
+        now = time.time()
+        rows: Iterable[tuple[str, str, str | None, float]] = [
+            (namespace, utk, None if rec is None else json.dumps(rec), now)
+            for utk, rec in answers.items()
+        ]
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
