@@ -1,0 +1,301 @@
+"""The sandbox's WSGI application: routing, URL length, auth, limits, faults, parameters.
+
+Order of checks for every request (documented choices):
+
+1. latency is added (all requests);
+2. a URL (path + query) longer than ``max_url_length`` → 414, before auth, like a front proxy;
+3. credentials (``Authorization: Bearer`` or ``hapikey=``) → 401 if missing, unknown or revoked;
+4. the account's limits → 429 (``TEN_SECONDLY_ROLLING`` or ``DAILY``); admitted requests count;
+5. unknown path → 404, wrong method → 405;
+6. faults (random or injected) on the *contact* endpoints only (batch and profile), after
+   auth and limits, so a faulty answer still counts toward the limits, as a real upstream
+   failure behind HubSpot's gateway would; property definitions never fault;
+7. parameters → 400 naming the parameter and its valid values; then the data.
+
+Every answer after step 3 carries the ``X-HubSpot-RateLimit-*`` headers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request, Response
+
+from hubutk_pandas.sandbox import responses as r
+from hubutk_pandas.sandbox.accounts import AccountState, Registry
+from hubutk_pandas.sandbox.faults import FaultPlan
+from hubutk_pandas.sandbox.stats import SandboxStats
+from hubutk_pandas.sandbox.vocab import property_definitions
+
+__all__ = ["MAX_UTKS", "Options", "SandboxApp", "parse_options"]
+
+MAX_UTKS = 100
+_ROUTES = (
+    (
+        "utks",
+        re.compile(r"^/contacts/v1/contact/utks/batch/?$"),
+        "/contacts/v1/contact/utks/batch/",
+    ),
+    (
+        "byUtk",
+        re.compile(r"^/contacts/v1/contact/byUtk/batch/?$"),
+        "/contacts/v1/contact/byUtk/batch/",
+    ),
+    (
+        "profile",
+        re.compile(r"^/contacts/v1/contact/utk/([^/]+)/profile/?$"),
+        "/contacts/v1/contact/utk/<utk>/profile",
+    ),
+    (
+        "properties",
+        re.compile(r"^/properties/v1/contacts/properties/?$"),
+        "/properties/v1/contacts/properties",
+    ),
+)
+_CHOICES = {
+    "propertyMode": ("value_only", "value_and_history"),
+    "formSubmissionMode": ("all", "none", "newest", "oldest"),
+    "showListMemberships": ("true", "false"),
+    "includeDeletes": ("true", "false"),
+}
+
+
+class InvalidParameter(Exception):
+    """A query parameter has a value the API does not accept (→ 400)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The parsed query parameters of a contact request."""
+
+    utks: list[str]
+    properties: list[str] | None = None
+    property_mode: str = "value_only"
+    form_submission_mode: str = "newest"
+    show_list_memberships: bool = False
+    include_deletes: bool = False
+
+
+def _choice(args: MultiDict[str, str], name: str, default: str) -> str:
+    value = args.get(name)
+    if value is None:
+        return default
+    valid = _CHOICES[name]
+    norm = value.lower() if valid[0] == "true" else value
+    if norm not in valid:
+        raise InvalidParameter(
+            f"Invalid value {value!r} for parameter {name}: valid values are {', '.join(valid)}"
+        )
+    return norm
+
+
+def parse_options(args: MultiDict[str, str], *, profile_utk: str | None = None) -> Options:
+    """Parse and validate the query of a batch (or profile) request.
+
+    Examples
+    --------
+    >>> parse_options(MultiDict([("utk", "a"), ("propertyMode", "value_and_history")]))
+    ... # doctest: +ELLIPSIS
+    Options(utks=['a'], properties=None, property_mode='value_and_history', ...)
+    """
+    if profile_utk is None:
+        utks = [u for u in args.getlist("utk") if u]
+        if not utks:
+            raise InvalidParameter("At least one utk query parameter is required (utk=...)")
+        if len(utks) > MAX_UTKS:
+            raise InvalidParameter(
+                f"Too many utk parameters: {len(utks)} given, at most {MAX_UTKS} are allowed"
+            )
+    else:
+        utks = [profile_utk]
+    props = [p for p in args.getlist("property") if p]
+    # Profile reads default to history, all submissions and list memberships, as HubSpot's do.
+    prof = profile_utk is not None
+    return Options(
+        utks=utks,
+        properties=props or None,
+        property_mode=_choice(args, "propertyMode", "value_and_history" if prof else "value_only"),
+        form_submission_mode=_choice(args, "formSubmissionMode", "all" if prof else "newest"),
+        show_list_memberships=_choice(args, "showListMemberships", "true" if prof else "false")
+        == "true",
+        include_deletes=_choice(args, "includeDeletes", "false") == "true",
+    )
+
+
+class SandboxApp:
+    """The WSGI callable. All mutable state lives in the objects passed in."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        faults: FaultPlan,
+        stats: SandboxStats,
+        max_url_length: int = 8192,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.registry, self.faults, self.stats = registry, faults, stats
+        self.max_url_length = max_url_length
+        self._sleep = sleep
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        route, template, match = self._route(request.path)
+        utk_count = len(request.args.getlist("utk")) if route in ("utks", "byUtk") else 0
+        utk_count += route == "profile"
+        fault: str | None = None
+        status: int | None = None
+        try:
+            response, fault = self._handle(request, route, match)
+            status = response.status_code
+            return response(environ, start_response)
+        except ConnectionAbortedError:
+            fault = "drop"
+            raise
+        finally:
+            self.stats.record(path=template, status=status, fault=fault, utks=utk_count)
+
+    @staticmethod
+    def _route(path: str) -> tuple[str | None, str, re.Match[str] | None]:
+        for name, pattern, template in _ROUTES:
+            m = pattern.match(path)
+            if m:
+                return name, template, m
+        return None, path, None
+
+    def _authenticate(self, request: Request) -> tuple[AccountState | None, Response | None]:
+        auth = request.headers.get("Authorization", "")
+        if auth:
+            scheme, _, token = auth.partition(" ")
+            state = self.registry.by_token(token.strip()) if scheme.lower() == "bearer" else None
+            if state is not None:
+                return state, None
+            return None, self._unauthorized(r.AUTH_MISSING)
+        key = request.args.get("hapikey")
+        if key is not None:
+            state = self.registry.by_key(key)
+            if state is not None:
+                return state, None
+            return None, self._unauthorized(
+                r.AUTH_BAD_KEY, links={"api key": "https://app.hubspot.com/l/api-key/"}
+            )
+        return None, self._unauthorized(r.AUTH_MISSING)
+
+    @staticmethod
+    def _unauthorized(message: str, **extra: Any) -> Response:
+        resp = r.error(401, message, category="INVALID_AUTHENTICATION", **extra)
+        resp.headers["X-HubSpot-Auth-Failure"] = "401 Unauthorized"
+        return resp
+
+    def _handle(
+        self, request: Request, route: str | None, match: re.Match[str] | None
+    ) -> tuple[Response, str | None]:
+        delay = self.faults.delay()
+        if delay > 0:
+            self._sleep(delay)
+        raw = request.environ.get("RAW_URI") or request.full_path
+        if len(raw) > self.max_url_length:
+            return r.error(
+                414,
+                f"The request URI is too long ({len(raw)} characters; the limit is "
+                f"{self.max_url_length}). Try shortening the URL by reducing the number of "
+                "query parameters.",
+                category="VALIDATION_ERROR",
+            ), None
+        state, failure = self._authenticate(request)
+        if state is None:
+            assert failure is not None
+            return failure, None
+        decision = state.limiter.acquire()
+        limit_headers = decision.headers()
+        if decision.policy is not None:
+            resp, fault = r.rate_limited(decision.policy, state.account.portal_id), None
+        else:
+            resp, fault = self._dispatch(request, route, match, state)
+        resp.headers.extend(limit_headers)
+        return resp, fault
+
+    def _dispatch(
+        self,
+        request: Request,
+        route: str | None,
+        match: re.Match[str] | None,
+        state: AccountState,
+    ) -> tuple[Response, str | None]:
+        if route is None:
+            return r.error(404, "resource not found", requestId=uuid.uuid4().hex), None
+        if request.method not in ("GET", "HEAD"):
+            return r.error(405, f"Method {request.method} is not allowed on this resource"), None
+        if route == "properties":
+            return r.json_response(property_definitions()), None
+        fault = self.faults.draw()
+        if fault in ("429", "429-daily"):
+            policy = "DAILY" if fault == "429-daily" else "TEN_SECONDLY_ROLLING"
+            return r.rate_limited(policy, state.account.portal_id), fault
+        if fault == "drop":
+            r.drop_connection(request.environ)
+        if fault == "502":
+            return r.bad_gateway(), fault
+        if fault == "503":
+            return r.unavailable(), fault
+        try:
+            opts = parse_options(
+                request.args, profile_utk=match.group(1) if route == "profile" and match else None
+            )
+        except InvalidParameter as exc:
+            return r.error(400, str(exc), category="VALIDATION_ERROR"), fault
+        if route == "profile":
+            resp = self._profile(state, opts)
+        else:
+            resp = r.json_response(self._batch(state, opts, by_vid=route == "utks"))
+        if fault == "badjson":
+            return r.bad_json(resp.get_data()), fault
+        if fault == "truncate":
+            return r.truncated(resp.get_data(), request.environ), fault
+        return resp, fault
+
+    @staticmethod
+    def _lookup(state: AccountState, utk: str, opts: Options) -> int | None:
+        data = state.data
+        index = data.resolve(utk)
+        if index is None or (data.kind(index) == "deleted" and not opts.include_deletes):
+            return None
+        return data.canonical(index)
+
+    @staticmethod
+    def _build(state: AccountState, index: int, opts: Options) -> dict[str, Any]:
+        return state.data.record(
+            index,
+            property_mode=opts.property_mode,
+            form_submission_mode=opts.form_submission_mode,
+            show_list_memberships=opts.show_list_memberships,
+            properties=opts.properties,
+        )
+
+    def _batch(self, state: AccountState, opts: Options, *, by_vid: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        built: dict[int, dict[str, Any]] = {}
+        for utk in opts.utks:
+            index = self._lookup(state, utk, opts)
+            if index is None:
+                continue
+            if index not in built:
+                built[index] = self._build(state, index, opts)
+            key = str(state.data.vid(index)) if by_vid else utk
+            out.setdefault(key, built[index])
+        return out
+
+    def _profile(self, state: AccountState, opts: Options) -> Response:
+        index = self._lookup(state, opts.utks[0], opts)
+        if index is None:
+            resp = r.error(404, "contact does not exist", requestId=uuid.uuid4().hex)
+            resp.headers["X-HubSpot-NotFound"] = "true"
+            return resp
+        return r.json_response(self._build(state, index, opts))

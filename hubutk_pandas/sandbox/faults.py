@@ -1,0 +1,113 @@
+"""Fault injection: seeded random faults plus a deterministic queue for tests.
+
+Kinds: ``"502"`` (HTML bad gateway), ``"503"``, ``"drop"`` (connection closed, no
+answer), ``"truncate"`` (200 whose body stops before its Content-Length),
+``"badjson"`` (200, ``application/json``, broken body). The queue also accepts
+``"429"`` and ``"429-daily"`` (rate-limit answers with HubSpot's bodies).
+
+Examples
+--------
+>>> plan = FaultPlan(seed=1, rate=0.0)
+>>> plan.inject("503", count=2)
+>>> [plan.draw() for _ in range(3)]
+['503', '503', None]
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import deque
+from collections.abc import Iterable
+
+__all__ = ["FAULT_KINDS", "INJECT_KINDS", "FaultPlan"]
+
+FAULT_KINDS = ("502", "503", "drop", "truncate", "badjson")
+INJECT_KINDS = (*FAULT_KINDS, "429", "429-daily")
+
+
+def _check_kinds(kinds: Iterable[str], allowed: tuple[str, ...], name: str) -> tuple[str, ...]:
+    kinds = tuple(kinds)
+    bad = [k for k in kinds if k not in allowed]
+    if bad or not kinds:
+        raise ValueError(f"{name} must be a non-empty list of {', '.join(allowed)}; got {kinds!r}")
+    return kinds
+
+
+class FaultPlan:
+    """Thread-safe source of faults and latency for the data endpoints.
+
+    Parameters
+    ----------
+    seed
+        Seed of the RNG, so a run's fault and latency sequence is reproducible.
+    rate
+        Probability (0..1) that a data request gets a random fault.
+    kinds
+        Which kinds random faults are drawn from (default: all of :data:`FAULT_KINDS`).
+    latency
+        Seconds added to every request: a number, or a ``(min, max)`` range.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        rate: float = 0.0,
+        kinds: Iterable[str] | None = None,
+        latency: float | tuple[float, float] = 0.0,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(f"faults:{seed}")
+        self._queue: deque[str] = deque()
+        self.rate, self.latency = 0.0, (0.0, 0.0)
+        self.kinds: tuple[str, ...] = FAULT_KINDS
+        self.configure(rate=rate, kinds=kinds, latency=latency)
+
+    def configure(
+        self,
+        *,
+        rate: float | None = None,
+        kinds: Iterable[str] | None = None,
+        latency: float | tuple[float, float] | None = None,
+    ) -> None:
+        """Change the rate, kinds or latency (``None`` keeps the current value)."""
+        with self._lock:
+            if rate is not None:
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError(f"fault_rate must be between 0 and 1; got {rate!r}")
+                self.rate = float(rate)
+            if kinds is not None:
+                self.kinds = _check_kinds(kinds, FAULT_KINDS, "faults")
+            if latency is not None:
+                lo, hi = latency if isinstance(latency, tuple) else (latency, latency)
+                if lo < 0 or hi < lo:
+                    raise ValueError(f"latency must be >= 0 or a (min, max) range; got {latency!r}")
+                self.latency = (float(lo), float(hi))
+
+    def inject(self, kind: str, count: int = 1) -> None:
+        """Make the next ``count`` data requests fail with ``kind``."""
+        _check_kinds([kind], INJECT_KINDS, "kind")
+        if count < 1:
+            raise ValueError(f"count must be >= 1; got {count!r}")
+        with self._lock:
+            self._queue.extend([kind] * count)
+
+    def clear(self) -> None:
+        """Drop injected faults that have not fired yet."""
+        with self._lock:
+            self._queue.clear()
+
+    def draw(self) -> str | None:
+        """The fault of the next data request, or ``None``."""
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            if self.rate and self._rng.random() < self.rate:
+                return self._rng.choice(self.kinds)
+            return None
+
+    def delay(self) -> float:
+        """Seconds to wait before answering this request."""
+        with self._lock:
+            lo, hi = self.latency
+            return lo if lo == hi else self._rng.uniform(lo, hi)

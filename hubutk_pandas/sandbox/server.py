@@ -1,0 +1,279 @@
+"""``SandboxPortal``: the sandbox served over HTTP on 127.0.0.1 from a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from hubutk_pandas.sandbox.accounts import Account, AccountState, Registry
+from hubutk_pandas.sandbox.app import SandboxApp
+from hubutk_pandas.sandbox.faults import FaultPlan
+from hubutk_pandas.sandbox.stats import SandboxStats
+
+__all__ = ["SandboxPortal"]
+
+logger = logging.getLogger("hubutk_pandas.sandbox")
+_UNSET: Any = object()
+HOST = "127.0.0.1"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Logs requests to the package logger at DEBUG instead of werkzeug's stderr lines."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        logger.debug("sandbox %s: " + message, type, *args)
+
+
+class SandboxPortal:
+    """A local HubSpot-compatible Contacts v1 server with deterministic synthetic data.
+
+    Parameters
+    ----------
+    contacts
+        Size of the portal (contacts, visitors, merged and deleted records together).
+    seed
+        Seed of the data: two portals with the same seed answer identically.
+    rate_limit
+        ``(max_requests, interval_ms)`` of the rolling window, per account.
+    daily_limit
+        Daily cap per account, or ``None``.
+    latency
+        Seconds added to each request: a number or a ``(min, max)`` range.
+    fault_rate
+        Probability that a contact request gets a random fault.
+    faults
+        Kinds random faults are drawn from: ``"502"``, ``"503"``, ``"drop"``,
+        ``"truncate"``, ``"badjson"`` (default: all).
+    max_url_length
+        Longer URLs (path + query) get a 414.
+    port
+        TCP port on 127.0.0.1; ``0`` (the default) picks a free one.
+
+    Examples
+    --------
+    >>> import requests
+    >>> with SandboxPortal(contacts=100, seed=1) as portal:
+    ...     utk = portal.sample_utks(1)[0]
+    ...     resp = requests.get(f"{portal.base_url}/contacts/v1/contact/byUtk/batch/",
+    ...                         params={"utk": utk},
+    ...                         headers={"Authorization": f"Bearer {portal.access_token}"})
+    ...     list(resp.json()) == [utk]
+    True
+    """
+
+    def __init__(
+        self,
+        contacts: int = 1000,
+        seed: int = 0,
+        rate_limit: tuple[int, int] = (100, 10_000),
+        daily_limit: int | None = None,
+        latency: float | tuple[float, float] = 0.0,
+        fault_rate: float = 0.0,
+        faults: Iterable[str] | None = None,
+        max_url_length: int = 8192,
+        *,
+        port: int = 0,
+    ) -> None:
+        self._rate_limit, self._daily_limit = rate_limit, daily_limit
+        self._registry = Registry()
+        self._main: AccountState = self._registry.add(
+            seed=seed, contacts=contacts, rate_limit=rate_limit, daily_limit=daily_limit
+        )
+        self._faults = FaultPlan(seed=seed, rate=fault_rate, kinds=faults, latency=latency)
+        self.stats = SandboxStats()
+        self._app = SandboxApp(self._registry, self._faults, self.stats, max_url_length)
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.start()
+
+    # ----- lifecycle ------------------------------------------------------------------------
+    def start(self) -> SandboxPortal:
+        """Start serving (done by the constructor; a no-op while running)."""
+        with self._lock:
+            if self._server is not None:
+                return self
+            server = make_server(
+                HOST, self._port, self._app, threaded=True, request_handler=_QuietHandler
+            )
+            self._port = server.server_port  # keep the port across stop()/start()
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"hubutk-sandbox-{self._port}",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+            logger.info("sandbox portal %s serving on %s", self.portal_id, self.base_url)
+            return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port (idempotent)."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server, self._thread = None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    close = stop
+
+    def __enter__(self) -> SandboxPortal:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self._server is not None else "stopped"
+        return (
+            f"SandboxPortal(portal_id={self.portal_id}, contacts={self._main.data.size}, "
+            f"seed={self._main.data.seed}, {state} on {self.base_url})"
+        )
+
+    # ----- credentials and accounts ---------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://{HOST}:{self._port}"
+
+    @property
+    def port(self) -> int:
+        """The TCP port."""
+        return self._port
+
+    @property
+    def account(self) -> Account:
+        """The main account's credentials."""
+        return self._main.account
+
+    @property
+    def access_token(self) -> str:
+        """A valid Bearer token of the main account."""
+        return self._main.account.access_token
+
+    @property
+    def api_key(self) -> str:
+        """A valid legacy ``hapikey`` of the main account."""
+        return self._main.account.api_key
+
+    @property
+    def portal_id(self) -> int:
+        """The main account's portal id."""
+        return self._main.account.portal_id
+
+    def add_account(self, seed: int = 1, contacts: int = 1000) -> Account:
+        """Serve another portal (other data and portal id) behind new credentials.
+
+        Each account has its own limits (with the portal's current settings).
+        """
+        return self._registry.add(
+            seed=seed,
+            contacts=contacts,
+            rate_limit=self._rate_limit,
+            daily_limit=self._daily_limit,
+        ).account
+
+    def revoke(self, credential: str) -> None:
+        """Make a token or api key answer 401 from now on."""
+        self._registry.revoke(credential)
+
+    # ----- behaviour ------------------------------------------------------------------------
+    def configure(
+        self,
+        *,
+        latency: float | tuple[float, float] | None = _UNSET,
+        fault_rate: float | None = _UNSET,
+        faults: Iterable[str] | None = _UNSET,
+        rate_limit: tuple[int, int] = _UNSET,
+        daily_limit: int | None = _UNSET,
+        max_url_length: int = _UNSET,
+    ) -> None:
+        """Change behaviour at run time; arguments left out are unchanged.
+
+        ``faults=None`` restores all kinds; ``daily_limit=None`` removes the cap.
+        """
+        if latency is not _UNSET:
+            self._faults.configure(latency=latency or 0.0)
+        if fault_rate is not _UNSET:
+            self._faults.configure(rate=fault_rate or 0.0)
+        if faults is not _UNSET:
+            from hubutk_pandas.sandbox.faults import FAULT_KINDS
+
+            self._faults.configure(kinds=FAULT_KINDS if faults is None else faults)
+        if rate_limit is not _UNSET:
+            self._rate_limit = rate_limit
+        if daily_limit is not _UNSET:
+            self._daily_limit = daily_limit
+        if rate_limit is not _UNSET or daily_limit is not _UNSET:
+            for state in self._registry.states:
+                state.limiter.configure(self._rate_limit[0], self._rate_limit[1], self._daily_limit)
+        if max_url_length is not _UNSET:
+            self._app.max_url_length = max_url_length
+
+    def inject(self, kind: str, count: int = 1) -> None:
+        """Make the next ``count`` contact requests fail with ``kind``.
+
+        Kinds: ``"502"``, ``"503"``, ``"drop"``, ``"truncate"``, ``"badjson"``,
+        ``"429"`` (ten-secondly) and ``"429-daily"``.
+        """
+        self._faults.inject(kind, count)
+
+    def reset_stats(self) -> None:
+        """Zero :attr:`stats`."""
+        self.stats.reset()
+
+    def reset_limits(self) -> None:
+        """Forget every account's counted requests (window and daily)."""
+        for state in self._registry.states:
+            state.limiter.reset()
+
+    # ----- data -----------------------------------------------------------------------------
+    def sample_utks(self, n: int, kind: str = "contact") -> list[str]:
+        """``n`` deterministic utks of ``kind``: contact, visitor, merged, deleted or any."""
+        return self._main.data.sample_utks(n, kind)
+
+    def unknown_utks(self, n: int) -> list[str]:
+        """``n`` realistic 32-hex utks that match nothing."""
+        return self._main.data.unknown_utks(n)
+
+    def record(
+        self,
+        utk_or_vid: str | int,
+        *,
+        property_mode: str = "value_only",
+        form_submission_mode: str = "newest",
+        show_list_memberships: bool = False,
+        include_deletes: bool = False,
+        properties: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """The record the batch endpoints return for a utk or vid (``None`` if none)."""
+        data = self._main.data
+        index = (
+            data.index_of_vid(utk_or_vid)
+            if isinstance(utk_or_vid, int)
+            else data.resolve(utk_or_vid)
+        )
+        if index is None or (data.kind(index) == "deleted" and not include_deletes):
+            return None
+        return data.record(
+            data.canonical(index),
+            property_mode=property_mode,
+            form_submission_mode=form_submission_mode,
+            show_list_memberships=show_list_memberships,
+            properties=properties,
+        )
