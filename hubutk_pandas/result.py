@@ -1,15 +1,67 @@
-"""LookupResult: the tidy frames of one lookup. (Skeleton: the frames issue fills it in.)"""
+"""LookupResult: the tidy, typed frames of one utk lookup.
+
+Built by the client with :meth:`LookupResult.from_records`; usable directly on records
+you decoded yourself. It holds no credential: the property-definitions provider (usually
+the client's bound method) is used by :meth:`~LookupResult.definitions` and is dropped
+when the result is pickled or copied.
+"""
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from hubutk_pandas import dtypes, frames
+from hubutk_pandas.errors import HubSpotError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.plotting import ResultPlotter
+
+__all__ = ["LookupResult", "PropertyDefinitions"]
 
 PropertyDefinitions = list[dict[str, Any]]
+log = logging.getLogger("hubutk_pandas.result")
 
 
 class LookupResult:
-    """The tidy frames of one lookup (skeleton; see ARCHITECTURE.md for the contract)."""
+    """The tidy frames of one lookup, joined on ``vid``.
+
+    Attributes
+    ----------
+    contacts, properties, history, form_submissions, list_memberships, identities, \
+merge_audits, companies, missing : DataFrame
+        Columns and dtypes as documented in :mod:`hubutk_pandas.frames` (the ``*_SCHEMA``
+        constants); present even when empty. ``contacts`` has one row per matched utk,
+        ``missing`` one per unmatched utk; the others one set of rows per distinct vid.
+    frames : dict of str to DataFrame
+        The nine frames by name.
+
+    Examples
+    --------
+    >>> rec = {"vid": 7, "properties": {"num": {"value": "3"}}}
+    >>> result = LookupResult.from_records([("utk-a", rec), ("utk-b", rec)],
+    ...                                    [("nope", "not_found")])
+    >>> result
+    LookupResult(2 matched utks → 1 contacts, 1 missing; properties=1, history=0, \
+form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=0)
+    >>> result.wide(properties=["num"]).dtypes["num"]  # no definitions: strings
+    <StringDtype(na_value=<NA>)>
+    """
+
+    contacts: pd.DataFrame
+    properties: pd.DataFrame
+    history: pd.DataFrame
+    form_submissions: pd.DataFrame
+    list_memberships: pd.DataFrame
+    identities: pd.DataFrame
+    merge_audits: pd.DataFrame
+    companies: pd.DataFrame
+    missing: pd.DataFrame
 
     def __init__(
         self,
@@ -18,9 +70,11 @@ class LookupResult:
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
     ) -> None:
-        self.matched = list(matched)
-        self.missing_pairs = list(missing)
-        self._definitions = definitions
+        built = frames.build_frames(matched, missing)
+        for name in frames.FRAME_NAMES:
+            setattr(self, name, built[name])
+        self._provider = definitions
+        self._definitions: PropertyDefinitions | None = None
 
     @classmethod
     def from_records(
@@ -30,4 +84,176 @@ class LookupResult:
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
     ) -> LookupResult:
+        """Build the result from raw records (already decoded dicts).
+
+        Parameters
+        ----------
+        matched
+            ``(utk, record)`` pairs in input order; ``utk`` is ``None`` for records of the
+            vid-keyed endpoint. Several utks may share one record.
+        missing
+            ``(utk, reason)`` pairs; reason ``"not_found"`` or ``"invalid"``.
+        definitions
+            Zero-argument callable returning the portal's property definitions; called
+            lazily, once, by :meth:`definitions` / :meth:`wide`.
+
+        Examples
+        --------
+        >>> r = LookupResult.from_records([(None, {"vid": 1})])
+        >>> r.contacts["utk"].isna().tolist()
+        [True]
+        """
         return cls(matched, missing, definitions=definitions)
+
+    # ------------------------------------------------------------------ containers
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The frames by name, in documented order (a new dict; the frames are shared)."""
+        return {name: getattr(self, name) for name in frames.FRAME_NAMES}
+
+    def __repr__(self) -> str:
+        n_vids = self.contacts["vid"].nunique()
+        counts = ", ".join(
+            f"{name}={len(getattr(self, name))}"
+            for name in frames.FRAME_NAMES
+            if name not in ("contacts", "missing")
+        )
+        return (
+            f"LookupResult({len(self.contacts)} matched utks → {n_vids} contacts, "
+            f"{len(self.missing)} missing; {counts})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td><code>{name}</code></td><td>{len(f)}</td><td>{len(f.columns)}</td></tr>"
+            for name, f in self.frames.items()
+        )
+        return (
+            "<div><b>LookupResult</b><table><thead><tr><th>frame</th><th>rows</th>"
+            f"<th>columns</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The provider is usually a bound method of the client, which holds credentials.
+        state = self.__dict__.copy()
+        state["_provider"] = None
+        return state
+
+    # ------------------------------------------------------------------ definitions
+
+    def definitions(self) -> PropertyDefinitions:
+        """Return the portal's property definitions (fetched once, then cached here).
+
+        Raises
+        ------
+        HubSpotError
+            When the result was built without a ``definitions`` provider, when the
+            provider fails, or when it returns something other than a list of dicts.
+
+        Examples
+        --------
+        >>> r = LookupResult.from_records([], definitions=lambda: [{"name": "email"}])
+        >>> r.definitions()[0]["name"]
+        'email'
+        """
+        if self._definitions is not None:
+            return self._definitions
+        if self._provider is None:
+            raise HubSpotError(
+                "this LookupResult has no property definitions: build it with "
+                "LookupResult.from_records(..., definitions=client.property_definitions)"
+            )
+        try:
+            got = self._provider()
+        except HubSpotError:
+            raise
+        except Exception as exc:
+            raise HubSpotError(
+                f"fetching property definitions failed ({type(exc).__name__})"
+            ) from exc
+        if not isinstance(got, list) or not all(isinstance(d, Mapping) for d in got):
+            raise HubSpotError(
+                "property definitions must be a list of objects (the JSON array of "
+                f"/properties/v1/contacts/properties), got {type(got).__name__}"
+            )
+        self._definitions = [dict(d) for d in got]
+        return self._definitions
+
+    # ------------------------------------------------------------------ wide
+
+    def wide(self, properties: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per matched utk, one typed column per property.
+
+        Columns are ``utk``, ``vid``, then the properties: sorted by name when
+        ``properties`` is None (every property any contact has), else in the order given
+        (a requested property no contact has is an all-NA column). A property named
+        ``utk`` or ``vid`` becomes ``property_utk`` / ``property_vid``. Types come from the
+        portal's property definitions (see :mod:`hubutk_pandas.dtypes`); without a
+        provider every column is ``string``. Values that do not parse (``"N/A"`` in a
+        number) become NA and are reported in one warning naming the properties.
+        This method returns a new frame each call.
+
+        Examples
+        --------
+        >>> defs = [{"name": "n", "type": "number", "fieldType": "number"}]
+        >>> rec = {"vid": 1, "properties": {"n": {"value": "2.5"}}}
+        >>> LookupResult.from_records([("u", rec)], definitions=lambda: defs).wide()
+          utk  vid    n
+        0   u    1  2.5
+        """
+        if properties is not None and isinstance(properties, str):
+            properties = [properties]
+        props = self.properties
+        if properties is None:
+            names = sorted(props["property"].dropna().unique().tolist())
+        else:
+            names = list(dict.fromkeys(properties))
+        by_name: dict[str, Mapping[str, Any]] = {}
+        if self._provider is not None or self._definitions is not None:
+            by_name = {str(d.get("name")): d for d in self.definitions()}
+        grid = self._value_grid(names)
+        out: dict[str, Any] = {
+            "utk": self.contacts["utk"].reset_index(drop=True),
+            "vid": self.contacts["vid"].reset_index(drop=True),
+        }
+        bad: dict[str, int] = {}
+        for i, name in enumerate(names):
+            raw = pd.Series(pd.array(grid[i], dtype="string"))
+            column, n_bad = dtypes.convert_column(raw, by_name.get(name))
+            if n_bad:
+                bad[name] = n_bad
+            out[f"property_{name}" if name in ("utk", "vid") else name] = column
+        if bad:
+            listing = ", ".join(f"{k} ({v})" for k, v in sorted(bad.items()))
+            warnings.warn(
+                f"wide(): values that do not parse as their property's type became NA: {listing}",
+                UserWarning,
+                stacklevel=2,
+            )
+        return pd.DataFrame(out, index=pd.RangeIndex(len(self.contacts)))
+
+    def _value_grid(self, names: list[str]) -> Any:
+        """Raw values as an object array: one row per name, one column per contacts row."""
+        props = self.properties
+        keep = props[props["property"].isin(names) & props["vid"].notna()]
+        keep = keep.drop_duplicates(["vid", "property"], keep="first")
+        distinct = pd.Index(keep["vid"].unique().to_numpy(dtype=object))
+        grid = np.full((len(names), len(distinct) + 1), None, dtype=object)  # last: no value
+        rows = pd.Index(names).get_indexer(pd.Index(keep["property"].to_numpy(dtype=object)))
+        cols = distinct.get_indexer(pd.Index(keep["vid"].to_numpy(dtype=object)))
+        grid[rows, cols] = keep["value"].to_numpy(dtype=object, na_value=None)
+        take = distinct.get_indexer(pd.Index(self.contacts["vid"].to_numpy(dtype=object)))
+        return grid[:, take]  # -1 (a contact without values) picks the empty last column
+
+    # ------------------------------------------------------------------ plotting
+
+    @property
+    def plot(self) -> ResultPlotter:
+        """Plots of this result (``timeline``, ``form_submissions``, ``sources``, …).
+
+        matplotlib is imported only when a plot is drawn.
+        """
+        from hubutk_pandas.plotting import ResultPlotter
+
+        return ResultPlotter(self)
