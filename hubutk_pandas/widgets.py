@@ -1,0 +1,540 @@
+"""Notebook widgets: a lookup form and a contact explorer.
+
+:class:`LookupForm` looks a column (or pasted utks) up and shows counts, one tab per frame and
+plots; :class:`ContactExplorer` shows one contact of a result at a time. Errors (bad
+credentials, the daily limit, nothing found, invalid input) appear in the form as a readable
+message, never as a traceback. ipywidgets and matplotlib are imported on first use, so
+``import hubutk_pandas`` stays light.
+
+Examples
+--------
+>>> from hubutk_pandas.widgets import LookupForm
+>>> form = LookupForm(client)  # doctest: +SKIP
+>>> form.utk_text.value = "f844d2217850188692f2610c717c2e9b"  # doctest: +SKIP
+>>> result = form.run()  # the same as clicking Run  # doctest: +SKIP
+>>> form  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import re
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from hubutk_pandas.errors import (
+    AuthenticationError,
+    CredentialsError,
+    DailyLimitError,
+    HubSpotError,
+    InvalidOptionError,
+    LookupFailedError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.axes import Axes
+
+    from hubutk_pandas.client import HubSpotClient
+    from hubutk_pandas.result import LookupResult
+
+__all__ = ["ContactExplorer", "LookupForm", "split_utks"]
+
+logger = logging.getLogger("hubutk_pandas.widgets")
+
+PROPERTY_MODES = ("value_only", "value_and_history")
+FORM_SUBMISSION_MODES = ("newest", "oldest", "all", "none")
+#: Rows shown per frame tab.
+HEAD_ROWS = 20
+_STEPS = ("reading input", "connecting", "looking up", "building tables", "drawing plots")
+
+
+def _ipywidgets() -> Any:
+    """Import ipywidgets on first use, naming the package when it is missing."""
+    try:
+        import ipywidgets
+    except ImportError as exc:  # pragma: no cover - ipywidgets is a dependency
+        raise ImportError(
+            "hubutk_pandas.widgets needs ipywidgets: pip install ipywidgets "
+            "(or reinstall hubutk-pandas, which depends on it)"
+        ) from exc
+    return ipywidgets
+
+
+def split_utks(text: str) -> list[str]:
+    """Split pasted text into utks: one per line, or separated by commas, semicolons or spaces.
+
+    Blank entries and repeats are dropped; the first-seen order is kept.
+
+    Examples
+    --------
+    >>> split_utks(" a1, b2\\n\\nc3;a1 ")
+    ['a1', 'b2', 'c3']
+    """
+    seen: dict[str, None] = {}
+    for token in re.split(r"[\s,;]+", text or ""):
+        token = token.strip().strip("'\"")
+        if token:
+            seen.setdefault(token, None)
+    return list(seen)
+
+
+def _png(draw: Callable[[Axes], object], size: tuple[float, float] = (7.5, 4)) -> bytes:
+    """Draw on a pyplot-free Figure (no global state, no duplicate inline output); PNG bytes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    draw(fig.subplots())
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+def _table_html(frame: pd.DataFrame, rows: int = HEAD_ROWS) -> str:
+    head = frame.head(rows).to_html(index=False, max_cols=30, na_rep="")
+    return f"<p>{len(frame):,} rows × {frame.shape[1]} columns</p>" + head
+
+
+def _message(kind: str, text: str) -> str:
+    colours = {"ok": "#1a7f37", "error": "#cf222e", "warning": "#9a6700", "info": "#57606a"}
+    return f'<span style="color:{colours[kind]}">{html.escape(text)}</span>'
+
+
+class _Displayable:
+    widget: Any
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class LookupForm(_Displayable):
+    """An ipywidgets form that runs :meth:`HubSpotClient.lookup_utks` and shows the result.
+
+    Parameters
+    ----------
+    client
+        The client to use. ``None`` builds ``HubSpotClient()`` from the environment at run time;
+        a missing credential then shows in the form.
+    frame
+        A DataFrame whose utk column is picked in a dropdown; without it, utks are pasted.
+
+    Attributes
+    ----------
+    result : LookupResult or None
+        The last result (the partial one after a daily-limit or lookup failure).
+    widget : ipywidgets.VBox
+        The whole form; leaving ``form`` as a cell's last expression displays it.
+
+    Examples
+    --------
+    >>> form = LookupForm(client, frame=visits)  # doctest: +SKIP
+    >>> form.column.value = "hubspotutk"  # doctest: +SKIP
+    >>> form.run_button.click()  # doctest: +SKIP
+    >>> form.result.contacts.head()  # doctest: +SKIP
+    """
+
+    def __init__(self, client: HubSpotClient | None = None, frame: pd.DataFrame | None = None):
+        w = _ipywidgets()
+        self.client = client
+        self.frame = frame
+        self.result: LookupResult | None = None
+        self._selected: list[str] = []
+        self._choices: list[tuple[str, str]] = []
+        self._updating = False
+
+        self.column = self.utk_text = None
+        if frame is not None:
+            columns = [str(c) for c in frame.columns]
+            guess = next(
+                (c for c in columns if "utk" in c.lower()), columns[0] if columns else None
+            )
+            self.column = w.Dropdown(options=columns, value=guess, description="utk column")
+            source = self.column
+        else:
+            self.utk_text = w.Textarea(
+                placeholder="Paste utks: one per line or comma-separated",
+                description="utks",
+                layout=w.Layout(width="100%", height="90px"),
+            )
+            source = self.utk_text
+        self.property_filter = w.Text(placeholder="filter properties…", description="properties")
+        self.properties = w.SelectMultiple(options=[], rows=8, layout=w.Layout(width="100%"))
+        self.load_button = w.Button(description="Load properties", icon="refresh")
+        self.property_mode = w.Dropdown(
+            options=PROPERTY_MODES, value="value_and_history", description="propertyMode"
+        )
+        self.form_submission_mode = w.Dropdown(
+            options=FORM_SUBMISSION_MODES, value="newest", description="formSubmissionMode"
+        )
+        self.list_memberships = w.Checkbox(value=False, description="list memberships")
+        self.include_deletes = w.Checkbox(value=False, description="include deleted")
+        self.run_button = w.Button(description="Run", button_style="primary", icon="search")
+        self.progress = w.IntProgress(value=0, min=0, max=len(_STEPS), description="")
+        self.status = w.HTML(_message("info", "Ready."))
+        self.summary = w.HTML("")
+        self.tabs = w.Tab(children=[])
+
+        self.property_filter.observe(self._on_filter, names="value")
+        self.properties.observe(self._on_select, names="value")
+        self.load_button.on_click(lambda _button: self.load_properties())
+        self.run_button.on_click(lambda _button: self.run())
+        self.widget = w.VBox(
+            [
+                source,
+                w.HBox([self.property_filter, self.load_button]),
+                self.properties,
+                w.HBox([self.property_mode, self.form_submission_mode]),
+                w.HBox([self.list_memberships, self.include_deletes]),
+                w.HBox([self.run_button, self.progress]),
+                self.status,
+                self.summary,
+                self.tabs,
+            ]
+        )
+        if client is not None:
+            self.load_properties()
+
+    # --- properties ------------------------------------------------------------------------
+
+    def load_properties(self) -> bool:
+        """Fill the property picker from ``client.property_definitions()``; False on error."""
+        try:
+            definitions = self._client().property_definitions()
+        except HubSpotError as exc:
+            self._show_error(exc)
+            return False
+        self._choices = sorted(
+            (
+                (f"{d.get('label') or d['name']} ({d['name']})", str(d["name"]))
+                for d in definitions
+                if d.get("name") and not d.get("deleted")
+            ),
+            key=lambda choice: choice[1],
+        )
+        self._on_filter()
+        self.status.value = _message("info", f"{len(self._choices):,} properties loaded.")
+        return True
+
+    def _on_filter(self, _change: object = None) -> None:
+        needle = self.property_filter.value.strip().lower()
+        keep = set(self._selected)
+        options = [c for c in self._choices if c[1] in keep or needle in c[0].lower()]
+        self._updating = True
+        try:
+            self.properties.options = options
+            self.properties.value = tuple(v for _, v in options if v in keep)
+        finally:
+            self._updating = False
+
+    def _on_select(self, change: dict[str, Any]) -> None:
+        if self._updating:
+            return
+        visible = {v for _, v in self.properties.options}
+        hidden = [v for v in self._selected if v not in visible]
+        self._selected = hidden + list(change["new"])
+
+    @property
+    def selected_properties(self) -> list[str]:
+        """The chosen property names, including those hidden by the filter."""
+        return list(self._selected)
+
+    # --- running ---------------------------------------------------------------------------
+
+    def _client(self) -> HubSpotClient:
+        if self.client is None:
+            from hubutk_pandas.client import HubSpotClient
+
+            self.client = HubSpotClient()
+        return self.client
+
+    def _step(self, index: int) -> None:
+        self.progress.value = index
+        self.progress.description = _STEPS[index] if index < len(_STEPS) else "done"
+
+    def _utks(self) -> list[str]:
+        if self.frame is not None and self.column is not None:
+            column = self.frame[self.column.value]
+            return [str(v).strip() for v in column.dropna() if str(v).strip()]
+        return split_utks(self.utk_text.value if self.utk_text is not None else "")
+
+    def run(self) -> LookupResult | None:
+        """Look the utks up, as clicking Run does; returns the result (``None`` on error).
+
+        Warnings raised meanwhile (invalid utks dropped, values that did not parse) are
+        shown under the status instead of in the notebook's stderr.
+        """
+        self.progress.bar_style = "info"
+        self.tabs.children, self.summary.value = [], ""
+        self._step(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = self._run()
+        notes = list(dict.fromkeys(str(w.message) for w in caught))
+        if notes:
+            self.status.value += "".join(f"<br>{_message('info', n)}" for n in notes)
+        return result
+
+    def _run(self) -> LookupResult | None:
+        utks = self._utks()
+        if not utks:
+            what = f"column {self.column.value!r} has no" if self.column else "paste at least one"
+            self._show_error(InvalidOptionError(f"Nothing to look up: {what} utk."))
+            return None
+        self.status.value = _message("info", f"Looking up {len(utks):,} utks…")
+        try:
+            self._step(1)
+            client = self._client()
+            if not self._choices:
+                self.load_properties()
+            self._step(2)
+            result = client.lookup_utks(
+                utks,
+                properties=self.selected_properties or None,
+                property_mode=self.property_mode.value,
+                form_submission_mode=self.form_submission_mode.value,
+                show_list_memberships=self.list_memberships.value,
+                include_deletes=self.include_deletes.value,
+                progress=False,
+            )
+        except HubSpotError as exc:
+            partial = exc.partial if isinstance(exc, LookupFailedError) else None
+            self.result = partial
+            if partial is not None:
+                self._show_result(partial, len(utks))
+            self._show_error(exc, len(utks))
+            return None
+        except Exception as exc:  # a widget shows, never raises into the notebook
+            logger.exception("lookup from the form failed")
+            self._show_error(exc)
+            return None
+        self.result = result
+        self._show_result(result, len(utks))
+        matched = len(result.contacts)
+        reasons = result.missing["reason"].value_counts()
+        detail = ", ".join(
+            f"{int(n):,} {reason.replace('_', ' ')}" for reason, n in reasons.items()
+        )
+        detail = f" ({detail})" if detail else ""
+        if matched == 0:
+            text = f"Nothing found: none of the {len(utks):,} utks matched a contact{detail}."
+            self.status.value = _message("warning", text)
+        else:
+            text = f"Done: {matched:,} of {len(utks):,} utks matched a contact{detail}."
+            self.status.value = _message("ok", text)
+        self.progress.bar_style = "success"
+        return result
+
+    def _show_error(self, exc: BaseException, asked: int | None = None) -> None:
+        self.progress.bar_style = "danger"
+        if isinstance(exc, DailyLimitError):
+            kept = len(exc.partial.contacts) if exc.partial is not None else 0
+            text = (
+                f"Daily API limit reached: partial data kept ({kept:,} matched utks from "
+                f"{(asked or 0) - len(exc.failed_utks):,} of {asked or 0:,} utks looked up); "
+                f"{len(exc.failed_utks):,} utks were not fetched. Run again after the limit "
+                f"resets (midnight in the portal's time zone) to fetch only those. [{exc}]"
+            )
+        elif isinstance(exc, AuthenticationError):
+            text = f"Authentication failed: check the access token or API key. [{exc}]"
+        elif isinstance(exc, CredentialsError):
+            text = f"No credentials: {exc}"
+        elif isinstance(exc, LookupFailedError):
+            text = f"Lookup partly failed ({len(exc.failed_utks):,} utks not fetched): {exc}"
+        elif isinstance(exc, InvalidOptionError):
+            text = f"Invalid input: {exc}"
+        elif isinstance(exc, HubSpotError):
+            text = f"{type(exc).__name__}: {exc}"
+        else:
+            text = f"Unexpected error ({type(exc).__name__}): {exc}"
+        self.status.value = _message("error", text)
+
+    def _show_result(self, result: LookupResult, asked: int) -> None:
+        w = _ipywidgets()
+        self._step(3)
+        frames: dict[str, pd.DataFrame] = {}
+        try:
+            frames["wide"] = result.wide()
+        except HubSpotError as exc:
+            logger.info("wide() failed in the form: %s", exc)
+        frames.update(result.frames)
+        counts = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{len(frame):,}</td></tr>"
+            for name, frame in frames.items()
+        )
+        self.summary.value = (
+            f"<b>{asked:,} utks asked</b>"
+            f"<table><tr><th>frame</th><th>rows</th></tr>{counts}</table>"
+        )
+        children = [w.HTML(_table_html(frame)) for frame in frames.values()]
+        self._step(4)
+        children.append(self._plots(result, frames.get("wide")))
+        self.tabs.children = children
+        self.tabs.titles = (*frames, "plots")
+        self._step(len(_STEPS))
+
+    @staticmethod
+    def _plots(result: LookupResult, wide: pd.DataFrame | None) -> Any:
+        w = _ipywidgets()
+        from hubutk_pandas import plotting
+
+        draws: list[Callable[[Axes], object]] = []
+        if wide is not None and "lifecyclestage" in wide.columns:
+            draws.append(lambda ax: plotting.plot_lifecycle_funnel(wide, ax=ax))
+        if wide is not None and "hs_analytics_source" in wide.columns:
+            draws.append(lambda ax: plotting.plot_sources(wide, ax=ax))
+        draws.append(lambda ax: plotting.plot_form_submissions(result.form_submissions, ax=ax))
+        history = result.history
+        if len(history):
+            prop = "lifecyclestage" if (history["property"] == "lifecyclestage").any() else None
+            prop = prop or str(history["property"].iloc[0])
+            draws.append(lambda ax: plotting.ResultPlotter(result).timeline(prop, ax=ax))
+        images = []
+        for draw in draws:
+            try:
+                images.append(w.Image(value=_png(draw), format="png"))
+            except (HubSpotError, ValueError, KeyError) as exc:
+                images.append(w.HTML(_message("warning", f"plot skipped: {exc}")))
+        return w.VBox(images)
+
+
+class ContactExplorer(_Displayable):
+    """Browse the contacts of a result one at a time: properties, history and form submissions.
+
+    Type part of an email, a name or a utk in ``search`` to narrow the ``contact`` dropdown.
+
+    Parameters
+    ----------
+    result
+        A :class:`~hubutk_pandas.result.LookupResult`; a ``value_and_history`` lookup also
+        gets a timeline plot.
+
+    Examples
+    --------
+    >>> explorer = ContactExplorer(result)  # doctest: +SKIP
+    >>> explorer.select("f844d2217850188692f2610c717c2e9b")  # doctest: +SKIP
+    >>> explorer  # doctest: +SKIP
+    """
+
+    def __init__(self, result: LookupResult) -> None:
+        w = _ipywidgets()
+        self.result = result
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self._wide = result.wide()
+            for note in caught:
+                logger.info("explorer: %s", note.message)
+        except HubSpotError as exc:
+            logger.info("wide() failed in the explorer: %s", exc)
+            self._wide = pd.DataFrame({"utk": [], "vid": []})
+        self._index = self._build_index()
+
+        self.search = w.Text(placeholder="email, name or utk", description="search")
+        self.contact = w.Dropdown(options=[], description="contact", layout=w.Layout(width="60%"))
+        props = sorted(pd.unique(result.history["property"].dropna().astype(str)))
+        default = "lifecyclestage" if "lifecyclestage" in props else (props[0] if props else None)
+        self.property = w.Dropdown(options=props, value=default, description="history of")
+        self.properties_table = w.HTML("")
+        self.timeline = w.Image(format="png")
+        self.form_table = w.HTML("")
+        self.tabs = w.Tab(
+            children=[
+                self.properties_table,
+                w.VBox([self.property, self.timeline]),
+                self.form_table,
+            ]
+        )
+        self.tabs.titles = ("properties", "history", "form submissions")
+        self.widget = w.VBox([w.HBox([self.search, self.contact]), self.tabs])
+
+        self.search.observe(lambda _change: self._filter(), names="value")
+        self.contact.observe(lambda _change: self._render(), names="value")
+        self.property.observe(lambda _change: self._render_timeline(), names="value")
+        self._filter()
+
+    def _build_index(self) -> pd.DataFrame:
+        """One row per contact: vid, its utks, and a label/search text from email and name."""
+        contacts = self.result.contacts.dropna(subset=["vid"])
+        utks = contacts.groupby("vid", sort=False)["utk"].agg(
+            lambda s: " ".join(s.dropna().astype(str))
+        )
+        wide = self._wide.drop_duplicates(subset="vid").set_index("vid")
+        rows = []
+        for vid, utk_text in utks.items():
+            person = wide.loc[vid] if vid in wide.index else pd.Series(dtype=object)
+            name = " ".join(
+                str(person[c]) for c in ("firstname", "lastname") if pd.notna(person.get(c))
+            )
+            email = str(person["email"]) if pd.notna(person.get("email")) else ""
+            label = " ".join(p for p in (name, f"<{email}>" if email else "") if p) or utk_text
+            label = f"{label} · vid {vid}"
+            rows.append((vid, label, f"{label} {utk_text}".lower()))
+        return pd.DataFrame(rows, columns=["vid", "label", "text"])
+
+    def _filter(self) -> None:
+        needle = self.search.value.strip().lower()
+        index = self._index[self._index["text"].str.contains(needle, regex=False)]
+        current = self.contact.value
+        self.contact.options = list(zip(index["label"], index["vid"], strict=True))
+        if current in set(index["vid"]):
+            self.contact.value = current
+
+    def select(self, utk_or_vid: str | int) -> int:
+        """Show one contact, given one of its utks or its vid; returns the vid.
+
+        Raises
+        ------
+        InvalidOptionError
+            When no contact of the result has that utk or vid.
+        """
+        contacts = self.result.contacts
+        by_utk = contacts.loc[contacts["utk"] == str(utk_or_vid), "vid"].dropna()
+        if len(by_utk):
+            vid = by_utk.iloc[0]
+        elif str(utk_or_vid).isdigit() and int(utk_or_vid) in set(self._index["vid"]):
+            vid = int(utk_or_vid)
+        else:
+            raise InvalidOptionError(
+                f"no contact in this result has the utk or vid {utk_or_vid!r}; "
+                f"it has {len(self._index):,} contacts"
+            )
+        if self.search.value:
+            self.search.value = ""
+        self.contact.value = vid
+        return int(vid)
+
+    def _render(self) -> None:
+        vid = self.contact.value
+        if vid is None:
+            self.properties_table.value = self.form_table.value = ""
+            self.timeline.value = b""
+            return
+        row = self._wide[self._wide["vid"] == vid].head(1)
+        table = row.drop(columns=["utk"], errors="ignore").T.reset_index()
+        table.columns = pd.Index(["property", "value"])
+        self.properties_table.value = _table_html(table.dropna(subset=["value"]), rows=500)
+        subs = self.result.form_submissions
+        self.form_table.value = _table_html(subs[subs["vid"] == vid], rows=100)
+        self._render_timeline()
+
+    def _render_timeline(self) -> None:
+        from hubutk_pandas.plotting import ResultPlotter
+
+        vid, prop = self.contact.value, self.property.value
+        if vid is None:
+            return
+        if prop is None:
+            prop = "lifecyclestage"
+        plotter = ResultPlotter(self.result)
+        self.timeline.value = _png(lambda ax: plotter.timeline(prop, vids=[vid], ax=ax))
+
+    @property
+    def selected_vid(self) -> int | None:
+        """The vid shown, or ``None``."""
+        return None if self.contact.value is None else int(self.contact.value)
