@@ -376,13 +376,18 @@ def get_json(
                 if limited > policy.max_retries or time.monotonic() > deadline:
                     raise error
                 interval = rate_limit_headers(response.headers).get("interval-milliseconds")
-                window = interval / 1000 if interval else _POLICY_WINDOWS.get(
-                    (error.policy_name or "").upper(), limiter.rate[1]
+                window = (
+                    interval / 1000
+                    if interval
+                    else _POLICY_WINDOWS.get((error.policy_name or "").upper(), limiter.rate[1])
                 )
                 held = limiter.penalize(window)
                 logger.warning(
                     "429 (%s) from HubSpot; holding requests for %.2fs (retry %d of %d)",
-                    error.policy_name or "rate limit", held, limited, policy.max_retries,
+                    error.policy_name or "rate limit",
+                    held,
+                    limited,
+                    policy.max_retries,
                 )
                 continue
             elif status >= 500:
@@ -395,6 +400,10 @@ def get_json(
             raise problem
         logger.warning(
             "retrying GET %s in %.2fs after: %s (retry %d of %d)",
-            shown, delay, problem, failures, policy.max_retries,
+            shown,
+            delay,
+            problem,
+            failures,
+            policy.max_retries,
         )
         time.sleep(delay)
