@@ -71,18 +71,22 @@ class FaultPlan:
         latency: float | tuple[float, float] | None = None,
     ) -> None:
         """Change the rate, kinds or latency (``None`` keeps the current value)."""
+        if rate is not None and not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault_rate must be between 0 and 1; got {rate!r}")
+        checked = _check_kinds(kinds, FAULT_KINDS, "faults") if kinds is not None else None
+        bounds = None
+        if latency is not None:
+            lo, hi = latency if isinstance(latency, tuple) else (latency, latency)
+            if lo < 0 or hi < lo:
+                raise ValueError(f"latency must be >= 0 or a (min, max) range; got {latency!r}")
+            bounds = (float(lo), float(hi))
         with self._lock:
             if rate is not None:
-                if not 0.0 <= rate <= 1.0:
-                    raise ValueError(f"fault_rate must be between 0 and 1; got {rate!r}")
                 self.rate = float(rate)
-            if kinds is not None:
-                self.kinds = _check_kinds(kinds, FAULT_KINDS, "faults")
-            if latency is not None:
-                lo, hi = latency if isinstance(latency, tuple) else (latency, latency)
-                if lo < 0 or hi < lo:
-                    raise ValueError(f"latency must be >= 0 or a (min, max) range; got {latency!r}")
-                self.latency = (float(lo), float(hi))
+            if checked is not None:
+                self.kinds = checked
+            if bounds is not None:
+                self.latency = bounds
 
     def inject(self, kind: str, count: int = 1) -> None:
         """Make the next ``count`` data requests fail with ``kind``."""

@@ -12,7 +12,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from hubutk_pandas.sandbox.accounts import Account, AccountState, Registry
 from hubutk_pandas.sandbox.app import SandboxApp
-from hubutk_pandas.sandbox.faults import FaultPlan
+from hubutk_pandas.sandbox.faults import FAULT_KINDS, FaultPlan
 from hubutk_pandas.sandbox.stats import SandboxStats
 
 __all__ = ["SandboxPortal"]
@@ -212,16 +212,13 @@ class SandboxPortal:
         if fault_rate is not _UNSET:
             self._faults.configure(rate=fault_rate or 0.0)
         if faults is not _UNSET:
-            from hubutk_pandas.sandbox.faults import FAULT_KINDS
-
             self._faults.configure(kinds=FAULT_KINDS if faults is None else faults)
-        if rate_limit is not _UNSET:
-            self._rate_limit = rate_limit
-        if daily_limit is not _UNSET:
-            self._daily_limit = daily_limit
         if rate_limit is not _UNSET or daily_limit is not _UNSET:
-            for state in self._registry.states:
-                state.limiter.configure(self._rate_limit[0], self._rate_limit[1], self._daily_limit)
+            new_rate = self._rate_limit if rate_limit is _UNSET else tuple(rate_limit)
+            new_daily = self._daily_limit if daily_limit is _UNSET else daily_limit
+            for state in self._registry.states:  # the first one validates before any change
+                state.limiter.configure(new_rate[0], new_rate[1], new_daily)
+            self._rate_limit, self._daily_limit = (new_rate[0], new_rate[1]), new_daily
         if max_url_length is not _UNSET:
             self._app.max_url_length = max_url_length
 
