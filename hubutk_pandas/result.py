@@ -191,7 +191,8 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         ``utk`` or ``vid`` becomes ``property_utk`` / ``property_vid``. Types come from the
         portal's property definitions (see :mod:`hubutk_pandas.dtypes`); without a
         provider every column is ``string``. Values that do not parse (``"N/A"`` in a
-        number) become NA and are reported in one warning naming the properties.
+        number) become NA and are reported in one warning naming the properties
+        with the number of rows affected.
         This method returns a new frame each call.
 
         Examples
