@@ -117,3 +117,28 @@ def wide() -> pd.DataFrame:
             ),
         }
     )
+
+
+@pytest.fixture
+def client(portal):
+    """A real client bound to the session's sandbox portal, without an on-disk cache."""
+    from hubutk_pandas.client import HubSpotClient
+
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def sandbox_result(portal):
+    """A value_and_history lookup of 40 sandbox utks with every form submission."""
+    from hubutk_pandas.client import HubSpotClient
+
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as c:
+        result = c.lookup_utks(
+            portal.sample_utks(40),
+            property_mode="value_and_history",
+            form_submission_mode="all",
+            progress=False,
+        )
+        result.definitions()  # fetch while the client is open
+    return result
