@@ -132,8 +132,8 @@ class LookupOptions:
 
 
 def _check_number(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or float(value) < minimum:
+    ok = isinstance(value, int) or (not integer and isinstance(value, float))
+    if isinstance(value, bool) or not ok or value < minimum:
         kind = "an integer" if integer else "a number"
         raise _invalid(name, value, f"use {kind} >= {minimum}")
 

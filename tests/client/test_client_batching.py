@@ -1,0 +1,93 @@
+"""Pure tests of column cleaning, utk validation and batch planning."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hubutk_pandas.batching import (
+    MAX_UTK_LENGTH,
+    clean_utks,
+    invalid_reason,
+    plan_batches,
+    url_length,
+)
+
+UTK = "0123456789abcdef0123456789abcdef"
+
+
+def test_messy_column_is_cleaned_in_first_seen_order() -> None:
+    column = pd.Series(
+        [None, " b1 ", np.nan, pd.NA, "", "   ", "a2", "b1", 42, np.int64(42), 7.0, "a2 "],
+        dtype=object,
+    )
+    original = column.copy()
+    cleaned = clean_utks(column, warn=False)
+    assert cleaned.valid == ["b1", "a2", "42", "7"]
+    assert cleaned.invalid == []
+    pd.testing.assert_series_equal(column, original)  # the caller's data is untouched
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["x" * (MAX_UTK_LENGTH + 1), "a b", "a;b", "a,b", 'a"b', "a\\b", "é" * 4, "a\x07b", "a\tb"],
+)
+def test_values_no_cookie_holds_are_invalid(value: str) -> None:
+    assert invalid_reason(value) is not None
+    assert clean_utks([value], warn=False).invalid == [value]
+
+
+def test_cookie_safe_tokens_are_accepted() -> None:
+    for value in [UTK, "AbC-123_xyz.~!", "x" * MAX_UTK_LENGTH]:
+        assert invalid_reason(value) is None
+
+
+def test_one_warning_counts_the_invalid_values() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cleaned = clean_utks([UTK, "bad;1", "bad;2", "bad;1", True, 1.5, [1]])
+    assert len(caught) == 1
+    assert "5 values" in str(caught[0].message)
+    assert cleaned.valid == [UTK]
+    assert cleaned.invalid == ["bad;1", "bad;2", "True", "1.5", "[1]"]
+
+
+def test_a_single_string_is_one_utk_not_characters() -> None:
+    assert clean_utks(UTK, warn=False).valid == [UTK]
+
+
+def test_batches_hold_at_most_100_and_keep_order() -> None:
+    utks = [f"{i:032x}" for i in range(250)]
+    batches = plan_batches(utks, fixed_length=50, max_url_length=100_000)
+    assert [len(b) for b in batches] == [100, 100, 50]
+    assert [u for b in batches for u in b] == utks
+
+
+@pytest.mark.parametrize("budget", [1024, 2000, 4096, 7000])
+def test_every_batch_url_fits_the_budget(budget: int) -> None:
+    url = "http://127.0.0.1:5000/contacts/v1/contact/byUtk/batch/"
+    params = [("property", f"custom_property_{i}") for i in range(20)] + [("propertyMode", "x")]
+    fixed = url_length(url, params)
+    utks = [f"{i:032x}" for i in range(300)] + ["a~b!c" * 12]
+    batches = plan_batches(utks, fixed_length=fixed, max_url_length=budget)
+    for batch in batches:
+        assert url_length(url, params + [("utk", u) for u in batch]) <= budget
+    assert sum(map(len, batches)) == len(utks)
+    # The budget is used, not wasted: merging two neighbours would overflow it.
+    for left, right in zip(batches, batches[1:]):
+        together = params + [("utk", u) for u in left + right[:1]]
+        assert len(left) == 100 or url_length(url, together) > budget
+
+
+def test_a_utk_that_cannot_fit_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        plan_batches([UTK], fixed_length=990, max_url_length=1000)
+
+
+def test_nan_like_values_are_dropped_not_reported() -> None:
+    cleaned = clean_utks([math.nan, pd.NaT, None, pd.NA], warn=False)
+    assert cleaned.order == []
