@@ -318,7 +318,7 @@ class LookupForm(_Displayable):
         matched = len(result.contacts)
         reasons = result.missing["reason"].value_counts()
         detail = ", ".join(
-            f"{int(n):,} {reason.replace('_', ' ')}" for reason, n in reasons.items()
+            f"{int(n):,} {str(reason).replace('_', ' ')}" for reason, n in reasons.items()
         )
         detail = f" ({detail})" if detail else ""
         if matched == 0:

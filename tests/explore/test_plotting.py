@@ -234,3 +234,70 @@ def test_funnel_empty_and_all_missing(wide):
         assert "No lifecycle stages to plot" in _texts(ax)
     with pytest.raises(InvalidOptionError, match="'lifecyclestage'"):
         plot_lifecycle_funnel(wide.drop(columns="lifecyclestage"))
+
+
+# --- result.plot against the sandbox -----------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:wide\\(\\)")
+def test_result_plot_funnel_and_timeline_use_display_order(sandbox_result):
+    result = sandbox_result
+    stage = next(d for d in result.definitions() if d["name"] == "lifecyclestage")
+    display_order = [o["value"] for o in sorted(stage["options"], key=lambda o: o["displayOrder"])]
+    wide = result.wide()
+    assert list(wide["lifecyclestage"].cat.categories) == display_order
+
+    ax = result.plot.lifecycle_funnel()
+    assert _yticklabels(ax) == display_order
+    counts = wide.drop_duplicates("vid")["lifecyclestage"].value_counts()
+    assert [p.get_width() for p in ax.patches] == [counts[s] for s in display_order]
+
+    ax = result.plot.timeline("lifecyclestage")
+    shown = _yticklabels(ax)
+    assert shown == [s for s in display_order if s in shown]  # displayOrder, not time order
+    history = result.history[result.history["property"] == "lifecyclestage"]
+    assert len(ax.lines) == min(MAX_CONTACTS, history["vid"].nunique())
+    drawn = history[history["vid"].astype(str).isin([line.get_label() for line in ax.lines])]
+    assert set(shown) == set(drawn["value"].dropna())
+
+
+@pytest.mark.filterwarnings("ignore:wide\\(\\)")
+def test_result_plot_sources_and_form_submissions(sandbox_result):
+    result = sandbox_result
+    ax = result.plot.sources()
+    assert sum(p.get_width() for p in ax.patches) == result.contacts["vid"].nunique()
+    assert ax.get_ylabel() == "hs_analytics_source"
+
+    subs = result.form_submissions
+    assert len(subs) > 0
+    ax = result.plot.form_submissions(freq="M")
+    assert sum(line.get_ydata().sum() for line in ax.lines) == len(subs)
+    ax = result.plot.form_submissions(by="form_id")
+    assert {line.get_label() for line in ax.lines} <= {*subs["form_id"].dropna(), "(other)"}
+    assert "ResultPlotter" in repr(result.plot)
+
+
+def test_result_plot_without_definitions_falls_back_to_time_order():
+    from hubutk_pandas.result import LookupResult
+
+    records = [
+        (
+            "u1",
+            {
+                "vid": 7,
+                "properties": {
+                    "lifecyclestage": {
+                        "value": "lead",
+                        "versions": [
+                            {"value": "lead", "timestamp": 2_000, "source-type": "API"},
+                            {"value": "subscriber", "timestamp": 1_000, "source-type": "API"},
+                        ],
+                    }
+                },
+            },
+        )
+    ]
+    result = LookupResult.from_records(records)  # no definitions provider
+    ax = result.plot.timeline("lifecyclestage")
+    assert _yticklabels(ax) == ["subscriber", "lead"]
+    assert list(ax.lines[0].get_ydata()) == [0, 1]
