@@ -1,8 +1,33 @@
 """A local HubSpot-compatible Contacts v1 server with deterministic synthetic data.
 
-Start one with :class:`SandboxPortal` (it serves on 127.0.0.1 from a background
-thread) or from a shell with ``python -m hubutk_pandas.sandbox``. Nothing here
-imports the client side of the package.
+:class:`SandboxPortal` serves on 127.0.0.1 from a background thread; from a shell,
+``python -m hubutk_pandas.sandbox --port 8765 --contacts 5000`` (or ``hubutk sandbox``)
+serves in the foreground and prints the URL and credentials. Nothing here imports
+the client side of the package: the client reaches the sandbox only over HTTP.
+
+Endpoints: ``GET /contacts/v1/contact/byUtk/batch/`` (keyed by utk),
+``GET /contacts/v1/contact/utks/batch/`` (keyed by vid),
+``GET /contacts/v1/contact/utk/<utk>/profile`` and
+``GET /properties/v1/contacts/properties``, with or without a trailing slash.
+
+Documented choices (see ``app.py`` and ``limits.py``): a 414 is answered before
+authentication and does not count; requests rejected with a 429 do not count toward
+the limits (HubSpot is stricter); faults hit only the contact endpoints, after auth
+and limits; profile reads default to ``value_and_history``, all form submissions
+and list memberships, as HubSpot's profile reads do.
+
+Examples
+--------
+>>> import requests
+>>> with SandboxPortal(contacts=1000, seed=0) as portal:
+...     utks = portal.sample_utks(2) + portal.unknown_utks(1)
+...     answer = requests.get(
+...         f"{portal.base_url}/contacts/v1/contact/byUtk/batch/",
+...         params={"utk": utks, "propertyMode": "value_and_history"},
+...         headers={"Authorization": f"Bearer {portal.access_token}"},
+...     ).json()
+...     sorted(answer) == sorted(utks[:2]), portal.stats.requests
+(True, 1)
 """
 
 from __future__ import annotations

@@ -139,3 +139,22 @@ def test_long_url_is_414() -> None:
         assert resp.json()["status"] == "error" and "too long" in resp.json()["message"]
         p.configure(max_url_length=8192)
         assert get(p, BY_UTK, {"utk": p.sample_utks(10)}).status_code == 200
+
+
+def test_profile_of_merged_and_deleted(portal: SandboxPortal) -> None:
+    merged = portal.sample_utks(1, kind="merged")[0]
+    rec = get(portal, f"/contacts/v1/contact/utk/{merged}/profile").json()
+    assert rec["vid"] == rec["merged-vids"][0] and len(rec["merged-vids"]) == 2
+    assert portal.record(rec["vid"]) == portal.record(merged)  # by vid or by utk
+    deleted = portal.sample_utks(1, kind="deleted")[0]
+    path = f"/contacts/v1/contact/utk/{deleted}/profile"
+    assert get(portal, path).status_code == 404
+    assert get(portal, path, {"includeDeletes": "true"}).status_code == 200
+
+
+def test_reset_limits() -> None:
+    with SandboxPortal(contacts=50, seed=2, rate_limit=(1, 60_000)) as p:
+        assert get(p, PROPERTIES).status_code == 200
+        assert get(p, PROPERTIES).status_code == 429
+        p.reset_limits()
+        assert get(p, PROPERTIES).status_code == 200
