@@ -263,6 +263,13 @@ def _object_array(values: list[Any]) -> np.ndarray:
 
 
 def _strings(values: list[Any]) -> Any:
+    if pd.StringDtype().storage == "pyarrow":  # fast and strict: only str/None pass
+        import pyarrow as pa  # pandas has imported it already
+
+        try:
+            return pd.array(pa.array(values, type=pa.string(), from_pandas=True), dtype="string")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
     try:
         return pd.array(_object_array(values), dtype="string")
     except (TypeError, ValueError):  # pragma: no cover - pandas coerces most scalars itself
