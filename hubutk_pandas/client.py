@@ -668,6 +668,7 @@ class HubSpotClient:
                 return left[0] + right[0], left[1] + right[1]
             return [], [(batch, exc)]
         except (AuthenticationError, DailyLimitError):
+            stop.set()  # here, not in the caller: this worker's next batch must not start
             raise
         except HubSpotError as exc:
             return [], [(batch, exc)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -78,7 +79,7 @@ def test_every_batch_url_fits_the_budget(budget: int) -> None:
         assert url_length(url, params + [("utk", u) for u in batch]) <= budget
     assert sum(map(len, batches)) == len(utks)
     # The budget is used, not wasted: merging two neighbours would overflow it.
-    for left, right in zip(batches, batches[1:]):
+    for left, right in itertools.pairwise(batches):
         together = params + [("utk", u) for u in left + right[:1]]
         assert len(left) == 100 or url_length(url, together) > budget
 

@@ -42,7 +42,7 @@ def test_messy_input_with_ints_nan_and_absurd_strings(
     with pytest.warns(UserWarning, match="2 values"):
         result = make_client(portal).lookup_utks(column, progress=False)
     assert result.contacts["utk"].tolist() == [utk]
-    reasons = dict(zip(result.missing["utk"], result.missing["reason"]))
+    reasons = dict(zip(result.missing["utk"], result.missing["reason"], strict=True))
     assert reasons == {
         "12345": "not_found",
         "x" * 5000: "invalid",
@@ -119,7 +119,7 @@ def test_credentials_from_the_environment(
 ) -> None:
     for name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY", "HUBSPOT_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(CredentialsError, match="HUBSPOT_ACCESS_TOKEN.*connect"):
+    with pytest.raises(CredentialsError, match=r"HUBSPOT_ACCESS_TOKEN.*connect"):
         HubSpotClient(cache=False)
     monkeypatch.setenv("HUBSPOT_BASE_URL", portal.base_url)
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", portal.access_token)
