@@ -1,0 +1,51 @@
+"""Regenerate visitors.csv: sample web-visit rows whose utks come from the demo sandbox.
+
+Run from the repository root: ``.venv/bin/python notebooks/data/make_visitors.py``.
+The file mixes known contacts, anonymous visitors, merged and deleted contacts,
+utks HubSpot has never seen, blanks, padded values, odd cells and repeat visits,
+like a real export from web logs. Deterministic: same seed, same file.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from hubutk_pandas.connect import DEMO_CONTACTS, DEMO_SEED
+from hubutk_pandas.sandbox import SandboxPortal
+
+PAGES = ["/", "/pricing", "/blog/utm-guide", "/blog/lead-scoring", "/docs/api", "/demo",
+         "/contact", "/careers", "/product/analytics", "/webinar/2025-q2"]
+ODD = ["N/A", "undefined", "not a token", "<script>", "null;", "x" * 80]
+
+
+def main() -> None:
+    rng = random.Random(DEMO_SEED)
+    with SandboxPortal(contacts=DEMO_CONTACTS, seed=DEMO_SEED) as portal:
+        utks = (portal.sample_utks(1400, kind="contact") + portal.sample_utks(120, kind="visitor")
+                + portal.sample_utks(60, kind="merged") + portal.sample_utks(40, kind="deleted")
+                + portal.unknown_utks(200))
+    rows = []
+    end = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    for utk in utks:
+        for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 4])):
+            seen = end - timedelta(seconds=rng.randrange(90 * 24 * 3600))
+            cell = f"  {utk} " if rng.random() < 0.02 else utk
+            rows.append((seen, rng.choice(PAGES), cell))
+    for _ in range(60):
+        rows.append((end - timedelta(seconds=rng.randrange(90 * 24 * 3600)), rng.choice(PAGES), ""))
+    for odd in ODD:
+        rows.append((end - timedelta(seconds=rng.randrange(90 * 24 * 3600)), rng.choice(PAGES), odd))
+    rows.sort(key=lambda row: row[0])
+    frame = pd.DataFrame(rows, columns=["visited_at", "page", "utk"])
+    frame["visited_at"] = frame["visited_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = Path(__file__).with_name("visitors.csv")
+    frame.to_csv(path, index=False)
+    print(f"wrote {len(frame)} rows to {path}")
+
+
+if __name__ == "__main__":
+    main()
