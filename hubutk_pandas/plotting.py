@@ -98,6 +98,10 @@ def _require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> 
         )
 
 
+def _contacts_text(n: int) -> str:
+    return f"{n:,} contact" + ("" if n == 1 else "s")
+
+
 def _label(ax: Axes, title: str, xlabel: str, ylabel: str) -> Axes:
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -209,7 +213,7 @@ def plot_property_timeline(
         suffix = (
             f" (first {len(chosen)} of {len(all_vids)} contacts)"
             if len(all_vids) > len(chosen)
-            else f" ({len(chosen)} contact{'s' if len(chosen) != 1 else ''})"
+            else f" ({_contacts_text(len(chosen))})"
         )
     title = f"{property} over time{suffix}"
     if rows.empty:
@@ -359,7 +363,7 @@ def plot_sources(
     _require_columns(wide, [property], "the wide frame")
     ax = _axes(ax)
     contacts = _one_row_per_contact(wide)
-    title = f"Contacts by {property} ({len(contacts)} contacts)"
+    title = f"Contacts by {property} ({_contacts_text(len(contacts))})"
     xlabel, ylabel = "contacts", property
     if contacts.empty:
         return _empty(ax, "No contacts to plot", title, xlabel, ylabel)
@@ -411,7 +415,7 @@ def plot_lifecycle_funnel(
     contacts = _one_row_per_contact(wide)
     stages = contacts["lifecyclestage"]
     n_missing = int(stages.isna().sum())
-    title = f"Contacts per lifecycle stage ({len(contacts)} contacts)"
+    title = f"Contacts per lifecycle stage ({_contacts_text(len(contacts))})"
     if n_missing:
         title += f"; {n_missing} without a stage"
     xlabel, ylabel = "contacts", "lifecycle stage"
@@ -446,8 +450,11 @@ class ResultPlotter:
 
     Examples
     --------
-    >>> ax = result.plot.lifecycle_funnel()  # doctest: +SKIP
-    >>> ax = result.plot.timeline("lifecyclestage")  # doctest: +SKIP
+    >>> from hubutk_pandas.result import LookupResult
+    >>> record = {"vid": 1, "properties": {"lifecyclestage": {"value": "lead"}}}
+    >>> result = LookupResult.from_records([("u1", record)])
+    >>> result.plot.lifecycle_funnel().get_title()
+    'Contacts per lifecycle stage (1 contact)'
     """
 
     def __init__(self, result: LookupResult) -> None:

@@ -8,11 +8,23 @@ message, never as a traceback. ipywidgets and matplotlib are imported on first u
 
 Examples
 --------
->>> from hubutk_pandas.widgets import LookupForm
->>> form = LookupForm(client)  # doctest: +SKIP
->>> form.utk_text.value = "f844d2217850188692f2610c717c2e9b"  # doctest: +SKIP
->>> result = form.run()  # the same as clicking Run  # doctest: +SKIP
->>> form  # doctest: +SKIP
+>>> from hubutk_pandas.client import HubSpotClient
+>>> from hubutk_pandas.sandbox import SandboxPortal
+>>> from hubutk_pandas.widgets import ContactExplorer, LookupForm
+>>> with SandboxPortal(contacts=50) as portal:
+...     client = HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False)
+...     form = LookupForm(client)
+...     form.utk_text.value = "\\n".join(portal.sample_utks(3))
+...     form.run_button.click()  # or form.run()
+...     client.close()
+>>> len(form.result.contacts), form.tabs.titles[:2]
+(3, ('wide', 'contacts'))
+>>> explorer = ContactExplorer(form.result)
+>>> vid = explorer.select(form.result.contacts["utk"].iloc[0])
+>>> vid == explorer.selected_vid == int(form.result.contacts["vid"].iloc[0])
+True
+
+Leave ``form`` or ``explorer`` as a cell's last expression to display it.
 """
 
 from __future__ import annotations
@@ -133,10 +145,11 @@ class LookupForm(_Displayable):
 
     Examples
     --------
-    >>> form = LookupForm(client, frame=visits)  # doctest: +SKIP
-    >>> form.column.value = "hubspotutk"  # doctest: +SKIP
-    >>> form.run_button.click()  # doctest: +SKIP
-    >>> form.result.contacts.head()  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> visits = pd.DataFrame({"page": ["/", "/pricing"], "hubspotutk": ["a" * 32, None]})
+    >>> form = LookupForm(frame=visits)  # the client is built from the environment at run
+    >>> form.column.value
+    'hubspotutk'
     """
 
     def __init__(self, client: HubSpotClient | None = None, frame: pd.DataFrame | None = None):
@@ -416,9 +429,7 @@ class ContactExplorer(_Displayable):
 
     Examples
     --------
-    >>> explorer = ContactExplorer(result)  # doctest: +SKIP
-    >>> explorer.select("f844d2217850188692f2610c717c2e9b")  # doctest: +SKIP
-    >>> explorer  # doctest: +SKIP
+    See the module's example: ``ContactExplorer(result).select(utk)`` shows that contact.
     """
 
     def __init__(self, result: LookupResult) -> None:
