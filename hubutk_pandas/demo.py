@@ -94,7 +94,7 @@ def run_demo(visitors_path: Path, out: Path, fmt: str = "csv") -> int:
 
     visitors = pd.read_csv(visitors_path, dtype="string", keep_default_na=False)
     with connect(sandbox=True) as client:
-        print(f"Sandbox portal at {client.base_url}; looking up {visitors_path} ...")
+        print(f"Sandbox portal at {client.settings.base_url}; looking up {visitors_path} ...")
         started = time.perf_counter()
         result = visitors.hubspot.lookup_utks(
             "utk",
