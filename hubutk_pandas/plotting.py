@@ -80,6 +80,12 @@ def _pyplot() -> Any:
     return plt
 
 
+def _integer_ticks() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
@@ -239,17 +245,17 @@ def plot_property_timeline(
         y = values.map(positions).astype("float64")
 
     rows = rows.assign(_y=y.to_numpy())
+    end = rows["timestamp"].max()
     for vid in chosen:
         one = rows[rows["vid"] == vid]
         if one.empty:
             continue
-        ax.step(
-            one["timestamp"].to_numpy(),
-            one["_y"].to_numpy(),
-            where="post",
-            marker="o",
-            label=str(vid),
-        )
+        x, values_y = list(one["timestamp"]), list(one["_y"])
+        changes = list(range(len(x)))
+        if x[-1] < end:  # hold the last value up to the newest change drawn, unmarked
+            x.append(end)
+            values_y.append(values_y[-1])
+        ax.step(x, values_y, where="post", marker="o", markevery=changes, label=str(vid))
     if categories:
         ax.set_yticks(range(len(categories)))
         ax.set_yticklabels(categories)
@@ -322,8 +328,11 @@ def plot_form_submissions(
     table = table.reindex(full, fill_value=0)
     x = table.index.to_timestamp().to_numpy()
     for column in table.columns:
-        ax.plot(x, table[column].to_numpy(), marker="o", label=str(column))
+        ax.plot(
+            x, table[column].to_numpy(), marker="o" if len(x) <= 30 else None, label=str(column)
+        )
     ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(_integer_ticks())
     ax.legend(title=by or None, fontsize="small", loc="best")
     ax.figure.autofmt_xdate()
     return _label(ax, title, xlabel, ylabel)
@@ -375,6 +384,7 @@ def plot_sources(
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
     ax.bar_label(bars, padding=3)
+    ax.xaxis.set_major_locator(_integer_ticks())
     return _label(ax, title, xlabel, ylabel)
 
 

@@ -45,6 +45,9 @@ def test_timeline_draws_one_step_line_per_contact_with_categories(history):
     assert vid1.get_drawstyle() == "steps-post"
     first_x = mdates.num2date(mdates.date2num(vid1.get_xdata()[0]))
     assert first_x.strftime("%Y-%m-%d") == "2024-01-01"
+    vid3 = ax.lines[2]  # one change (lead on Jan 10), held up to Feb 1
+    assert list(vid3.get_ydata()) == [1, 1]
+    assert pd.Timestamp(vid3.get_xdata()[-1]) == pd.Timestamp("2024-02-01")
     assert "3 contacts" in ax.get_title()
     pd.testing.assert_frame_equal(history, before)  # input not mutated
 
@@ -58,7 +61,9 @@ def test_timeline_respects_given_order(history):
 
 def test_timeline_plots_numeric_values_as_numbers(history):
     ax = plot_property_timeline(history, "hs_analytics_num_visits")
-    assert [list(line.get_ydata()) for line in ax.lines] == [[3.0, 7.0], [1.5]]
+    # vid 2's only value is held (unmarked) up to the newest change drawn
+    assert [list(line.get_ydata()) for line in ax.lines] == [[3.0, 7.0], [1.5, 1.5]]
+    assert ax.lines[1].get_markevery() == [0]
     assert "hs_analytics_num_visits" in ax.get_ylabel()
 
 
