@@ -163,11 +163,13 @@ class LookupForm(_Displayable):
 
         self.column = self.utk_text = None
         if frame is not None:
-            columns = [str(c) for c in frame.columns]
+            columns = list(frame.columns)
             guess = next(
-                (c for c in columns if "utk" in c.lower()), columns[0] if columns else None
+                (c for c in columns if "utk" in str(c).lower()), columns[0] if columns else None
             )
-            self.column = w.Dropdown(options=columns, value=guess, description="utk column")
+            self.column = w.Dropdown(
+                options=[(str(c), c) for c in columns], value=guess, description="utk column"
+            )
             source = self.column
         else:
             self.utk_text = w.Textarea(
@@ -192,6 +194,9 @@ class LookupForm(_Displayable):
         self.status = w.HTML(_message("info", "Ready."))
         self.summary = w.HTML("")
         self.tabs = w.Tab(children=[])
+        for widget in (source, self.property_filter, self.property_mode, self.progress):
+            widget.style.description_width = "initial"
+        self.form_submission_mode.style.description_width = "initial"
 
         self.property_filter.observe(self._on_filter, names="value")
         self.properties.observe(self._on_select, names="value")

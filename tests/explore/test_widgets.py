@@ -225,3 +225,14 @@ def test_contact_explorer_search_select_and_views(sandbox_result):
     assert explorer.select(int(result.contacts["vid"].iloc[0])) == result.contacts["vid"].iloc[0]
     with pytest.raises(InvalidOptionError, match="no contact in this result"):
         explorer.select("ffffffffffffffffffffffffffffffff")
+
+
+def test_column_picker_handles_non_string_column_names(client, portal):
+    utks = portal.sample_utks(3)
+    frame = pd.DataFrame({0: [10, 11, 12], 1: utks})
+    form = LookupForm(client, frame=frame)
+    assert form.column.value == 0  # no column named like a utk: the first is preselected
+    assert [label for label, _ in form.column.options] == ["0", "1"]
+    form.column.value = 1
+    result = form.run()
+    assert result is not None and list(result.contacts["utk"]) == utks
