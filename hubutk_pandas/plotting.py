@@ -72,7 +72,7 @@ def _pyplot() -> Any:
     """Import ``matplotlib.pyplot`` on first use, naming the package when it is missing."""
     try:
         import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
+    except ImportError as exc:
         raise ImportError(
             "hubutk_pandas.plotting needs matplotlib: pip install matplotlib "
             "(or reinstall hubutk-pandas, which depends on it)"

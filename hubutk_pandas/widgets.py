@@ -69,7 +69,7 @@ def _ipywidgets() -> Any:
     """Import ipywidgets on first use, naming the package when it is missing."""
     try:
         import ipywidgets
-    except ImportError as exc:  # pragma: no cover - ipywidgets is a dependency
+    except ImportError as exc:
         raise ImportError(
             "hubutk_pandas.widgets needs ipywidgets: pip install ipywidgets "
             "(or reinstall hubutk-pandas, which depends on it)"

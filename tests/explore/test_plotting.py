@@ -306,3 +306,11 @@ def test_result_plot_without_definitions_falls_back_to_time_order():
     ax = result.plot.timeline("lifecyclestage")
     assert _yticklabels(ax) == ["subscriber", "lead"]
     assert list(ax.lines[0].get_ydata()) == [0, 1]
+
+
+def test_missing_matplotlib_names_the_package(monkeypatch, wide):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        plot_lifecycle_funnel(wide)

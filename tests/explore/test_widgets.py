@@ -173,7 +173,8 @@ def test_nothing_found_and_invalid_input(client, portal):
     assert "Nothing to look up" in _status(form)
 
 
-def test_client_from_environment_is_built_at_run_time(monkeypatch, portal):
+def test_client_from_environment_is_built_at_run_time(monkeypatch, portal, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # the default cache, kept out of ~
     for name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY", "HUBSPOT_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     form = LookupForm()
@@ -190,6 +191,7 @@ def test_client_from_environment_is_built_at_run_time(monkeypatch, portal):
     assert form.client.settings.base_url == portal.base_url
     assert len(form.properties.options) > 5  # filled once a client exists
     form.client.close()
+    assert (tmp_path / "hubutk-pandas").is_dir()
 
 
 @pytest.mark.filterwarnings("ignore:wide\\(\\)")
