@@ -37,7 +37,7 @@ from hubutk_pandas.errors import (
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from hubutk_pandas.client import HubSpotClient
-    from hubutk_pandas.connect import SandboxClient, connect
+    from hubutk_pandas.connection import SandboxClient, connect
     from hubutk_pandas.result import LookupResult
     from hubutk_pandas.sandbox import SandboxPortal
 
@@ -50,9 +50,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 _LAZY = {
     "HubSpotClient": "hubutk_pandas.client",
     "LookupResult": "hubutk_pandas.result",
-    "SandboxClient": "hubutk_pandas.connect",
+    "SandboxClient": "hubutk_pandas.connection",
     "SandboxPortal": "hubutk_pandas.sandbox",
-    "connect": "hubutk_pandas.connect",
+    "connect": "hubutk_pandas.connection",
 }
 
 __all__ = [

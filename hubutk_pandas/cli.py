@@ -165,8 +165,11 @@ def _run_lookup(args: argparse.Namespace) -> int:
             failed = args.out / "failed_utks.csv"
             args.out.mkdir(parents=True, exist_ok=True)
             pd.DataFrame({"utk": exc.failed_utks}).to_csv(failed, index=False)
-            print(f"{len(exc.failed_utks)} utks failed, listed in {failed}; "
-                  "rerun to fetch only those.", file=sys.stderr)
+            print(
+                f"{len(exc.failed_utks)} utks failed, listed in {failed}; "
+                "rerun to fetch only those.",
+                file=sys.stderr,
+            )
         paths = write_frames(_all_frames(result), args.out, args.format)
     print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
     for path in paths:

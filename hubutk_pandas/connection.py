@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,11 @@ class SandboxClient(HubSpotClient):
     """
 
     def __init__(self, portal: SandboxPortal, **kwargs: Any) -> None:
+        self._temporary_cache: Path | None = None
+        if "cache" not in kwargs:
+            # Synthetic answers never mix with a real portal's in the user's cache folder.
+            self._temporary_cache = Path(tempfile.mkdtemp(prefix="hubutk-sandbox-cache-"))
+            kwargs["cache"] = self._temporary_cache
         super().__init__(portal.access_token, base_url=portal.base_url, **kwargs)
         self._portal = portal
 
@@ -63,6 +69,8 @@ class SandboxClient(HubSpotClient):
             super().close()
         finally:
             self._portal.close()
+            if self._temporary_cache is not None:
+                shutil.rmtree(self._temporary_cache, ignore_errors=True)
 
 
 def connect(
@@ -85,8 +93,8 @@ def connect(
         never (raises :class:`~hubutk_pandas.CredentialsError` without credentials).
     **client_kwargs
         Passed to :class:`HubSpotClient` (``cache``, ``rate_limit``, ...). For the
-        sandbox, ``cache`` defaults to a temporary folder, so synthetic answers
-        never mix with a real portal's in your cache.
+        sandbox, ``cache`` defaults to a temporary folder (removed by ``close()``),
+        so synthetic answers never mix with a real portal's in your cache.
 
     Returns
     -------
@@ -107,9 +115,6 @@ def connect(
     from hubutk_pandas.sandbox import SandboxPortal
 
     portal = SandboxPortal(contacts=contacts, seed=seed)
-    portal.start()
-    if "cache" not in client_kwargs:
-        client_kwargs["cache"] = Path(tempfile.mkdtemp(prefix="hubutk-sandbox-cache-"))
     logger.info(
         "No HubSpot credential in the environment: using the sandbox at %s", portal.base_url
     )

@@ -90,7 +90,7 @@ def run_demo(visitors_path: Path, out: Path, fmt: str = "csv") -> int:
     0
     """
     from hubutk_pandas.cli import write_frames
-    from hubutk_pandas.connect import connect
+    from hubutk_pandas.connection import connect
 
     visitors = pd.read_csv(visitors_path, dtype="string", keep_default_na=False)
     with connect(sandbox=True) as client:

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from hubutk_pandas.sandbox import SandboxPortal
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the suite off real portals and out of the developer's own cache folder.
+
+    A developer's ``HUBSPOT_*`` variables would point ``HubSpotClient()`` at
+    api.hubapi.com; tests must only ever talk to loopback. ``XDG_CACHE_HOME``
+    moves the default per-user cache (``cache=True``) into a temporary folder.
+    """
+    cache_home = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY", "HUBSPOT_BASE_URL"):
+            mp.delenv(name, raising=False)
+        mp.setenv("XDG_CACHE_HOME", str(cache_home))
+        yield cache_home
 
 
 @pytest.fixture(scope="session")

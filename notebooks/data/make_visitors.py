@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hubutk_pandas.connect import DEMO_CONTACTS, DEMO_SEED
+from hubutk_pandas.connection import DEMO_CONTACTS, DEMO_SEED
 from hubutk_pandas.sandbox import SandboxPortal
 
 PAGES = ["/", "/pricing", "/blog/utm-guide", "/blog/lead-scoring", "/docs/api", "/demo",
