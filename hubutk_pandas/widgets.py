@@ -290,9 +290,13 @@ class LookupForm(_Displayable):
         self.progress.bar_style = "info"
         self.tabs.children, self.summary.value = [], ""
         self._step(0)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = self._run()
+        self.run_button.disabled = True  # no second click while this one runs
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = self._run()
+        finally:
+            self.run_button.disabled = False
         notes = list(dict.fromkeys(str(w.message) for w in caught))
         if notes:
             self.status.value += "".join(f"<br>{_message('info', n)}" for n in notes)

@@ -64,8 +64,15 @@ def test_form_from_frame_runs_on_click(client, portal):
     assert "properties loaded" in _status(form)
     assert len(form.properties.options) > 5
 
+    steps: list[int] = []
+    form.progress.observe(lambda change: steps.append(change["new"]), names="value")
+    disabled: list[bool] = []
+    form.run_button.observe(lambda change: disabled.append(change["new"]), names="disabled")
+
     form.run_button.click()
 
+    assert steps == list(range(1, form.progress.max + 1))  # the bar moved through each step
+    assert disabled == [True, False]  # no double run while busy
     assert form.result is not None
     assert list(form.result.contacts["utk"]) == utks
     assert form.tabs.titles == ("wide", *FRAME_TABS, "plots")
