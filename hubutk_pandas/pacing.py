@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -164,9 +165,12 @@ class RateLimiter:
                 now = self._clock()
                 self._expire(now)
                 ours = self._max - len(self._log)
-                # Book slots the portal counts but we do not (used elsewhere).
+                # Book slots the portal counts but we do not: used elsewhere, or ours that
+                # the portal counted a little later than we sent them (latency), which it
+                # frees soon. Booked for a tenth of the window; booked again if it insists.
+                phantom = now - self._interval + self._interval / 10
                 for _ in range(max(0, ours - max(remaining, 0))):
-                    self._log.append(now)
+                    bisect.insort(self._log, phantom)  # the log stays sorted
 
     def penalize(self, window: float | None = None) -> float:
         """Record a 429: treat the window as full and hold every worker until it has room.

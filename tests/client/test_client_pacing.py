@@ -53,8 +53,9 @@ def test_remaining_lower_than_ours_books_the_difference() -> None:
     pacer, fake = limiter(5, 1.0)
     pacer.acquire()
     pacer.observe({"X-HubSpot-RateLimit-Remaining": "0"})  # someone else used the rest
-    pacer.acquire()
-    assert fake.now >= 1.0
+    pacer.acquire()  # held for a tenth of the window, then booked only if the portal insists
+    assert fake.now >= 0.099
+    assert fake.now < 1.0
 
 
 def test_a_429_holds_every_worker_until_the_window_has_room() -> None:
