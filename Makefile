@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+# Tests and notebooks run against the sandbox only: never a developer's real portal.
+OFFLINE := env -u HUBSPOT_ACCESS_TOKEN -u HUBSPOT_API_KEY -u HUBSPOT_BASE_URL -u HUBUTK_VISITORS_CSV
+NBVAL := $(OFFLINE) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
 
 .PHONY: setup demo test lint typecheck unit notebooks browser bench clean
 
@@ -34,17 +37,17 @@ lint: setup
 	$(BIN)/mypy
 
 unit: setup
-	$(BIN)/python -m pytest tests -m "not browser"
+	$(OFFLINE) $(BIN)/python -m pytest tests -m "not browser"
 
 notebooks: setup
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
+	$(NBVAL)
 
 browser: setup $(CHROMIUM)
-	$(BIN)/python -m pytest tests -m browser
+	$(OFFLINE) $(BIN)/python -m pytest tests -m browser
 
 test: setup $(CHROMIUM) lint
-	$(BIN)/python -m pytest tests
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
+	$(OFFLINE) $(BIN)/python -m pytest tests
+	$(NBVAL)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_client.py
