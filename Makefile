@@ -32,12 +32,12 @@ demo: setup
 	$(BIN)/hubutk demo
 
 lint: setup
-	$(BIN)/ruff check hubutk_pandas tests benchmarks
-	$(BIN)/ruff format --check hubutk_pandas tests benchmarks
+	$(BIN)/ruff check hubutk_pandas tests benchmarks conftest.py
+	$(BIN)/ruff format --check hubutk_pandas tests benchmarks conftest.py
 	$(BIN)/mypy
 
 unit: setup
-	$(OFFLINE) $(BIN)/python -m pytest tests -m "not browser"
+	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser"
 
 notebooks: setup
 	$(NBVAL)
@@ -46,7 +46,7 @@ browser: setup $(CHROMIUM)
 	$(OFFLINE) $(BIN)/python -m pytest tests -m browser
 
 test: setup $(CHROMIUM) lint
-	$(OFFLINE) $(BIN)/python -m pytest tests
+	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas
 	$(NBVAL)
 
 bench: setup

@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["lookup", "no-such-file.csv"])  # doctest: +SKIP
+    >>> main(["lookup", "no-such-file.csv"])
     1
     """
     args = _parser().parse_args(argv)

@@ -21,9 +21,11 @@ def summarize(visitors: pd.DataFrame, result: object, elapsed: float) -> str:
 
     Examples
     --------
-    >>> print(summarize(visitors, result, 1.2))  # doctest: +SKIP
-    Visitors file: 3,000 rows, 1,842 distinct utks
-    ...
+    >>> import hubutk_pandas
+    >>> visitors = pd.DataFrame({"utk": client.sandbox.sample_utks(2) + ["", "nope"]})
+    >>> result = visitors.hubspot.lookup_utks(client=client, progress=False)
+    >>> print(summarize(visitors, result, 0.5).splitlines()[0])
+    Visitors file: 4 rows, 3 distinct utks
     """
     from hubutk_pandas.result import LookupResult
 
@@ -86,8 +88,8 @@ def run_demo(visitors_path: Path, out: Path, fmt: str = "csv") -> int:
 
     Examples
     --------
-    >>> run_demo(Path("notebooks/data/visitors.csv"), Path("demo-output"))  # doctest: +SKIP
-    0
+    From a shell, ``hubutk demo`` (or ``make demo``) runs
+    ``run_demo(Path("notebooks/data/visitors.csv"), Path("demo-output"))``.
     """
     from hubutk_pandas.cli import write_frames
     from hubutk_pandas.connection import connect

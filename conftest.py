@@ -1,0 +1,32 @@
+"""Names the package's docstring examples use, so ``pytest --doctest-modules`` runs them.
+
+The examples run for real, against an in-process sandbox portal over loopback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="session")
+def _doctest_client() -> Iterator[Any]:
+    import hubutk_pandas
+
+    with hubutk_pandas.connect(sandbox=True, contacts=2000) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: dict[str, Any]) -> None:
+    if not isinstance(request.node, pytest.DoctestItem):
+        return
+    client = request.getfixturevalue("_doctest_client")
+    doctest_namespace.update(
+        pd=pd,
+        client=client,
+        df=pd.DataFrame({"utk": client.sandbox.sample_utks(3)}),
+    )
