@@ -278,7 +278,9 @@ class LookupForm(_Displayable):
     def _utks(self) -> list[str]:
         if self.frame is not None and self.column is not None:
             column = self.frame[self.column.value]
-            return [str(v).strip() for v in column.dropna() if str(v).strip()]
+            # Distinct tokens, first-seen order: repeat visits must not inflate "N utks asked".
+            cells = (str(v).strip() for v in column.dropna())
+            return list(dict.fromkeys(cell for cell in cells if cell))
         return split_utks(self.utk_text.value if self.utk_text is not None else "")
 
     def run(self) -> LookupResult | None:
