@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from hubutk_pandas._warnings import warn as _warn
 
 __all__ = [
     "MAX_BATCH_SIZE",
@@ -178,12 +179,10 @@ def clean_utks(values: Iterable[Any], *, warn: bool = True) -> CleanedUtks:
         (result.invalid if bad else result.valid).append(text)
     if warn and result.invalid:
         count = len(result.invalid)
-        warnings.warn(
+        _warn(
             f"{count} value{'s' if count != 1 else ''} cannot be a utk (not cookie-safe, or longer "
             f"than {MAX_UTK_LENGTH} characters) and {'were' if count != 1 else 'was'} not sent; "
-            "see result.missing (reason 'invalid').",
-            UserWarning,
-            stacklevel=3,
+            "see result.missing (reason 'invalid')."
         )
     return result
 

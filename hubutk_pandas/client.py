@@ -22,7 +22,6 @@ import logging
 import os
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hubutk_pandas import batching, session
+from hubutk_pandas._warnings import warn as _warn
 from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
@@ -293,11 +293,9 @@ class HubSpotClient:
         if access_token is not None:
             return "access_token", _check_secret("access_token", access_token)
         if api_key is not None:
-            warnings.warn(
+            _warn(
                 "HubSpot retired API keys (hapikey) on 2022-11-30; use a private-app access "
-                "token (HubSpotClient(access_token=...) or HUBSPOT_ACCESS_TOKEN) instead.",
-                UserWarning,
-                stacklevel=4,
+                "token (HubSpotClient(access_token=...) or HUBSPOT_ACCESS_TOKEN) instead."
             )
             return "api_key", _check_secret("api_key", api_key)
         raise CredentialsError(

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.result import LookupResult
 
 __all__ = ["run_demo", "summarize"]
 
 
-def summarize(visitors: pd.DataFrame, result: object, elapsed: float) -> str:
+def summarize(visitors: pd.DataFrame, result: LookupResult, elapsed: float) -> str:
     """Return the demo's plain-text summary of a lookup.
 
     Examples
@@ -27,14 +31,11 @@ def summarize(visitors: pd.DataFrame, result: object, elapsed: float) -> str:
     >>> print(summarize(visitors, result, 0.5).splitlines()[0])
     Visitors file: 4 rows, 3 distinct utks
     """
-    from hubutk_pandas.result import LookupResult
-
-    assert isinstance(result, LookupResult)
     wide = result.wide()
+    cells = visitors["utk"].str.strip()
     missing = result.missing["reason"].value_counts()
     lines = [
-        f"Visitors file: {len(visitors):,} rows, "
-        f"{visitors['utk'].str.strip().replace('', pd.NA).nunique():,} distinct utks",
+        f"Visitors file: {len(visitors):,} rows, {cells[cells != ''].nunique():,} distinct utks",
         f"Contacts found: {len(result.contacts):,} utks -> "
         f"{result.contacts['vid'].nunique():,} contacts in {elapsed:.1f} s",
         "Missing: "
@@ -54,15 +55,12 @@ def summarize(visitors: pd.DataFrame, result: object, elapsed: float) -> str:
     return "\n".join(lines)
 
 
-def _save_plots(result: object, out: Path) -> list[Path]:
+def _save_plots(result: LookupResult, out: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from hubutk_pandas.result import LookupResult
-
-    assert isinstance(result, LookupResult)
     plots = {
         "lifecycle_funnel.png": lambda ax: result.plot.lifecycle_funnel(ax=ax),
         "sources.png": lambda ax: result.plot.sources(ax=ax),

@@ -9,7 +9,6 @@ when the result is pickled or copied.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hubutk_pandas import dtypes, frames
+from hubutk_pandas._warnings import warn as _warn
 from hubutk_pandas.errors import HubSpotError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -75,6 +75,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
             setattr(self, name, built[name])
         self._provider = definitions
         self._definitions: PropertyDefinitions | None = None
+        self._wide_cache: dict[tuple[str, ...] | None, pd.DataFrame] = {}
 
     @classmethod
     def from_records(
@@ -192,8 +193,9 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         portal's property definitions (see :mod:`hubutk_pandas.dtypes`); without a
         provider every column is ``string``. Values that do not parse (``"N/A"`` in a
         number) become NA and are reported in one warning naming the properties
-        with the number of rows affected.
-        This method returns a new frame each call.
+        with the number of rows affected, the first time a selection is built.
+        Each call returns a new frame (the typed table is computed once per selection
+        and copied), so changing it never changes the next call's answer.
 
         Examples
         --------
@@ -205,11 +207,18 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         """
         if properties is not None and isinstance(properties, str):
             properties = [properties]
+        key = None if properties is None else tuple(dict.fromkeys(properties))
+        cached = self._wide_cache.get(key)
+        if cached is None:
+            cached = self._wide_cache[key] = self._build_wide(None if key is None else list(key))
+        return cached.copy()
+
+    def _build_wide(self, properties: list[str] | None) -> pd.DataFrame:
         props = self.properties
         if properties is None:
             names = sorted(props["property"].dropna().unique().tolist())
         else:
-            names = list(dict.fromkeys(properties))
+            names = properties
         by_name: dict[str, Mapping[str, Any]] = {}
         if self._provider is not None or self._definitions is not None:
             by_name = {str(d.get("name")): d for d in self.definitions()}
@@ -227,11 +236,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
             out[f"property_{name}" if name in ("utk", "vid") else name] = column
         if bad:
             listing = ", ".join(f"{k} ({v})" for k, v in sorted(bad.items()))
-            warnings.warn(
-                f"wide(): values that do not parse as their property's type became NA: {listing}",
-                UserWarning,
-                stacklevel=2,
-            )
+            _warn(f"wide(): values that do not parse as their property's type became NA: {listing}")
         return pd.DataFrame(out, index=pd.RangeIndex(len(self.contacts)))
 
     def _value_grid(self, names: list[str]) -> Any:
