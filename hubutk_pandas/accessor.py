@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from hubutk_pandas.batching import normalize_utk
 from hubutk_pandas.errors import InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -243,8 +244,8 @@ class HubSpotDataFrameAccessor:
         )
         result = _lookup(series, client=client, options=options)
         wide = result.wide(properties=properties).drop_duplicates("utk").set_index("utk")
-        keys = series.astype("string").str.strip()
-        added = wide.reindex(pd.Index(keys.array, dtype="string"))
+        keys = pd.Index([normalize_utk(cell) for cell in series], dtype="string")
+        added = wide.reindex(keys)
         added.index = self._obj.index
         taken = set(map(str, self._obj.columns))
         added.columns = [f"{name}{suffix}" if name in taken else name for name in added.columns]

@@ -42,6 +42,7 @@ __all__ = [
     "CleanedUtks",
     "clean_utks",
     "invalid_reason",
+    "normalize_utk",
     "param_length",
     "plan_batches",
     "url_length",
@@ -134,6 +135,25 @@ def _as_text(value: Any) -> str | None:
             return str(int(as_float))
         return None
     return None
+
+
+def normalize_utk(value: Any) -> str | None:
+    """The text one cell is looked up as (stripped), or ``None`` for an empty cell.
+
+    The same rule :func:`clean_utks` applies, so a cell can be matched back to the
+    lookup's ``utk`` (as ``enrich`` does). Invalid values keep their text.
+
+    Examples
+    --------
+    >>> normalize_utk("  ab12 "), normalize_utk(7.0), normalize_utk(float("nan")), normalize_utk("")
+    ('ab12', '7', None, None)
+    """
+    if not isinstance(value, (str, bytes)) and _is_missing(value):
+        return None
+    text = _as_text(value)
+    if text is None:
+        return repr(value)
+    return text.strip() or None
 
 
 def clean_utks(values: Iterable[Any], *, warn: bool = True) -> CleanedUtks:
