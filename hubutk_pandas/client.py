@@ -1,10 +1,12 @@
 """``HubSpotClient``: credentials, settings, the worker pool and lookup orchestration.
 
-The client looks a column of utks up in HubSpot's Contacts v1 API. It cleans the
-column (:mod:`~hubutk_pandas.batching`), answers what it can from the per-utk record
-store (:mod:`~hubutk_pandas.store`), cuts the rest into batches that fit a URL, and
-fetches them with a small thread pool sharing one pacer (:mod:`~hubutk_pandas.pacing`)
-over a cached, retrying session (:mod:`~hubutk_pandas.session`).
+The client looks a column of utks up in HubSpot's Contacts v1 API. It checks its
+arguments (:mod:`~hubutk_pandas.settings`), cleans the column
+(:mod:`~hubutk_pandas.batching`), answers what it can from the per-utk record store
+(:mod:`~hubutk_pandas.store`), cuts the rest into batches that fit a URL, and fetches
+them on a small thread pool (:mod:`~hubutk_pandas.fetching`) sharing one pacer
+(:mod:`~hubutk_pandas.pacing`), each request a retrying GET
+(:mod:`~hubutk_pandas.transport`) over a cached session (:mod:`~hubutk_pandas.session`).
 
 Examples
 --------
@@ -22,40 +24,26 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from hubutk_pandas import batching, session
-from hubutk_pandas._warnings import warn as _warn
-from hubutk_pandas.errors import (
-    AuthenticationError,
-    BadRequestError,
-    CredentialsError,
-    DailyLimitError,
-    HubSpotError,
-    InvalidOptionError,
-    LookupFailedError,
-)
+from hubutk_pandas import batching, session, settings
+from hubutk_pandas.errors import HubSpotError
+from hubutk_pandas.fetching import raise_for_failures, run_batches
 from hubutk_pandas.pacing import RateLimiter
 from hubutk_pandas.result import LookupResult
+from hubutk_pandas.settings import ClientSettings, LookupOptions, ProgressCallback
 from hubutk_pandas.store import RecordStore, namespace_for
+from hubutk_pandas.transport import RetryPolicy, get_json
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
 logger = logging.getLogger("hubutk_pandas")
 
-DEFAULT_BASE_URL = "https://api.hubapi.com"
 BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
 UTKS_PATH = "/contacts/v1/contact/utks/batch/"
 PROPERTIES_PATH = "/properties/v1/contacts/properties"
-PROPERTY_MODES = ("value_only", "value_and_history")
-FORM_SUBMISSION_MODES = ("newest", "all", "none", "oldest")
-ENDPOINTS = ("byUtk", "utks")
-_SPLITTABLE = (400, 404, 414)  # a bad utk or a long URL: smaller batches may pass
 
 
 def _user_agent() -> str:
@@ -65,88 +53,6 @@ def _user_agent() -> str:
         return f"hubutk-pandas/{version('hubutk-pandas')}"
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "hubutk-pandas/0+unknown"
-
-
-def _invalid(name: str, value: Any, valid: str) -> InvalidOptionError:
-    return InvalidOptionError(f"{name}={value!r} is not valid; {valid}")
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """Everything a :class:`HubSpotClient` was configured with (never the credential).
-
-    Examples
-    --------
-    >>> s = ClientSettings(base_url="http://x", credential_kind="access_token", cache_dir=None)
-    >>> s.rate_limit
-    (100, 10.0)
-    """
-
-    base_url: str
-    credential_kind: Literal["access_token", "api_key"]
-    cache_dir: Path | None
-    expire_after: timedelta | None = timedelta(days=1)
-    rate_limit: tuple[int, float] = (100, 10.0)
-    max_workers: int = 4
-    max_retries: int = 5
-    backoff_factor: float = 0.5
-    backoff_max: float = 30.0
-    max_retry_time: float = 300.0
-    timeout: float = 30.0
-    max_url_length: int = 7000
-
-
-@dataclass(frozen=True)
-class LookupOptions:
-    """Validated options of one lookup (see :meth:`HubSpotClient.lookup_utks`)."""
-
-    properties: tuple[str, ...] | None = None
-    property_mode: str = "value_only"
-    form_submission_mode: str = "newest"
-    show_list_memberships: bool = False
-    include_deletes: bool = False
-    endpoint: str = "byUtk"
-    progress: bool | None = None
-    refresh: bool = False
-
-    def query(self, *, with_properties: bool = True) -> list[tuple[str, str]]:
-        """The query parameters other than ``utk`` (and the credential)."""
-        params = [("property", p) for p in (self.properties or ()) if with_properties]
-        params += [
-            ("propertyMode", self.property_mode),
-            ("formSubmissionMode", self.form_submission_mode),
-            ("showListMemberships", str(self.show_list_memberships).lower()),
-            ("includeDeletes", str(self.include_deletes).lower()),
-        ]
-        return params
-
-    def fingerprint(self) -> dict[str, Any]:
-        """What must match for a stored answer to serve this lookup."""
-        return {
-            "properties": sorted(self.properties) if self.properties is not None else None,
-            "property_mode": self.property_mode,
-            "form_submission_mode": self.form_submission_mode,
-            "show_list_memberships": self.show_list_memberships,
-            "include_deletes": self.include_deletes,
-        }
-
-
-def _check_number(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
-    ok = isinstance(value, int) or (not integer and isinstance(value, float))
-    if isinstance(value, bool) or not ok or value < minimum:
-        kind = "an integer" if integer else "a number"
-        raise _invalid(name, value, f"use {kind} >= {minimum}")
-
-
-def _check_secret(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidOptionError(f"{name} must be a non-empty string (value not shown)")
-    value = value.strip()
-    if any(c.isspace() or ord(c) < 0x20 or ord(c) > 0x7E for c in value):
-        raise InvalidOptionError(
-            f"{name} contains whitespace or non-printable characters (value not shown)"
-        )
-    return value
 
 
 class HubSpotClient:
@@ -205,58 +111,23 @@ class HubSpotClient:
         timeout: float = 30.0,
         max_url_length: int = 7000,
     ) -> None:
-        kind, secret = self._credential(access_token, api_key)
-        url = base_url if base_url is not None else os.environ.get("HUBSPOT_BASE_URL")
-        url = (url or DEFAULT_BASE_URL).strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise _invalid("base_url", url, "use an http:// or https:// URL")
-        if cache is True:
-            cache_dir: Path | None = session.default_cache_dir()
-        elif cache is False:
-            cache_dir = None
-        elif isinstance(cache, (str, os.PathLike)):
-            cache_dir = Path(cache).expanduser()
-        else:
-            raise _invalid("cache", cache, "use True, False or a folder path")
-        if isinstance(expire_after, (int, float)) and not isinstance(expire_after, bool):
-            expire_after = timedelta(seconds=expire_after)
-        if expire_after is not None and (
-            not isinstance(expire_after, timedelta) or expire_after < timedelta(0)
-        ):
-            raise _invalid("expire_after", expire_after, "use a timedelta, seconds >= 0 or None")
-        if (
-            not isinstance(rate_limit, tuple)
-            or len(rate_limit) != 2
-            or isinstance(rate_limit[0], bool)
-            or not isinstance(rate_limit[0], int)
-            or rate_limit[0] < 1
-            or not isinstance(rate_limit[1], (int, float))
-            or rate_limit[1] <= 0
-        ):
-            raise _invalid(
-                "rate_limit", rate_limit, "use (requests, seconds), e.g. (100, 10.0) or (190, 10.0)"
-            )
-        _check_number("max_workers", max_workers, minimum=1, integer=True)
-        _check_number("max_retries", max_retries, minimum=0, integer=True)
-        _check_number("backoff_factor", backoff_factor, minimum=0)
-        _check_number("backoff_max", backoff_max, minimum=0)
-        _check_number("max_retry_time", max_retry_time, minimum=0)
-        _check_number("timeout", timeout, minimum=0.001)
-        _check_number("max_url_length", max_url_length, minimum=1024, integer=True)
-        self.settings = ClientSettings(
-            base_url=url,
+        kind, secret = settings.resolve_credential(access_token, api_key)
+        cache_dir = settings.resolve_cache_dir(cache, session.default_cache_dir)
+        self.settings = settings.build_settings(
             credential_kind=kind,
+            base_url=base_url,
             cache_dir=cache_dir,
             expire_after=expire_after,
-            rate_limit=(rate_limit[0], float(rate_limit[1])),
+            rate_limit=rate_limit,
             max_workers=max_workers,
             max_retries=max_retries,
-            backoff_factor=float(backoff_factor),
-            backoff_max=float(backoff_max),
-            max_retry_time=float(max_retry_time),
-            timeout=float(timeout),
+            backoff_factor=backoff_factor,
+            backoff_max=backoff_max,
+            max_retry_time=max_retry_time,
+            timeout=timeout,
             max_url_length=max_url_length,
         )
+        s = self.settings
         self.__secret = secret
         self._fingerprint = session.credential_fingerprint(
             kind, secret, session.load_salt(cache_dir)
@@ -264,46 +135,19 @@ class HubSpotClient:
         self._session = session.make_session(
             cache_dir=cache_dir,
             namespace=self._fingerprint,
-            expire_after=expire_after,
+            expire_after=s.expire_after,
             user_agent=_user_agent(),
-            pool_size=max_workers,
+            pool_size=s.max_workers,
         )
         self._store = (
-            None if cache_dir is None else RecordStore(cache_dir, expire_after=expire_after)
+            None if cache_dir is None else RecordStore(cache_dir, expire_after=s.expire_after)
         )
-        self._limiter = RateLimiter(*self.settings.rate_limit)
-        self._retry = session.RetryPolicy(
-            max_retries,
-            float(backoff_factor),
-            float(backoff_max),
-            float(max_retry_time),
-            float(timeout),
+        self._limiter = RateLimiter(*s.rate_limit)
+        self._retry = RetryPolicy(
+            s.max_retries, s.backoff_factor, s.backoff_max, s.max_retry_time, s.timeout
         )
         self._definitions: list[dict[str, Any]] | None = None
         self._definitions_lock = threading.Lock()
-
-    @staticmethod
-    def _credential(access_token: str | None, api_key: str | None) -> tuple[Any, str]:
-        if access_token is not None and api_key is not None:
-            raise InvalidOptionError("give access_token or api_key, not both")
-        if access_token is None and api_key is None:
-            access_token = os.environ.get("HUBSPOT_ACCESS_TOKEN", "").strip() or None
-            if access_token is None:
-                api_key = os.environ.get("HUBSPOT_API_KEY", "").strip() or None
-        if access_token is not None:
-            return "access_token", _check_secret("access_token", access_token)
-        if api_key is not None:
-            _warn(
-                "HubSpot retired API keys (hapikey) on 2022-11-30; use a private-app access "
-                "token (HubSpotClient(access_token=...) or HUBSPOT_ACCESS_TOKEN) instead."
-            )
-            return "api_key", _check_secret("api_key", api_key)
-        raise CredentialsError(
-            "No HubSpot credential: pass access_token=..., or set the HUBSPOT_ACCESS_TOKEN "
-            "environment variable to a private-app token (export HUBSPOT_ACCESS_TOKEN=...). "
-            "To try the package without a portal, use hubutk_pandas.connect(), which starts "
-            "a local sandbox."
-        )
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -334,7 +178,7 @@ class HubSpotClient:
             headers["Authorization"] = f"Bearer {self.__secret}"
         else:
             params = [*params, ("hapikey", self.__secret)]
-        return session.get_json(
+        return get_json(
             self._session,
             self.settings.base_url + path,
             params,
@@ -371,58 +215,12 @@ class HubSpotClient:
                 self._definitions = data
             return self._definitions
 
-    @staticmethod
-    def validate_options(
-        properties: str | Iterable[str] | None = None,
-        property_mode: str = "value_only",
-        form_submission_mode: str = "newest",
-        show_list_memberships: bool = False,
-        include_deletes: bool = False,
-        endpoint: str = "byUtk",
-        progress: bool | None = None,
-        refresh: bool = False,
-    ) -> LookupOptions:
-        """Check lookup options; raise :class:`InvalidOptionError` before any request.
+    validate_options = staticmethod(settings.validate_options)
+    """Check lookup options; raise :class:`InvalidOptionError` before any request.
 
-        Examples
-        --------
-        >>> HubSpotClient.validate_options(property_mode="value_and_history").property_mode
-        'value_and_history'
-        >>> HubSpotClient.validate_options(endpoint="byVid")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        hubutk_pandas.errors.InvalidOptionError: endpoint='byVid' is not valid; choose from ...
-        """
-
-        def choose(name: str, value: Any, valid: Sequence[Any]) -> Any:
-            if value not in valid or isinstance(value, bool) != isinstance(valid[0], bool):
-                raise _invalid(name, value, "choose from " + ", ".join(map(repr, valid)))
-            return value
-
-        props: tuple[str, ...] | None = None
-        if properties is not None:
-            items = [properties] if isinstance(properties, str) else properties
-            try:
-                listed = list(items)
-            except TypeError:
-                raise _invalid("properties", properties, "use None or a list of names") from None
-            bad = [p for p in listed if not isinstance(p, str) or not p.strip()]
-            if bad:
-                raise _invalid("properties", bad[0], "each property must be a non-empty name")
-            props = tuple(dict.fromkeys(p.strip() for p in listed))
-        return LookupOptions(
-            properties=props,
-            property_mode=choose("property_mode", property_mode, PROPERTY_MODES),
-            form_submission_mode=choose(
-                "form_submission_mode", form_submission_mode, FORM_SUBMISSION_MODES
-            ),
-            show_list_memberships=choose(
-                "show_list_memberships", show_list_memberships, (True, False)
-            ),
-            include_deletes=choose("include_deletes", include_deletes, (True, False)),
-            endpoint=choose("endpoint", endpoint, ENDPOINTS),
-            progress=progress if progress is None else choose("progress", progress, (True, False)),
-            refresh=choose("refresh", refresh, (True, False)),
-        )
+    The same as :func:`hubutk_pandas.settings.validate_options` (the accessor calls it
+    as ``HubSpotClient.validate_options(**options)``).
+    """
 
     def lookup_utks(
         self,
@@ -434,7 +232,7 @@ class HubSpotClient:
         show_list_memberships: bool = False,
         include_deletes: bool = False,
         endpoint: str = "byUtk",
-        progress: bool | None = None,
+        progress: bool | ProgressCallback | None = None,
         refresh: bool = False,
     ) -> LookupResult:
         """Look a column of utks up and return the tidy :class:`LookupResult`.
@@ -454,7 +252,12 @@ class HubSpotClient:
             ``"byUtk"`` (keyed by utk) or ``"utks"`` (the older, vid-keyed endpoint:
             matched records then carry no utk, unless the batch held a single utk).
         progress
-            Show a progress bar: ``None`` when more than one batch is sent.
+            ``None``: a progress bar when more than one batch is sent; ``True`` /
+            ``False``: always / never a bar; or a callable ``progress(done, total)``
+            (no bar), called from the calling thread with ``(0, total)`` before the
+            first request, then after each batch completes, ending at
+            ``done == total``; ``total`` counts the batches sent (not the utks
+            served by the store). An exception it raises stops the lookup.
         refresh
             Ignore both caches (the answers fetched are stored again).
 
@@ -518,19 +321,26 @@ class HubSpotClient:
         )
 
         def keep(record: Any) -> Any:
-            if not local_filter or not isinstance(record, dict) or opts.properties is None:
-                return record
-            props = record.get("properties") or {}
-            return {
-                **record,
-                "properties": {k: v for k, v in props.items() if k in opts.properties},
-            }
+            return opts.trim(record) if local_filter else record
 
         by_batch: dict[str, list[dict[str, Any]]] = {}  # utks endpoint: first utk -> records
         failed: list[tuple[list[str], HubSpotError | None]] = []
         fatal: HubSpotError | None = None
         completed: set[str] = set()
-        for batch, data in self._run(batches, path, query, opts, failed):
+
+        def get(batch: list[str]) -> Any:
+            data = self._get(path, query + [("utk", u) for u in batch], refresh=opts.refresh)
+            if not isinstance(data, dict):
+                raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
+            return data
+
+        for batch, data in run_batches(
+            batches,
+            get,
+            max_workers=self.settings.max_workers,
+            failed=failed,
+            progress=opts.progress,
+        ):
             if isinstance(data, HubSpotError):
                 fatal = fatal or data
                 continue
@@ -575,99 +385,5 @@ class HubSpotClient:
             time.monotonic() - started,
         )
         failed_utks = [u for u in cleaned.valid if u in failed_set]
-        errors = [e for _, e in failed if e is not None]
-        if isinstance(fatal, DailyLimitError):
-            raise DailyLimitError(
-                f"{fatal.message} {len(failed_utks)} utks were not fetched; "
-                "see .partial and .failed_utks.",
-                partial=result,
-                failed_utks=failed_utks,
-                errors=[fatal, *errors],
-                status=429,
-                policy_name="DAILY",
-                correlation_id=fatal.correlation_id,
-            )
-        if fatal is not None:
-            raise fatal
-        if failed_utks:
-            first = errors[0] if errors else HubSpotError("unknown failure")
-            raise LookupFailedError(
-                f"{len(failed_utks)} of {len(cleaned.valid)} utks could not be fetched "
-                f"({len(failed)} batches); .partial holds the rest. First error: {first}",
-                partial=result,
-                failed_utks=failed_utks,
-                errors=errors,
-                status=first.status,
-                category=first.category,
-                correlation_id=first.correlation_id,
-            )
+        raise_for_failures(result, fatal, failed, failed_utks, len(cleaned.valid))
         return result
-
-    def _run(
-        self,
-        batches: list[list[str]],
-        path: str,
-        query: list[tuple[str, str]],
-        opts: LookupOptions,
-        failed: list[tuple[list[str], HubSpotError | None]],
-    ) -> Iterable[tuple[list[str], Any]]:
-        """Fetch batches on the pool; yield ``(batch, json)`` or ``(batch, fatal error)``."""
-        if not batches:
-            return
-        from tqdm.auto import tqdm
-
-        show = len(batches) > 1 if opts.progress is None else opts.progress
-        stop = threading.Event()
-        bar = tqdm(total=len(batches), disable=not show, desc="HubSpot batches", unit="batch")
-        with ThreadPoolExecutor(self.settings.max_workers, "hubutk") as pool:
-            pending: set[Future[Any]] = {
-                pool.submit(self._fetch, b, path, query, opts.refresh, stop) for b in batches
-            }
-            try:
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        bar.update(1)
-                        try:
-                            ok, bad = future.result()
-                        except (AuthenticationError, DailyLimitError) as exc:
-                            stop.set()
-                            yield [], exc
-                            continue
-                        failed.extend(bad)
-                        yield from ok
-            finally:
-                stop.set()
-                bar.close()
-
-    def _fetch(
-        self,
-        batch: list[str],
-        path: str,
-        query: list[tuple[str, str]],
-        refresh: bool,
-        stop: threading.Event,
-    ) -> tuple[list[tuple[list[str], Any]], list[tuple[list[str], HubSpotError | None]]]:
-        """One batch (bisected on errors smaller batches may avoid): ``(done, failed)``."""
-        if stop.is_set():
-            return [], [(batch, None)]
-        try:
-            data = self._get(path, query + [("utk", u) for u in batch], refresh=refresh)
-            if not isinstance(data, dict):
-                raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
-        except BadRequestError as exc:
-            if exc.status in _SPLITTABLE and len(batch) > 1:
-                half = len(batch) // 2
-                logger.warning(
-                    "HTTP %s on a batch of %d utks: splitting it", exc.status, len(batch)
-                )
-                left = self._fetch(batch[:half], path, query, refresh, stop)
-                right = self._fetch(batch[half:], path, query, refresh, stop)
-                return left[0] + right[0], left[1] + right[1]
-            return [], [(batch, exc)]
-        except (AuthenticationError, DailyLimitError):
-            stop.set()  # here, not in the caller: this worker's next batch must not start
-            raise
-        except HubSpotError as exc:
-            return [], [(batch, exc)]
-        return [(batch, data)], []

@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-MODULES = ["batching", "pacing", "session", "store", "client"]
+MODULES = ["batching", "pacing", "session", "transport", "settings", "fetching", "store", "client"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,235 @@
+"""The retrying GET: pacing, backoff, 429 holds and HubSpot errors as exceptions.
+
+:func:`get_json` sends one request over a session from :mod:`~hubutk_pandas.session`
+and returns its parsed JSON. It answers from the HTTP cache when it can (a hit takes no
+rate-limit slot), otherwise waits for a slot from the shared
+:class:`~hubutk_pandas.pacing.RateLimiter` and retries what is worth retrying:
+
+* 5xx answers, dropped connections, timeouts, cut bodies and invalid JSON: exponential
+  backoff with jitter (:func:`backoff_delay`), within ``max_retries`` and
+  ``max_retry_time`` (:class:`RetryPolicy`);
+* a ten-secondly 429: every worker is held for the window, then the request is sent again;
+* a daily 429: :class:`~hubutk_pandas.errors.DailyLimitError` at once (it resets at midnight);
+* anything else (400, 401, 403, 404, 414...): :func:`error_from_response` at once.
+
+Every error is a :class:`~hubutk_pandas.errors.HubSpotError` with credentials redacted
+and no chained exception (a chained ``requests`` error would carry the URL).
+
+Examples
+--------
+>>> 0.25 <= backoff_delay(1, RetryPolicy(backoff_factor=0.5)) <= 0.5
+True
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from hubutk_pandas.errors import (
+    AuthenticationError,
+    BadRequestError,
+    DailyLimitError,
+    HubSpotAPIError,
+    HubSpotError,
+    RateLimitError,
+    ServerError,
+)
+from hubutk_pandas.pacing import RateLimiter, rate_limit_headers
+from hubutk_pandas.session import redact
+
+__all__ = ["RetryPolicy", "backoff_delay", "error_from_response", "get_json"]
+
+logger = logging.getLogger("hubutk_pandas.transport")
+
+
+def error_from_response(response: requests.Response, secrets_: Iterable[str]) -> HubSpotError:
+    """Translate a non-200 answer into the matching :class:`HubSpotError` (redacted).
+
+    Examples
+    --------
+    >>> r = requests.Response(); r.status_code = 401
+    >>> r._content = b'{"message": "bad", "category": "INVALID_AUTHENTICATION"}'
+    >>> type(error_from_response(r, [])).__name__
+    'AuthenticationError'
+    """
+    try:
+        body = json.loads(response.content)
+    except (ValueError, TypeError):
+        body = None
+    if not isinstance(body, dict):
+        body = {}
+    status = response.status_code
+    message = body.get("message") or f"{status} {response.reason or 'error'}".strip()
+    cls: type[HubSpotAPIError]
+    if status in (401, 403):
+        cls = AuthenticationError
+    elif status == 429:
+        cls = RateLimitError
+    elif status >= 500:
+        cls = ServerError
+    else:
+        cls = BadRequestError
+    return cls(
+        redact(str(message), secrets_),
+        status=status,
+        category=body.get("category") or body.get("errorType"),
+        correlation_id=body.get("correlationId")
+        or response.headers.get("X-HubSpot-Correlation-Id"),
+        policy_name=body.get("policyName"),
+    )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard :func:`get_json` tries (see ``HubSpotClient`` for the meaning of each)."""
+
+    max_retries: int = 5
+    backoff_factor: float = 0.5
+    backoff_max: float = 30.0
+    max_retry_time: float = 300.0
+    timeout: float = 30.0
+
+
+_TRANSIENT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+_POLICY_WINDOWS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
+
+
+def backoff_delay(failures: int, policy: RetryPolicy) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random.
+
+    Examples
+    --------
+    >>> 0.25 <= backoff_delay(1, RetryPolicy(backoff_factor=0.5)) <= 0.5
+    True
+    """
+    ceiling = min(policy.backoff_max, policy.backoff_factor * 2 ** (failures - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def get_json(
+    session: requests.Session,
+    url: str,
+    params: list[tuple[str, str]],
+    *,
+    headers: dict[str, str],
+    limiter: RateLimiter,
+    policy: RetryPolicy,
+    secrets_: Iterable[str],
+    refresh: bool = False,
+) -> Any:
+    """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
+
+    A cache hit takes no rate-limit slot. 5xx answers, network errors, timeouts, cut
+    bodies and invalid JSON are retried with backoff; a 429 holds every worker for
+    the window and is retried; everything else raises at once. All errors are
+    :class:`HubSpotError` with credentials redacted and no chained exception.
+
+    Examples
+    --------
+    >>> from hubutk_pandas.sandbox import SandboxPortal
+    >>> from hubutk_pandas.session import make_session
+    >>> with SandboxPortal(contacts=5) as p, make_session(
+    ...         cache_dir=None, namespace="x", expire_after=None, user_agent="doc") as s:
+    ...     data = get_json(s, p.base_url + "/properties/v1/contacts/properties", [],
+    ...                     headers={"Authorization": f"Bearer {p.access_token}"},
+    ...                     limiter=RateLimiter(10, 1.0), policy=RetryPolicy(), secrets_=[])
+    >>> isinstance(data, list)
+    True
+    """
+    secrets_ = list(secrets_)
+    shown = redact(url, secrets_)
+    cached = hasattr(session, "cache")
+    if cached and not refresh:
+        hit = session.get(url, params=params, headers=headers, only_if_cached=True)  # type: ignore[call-arg]
+        if hit.status_code == 200:
+            try:
+                data = json.loads(hit.content)
+                logger.debug("cache hit GET %s (%d params)", shown, len(params))
+                return data
+            except ValueError:
+                pass
+    extra: dict[str, Any] = {"force_refresh": True} if cached and refresh else {}
+    deadline = time.monotonic() + policy.max_retry_time
+    failures = limited = 0
+    while True:
+        limiter.acquire()
+        logger.debug("GET %s (%d params)", shown, len(params))
+        problem: HubSpotError
+        try:
+            response = session.get(
+                url, params=params, headers=headers, timeout=policy.timeout, **extra
+            )
+        except _TRANSIENT as exc:
+            problem = ServerError(f"network error talking to HubSpot: {type(exc).__name__}")
+        except requests.RequestException as exc:
+            raise HubSpotError(
+                redact(f"request to {shown} failed: {type(exc).__name__}: {exc}", secrets_)
+            ) from None
+        else:
+            if not getattr(response, "from_cache", False):
+                limiter.observe(response.headers)
+            status = response.status_code
+            if status == 200:
+                try:
+                    return json.loads(response.content)
+                except ValueError:
+                    problem = ServerError("HubSpot sent a body that is not valid JSON", status=200)
+            elif status == 429:
+                error = error_from_response(response, secrets_)
+                if (error.policy_name or "").upper() == "DAILY":
+                    raise DailyLimitError(
+                        "The portal's daily API limit is reached; it resets at midnight in the "
+                        "portal's time zone.",
+                        status=429,
+                        category=error.category,
+                        correlation_id=error.correlation_id,
+                        policy_name="DAILY",
+                    )
+                limited += 1
+                if limited > policy.max_retries or time.monotonic() > deadline:
+                    raise error
+                interval = rate_limit_headers(response.headers).get("interval-milliseconds")
+                window = (
+                    interval / 1000
+                    if interval
+                    else _POLICY_WINDOWS.get((error.policy_name or "").upper(), limiter.rate[1])
+                )
+                held = limiter.penalize(window)
+                logger.warning(
+                    "429 (%s) from HubSpot; holding requests for %.2fs (retry %d of %d)",
+                    error.policy_name or "rate limit",
+                    held,
+                    limited,
+                    policy.max_retries,
+                )
+                continue
+            elif status >= 500:
+                problem = error_from_response(response, secrets_)
+            else:
+                raise error_from_response(response, secrets_)
+        failures += 1
+        delay = backoff_delay(failures, policy)
+        if failures > policy.max_retries or time.monotonic() + delay > deadline:
+            raise problem
+        logger.warning(
+            "retrying GET %s in %.2fs after: %s (retry %d of %d)",
+            shown,
+            delay,
+            problem,
+            failures,
+            policy.max_retries,
+        )
+        time.sleep(delay)
