@@ -373,6 +373,41 @@ def _extra_rows(items: list[dict[str, Any]], known: frozenset[str]) -> np.ndarra
     return np.flatnonzero(~fits)
 
 
+_ARROW_TYPES = {"string": "string", "Int64": "int64", "boolean": "bool_", TIMESTAMP_DTYPE: "int64"}
+
+
+def _arrow_columns(items: list[dict[str, Any]], spec: Spec,
+                   schema: Mapping[str, str]) -> dict[str, Any]:  # fmt: skip
+    """The typed (non-list) columns of ``spec`` in one C++ pass over ``items``, via pyarrow.
+
+    Strict: it succeeds only when every value already fits its column (str, int, bool or
+    None), where the per-column path would convert the same values and spill none; on any
+    misfit it returns ``{}`` and the caller takes that careful path. Used only when pandas
+    keeps strings in pyarrow (so the results are the very arrays that path builds).
+    """
+    typed = [(col, key) for col, key in spec if schema[col] in _ARROW_TYPES]
+    if not typed or pd.StringDtype().storage != "pyarrow":
+        return {}
+    import pyarrow as pa  # pandas has imported it already
+
+    fields = [(key, getattr(pa, _ARROW_TYPES[schema[col]])()) for col, key in typed]
+    try:
+        struct = pa.array(items, type=pa.struct(fields))
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return {}
+    columns: dict[str, Any] = {}
+    for i, (col, _) in enumerate(typed):
+        child = struct.field(i)
+        dtype = schema[col]
+        if dtype == TIMESTAMP_DTYPE:
+            mask = child.is_null().to_numpy(zero_copy_only=False) if child.null_count else None
+            columns[col] = ms_to_datetime(child.fill_null(0).to_numpy(), mask)
+        else:
+            target: Any = pd.api.types.pandas_dtype(dtype)  # Int64, boolean or string
+            columns[col] = target.__from_arrow__(child)
+    return columns
+
+
 def _table(
     items: list[dict[str, Any]],
     spec: Spec,
@@ -382,9 +417,11 @@ def _table(
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """Columns of ``spec`` read from ``items``, and the per-row extras (unknown keys, spills)."""
     n = len(items)
-    columns: dict[str, Any] = {}
+    columns: dict[str, Any] = _arrow_columns(items, spec, schema) if n else {}
     extras: dict[int, dict[str, Any]] = {}
     for col, key in spec:
+        if col in columns:
+            continue
         arr, spill = _convert(list(map(dict.get, items, repeat(key, n))), schema[col])
         columns[col] = arr
         for i, v in spill.items():
