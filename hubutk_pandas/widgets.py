@@ -106,9 +106,26 @@ def _png(draw: Callable[[Axes], object], size: tuple[float, float] = (7.5, 4)) -
     return buffer.getvalue()
 
 
+#: Tabs as wide as their titles: ipywidgets squeezes eleven tabs until the titles are cut off.
+_TABS_CSS = (
+    "<style>.jupyter-widgets.jupyter-widget-tab.hubutk-tabs > .lm-TabBar .lm-TabBar-tab"
+    "{flex: 0 0 auto; padding: 0 8px}"
+    ".jupyter-widgets.jupyter-widget-tab.hubutk-tabs > .lm-TabBar > .lm-TabBar-content"
+    "{flex-wrap: wrap}</style>"
+)
+
+
 def _table_html(frame: pd.DataFrame, rows: int = HEAD_ROWS) -> str:
-    head = frame.head(rows).to_html(index=False, max_cols=30, na_rep="")
-    return f"<p>{len(frame):,} rows × {frame.shape[1]} columns</p>" + head
+    """The first rows as an HTML table that scrolls when wide or long.
+
+    Styled like a DataFrame output in JupyterLab (``jp-RenderedHTMLCommon``); elsewhere the
+    class is unknown and the browser's plain table shows.
+    """
+    head = frame.head(rows).to_html(index=False, max_cols=30, na_rep="", border=0)
+    return (
+        f"<p>{len(frame):,} rows × {frame.shape[1]} columns</p>"
+        f'<div class="jp-RenderedHTMLCommon" style="overflow:auto; max-height:36em">{head}</div>'
+    )
 
 
 def _message(kind: str, text: str) -> str:
@@ -194,6 +211,7 @@ class LookupForm(_Displayable):
         self.status = w.HTML(_message("info", "Ready."))
         self.summary = w.HTML("")
         self.tabs = w.Tab(children=[])
+        self.tabs.add_class("hubutk-tabs")
         for widget in (source, self.property_filter, self.property_mode, self.progress):
             widget.style.description_width = "initial"
         self.form_submission_mode.style.description_width = "initial"
@@ -204,6 +222,7 @@ class LookupForm(_Displayable):
         self.run_button.on_click(lambda _button: self.run())
         self.widget = w.VBox(
             [
+                w.HTML(_TABS_CSS),
                 source,
                 w.HBox([self.property_filter, self.load_button]),
                 self.properties,
