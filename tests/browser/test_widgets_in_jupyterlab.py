@@ -51,7 +51,7 @@ def _output_with(page: Any, inner: Any) -> Any:
     return page.locator(".jp-OutputArea-output").filter(has=inner)
 
 
-def _tab(page: Any, widget: Any, title: str) -> Any:
+def _tab(widget: Any, title: str) -> Any:
     """Click a tab of an ipywidgets Tab; the now visible panel's content."""
     widget.locator(".lm-TabBar-tab", has_text=re.compile(f"^{re.escape(title)}$")).click()
     return widget.locator(".widget-tab-contents > .lm-Widget:not(.lm-mod-hidden)")
@@ -104,18 +104,18 @@ def test_analyst_runs_the_widgets_notebook(lab_server: Any, page: Any, tmp_path:
     titles = tabs.locator(".lm-TabBar-tab").all_inner_texts()
     assert [t.strip() for t in titles][:2] == ["wide", "contacts"]
     assert titles[-1].strip() == "plots"
-    contacts = _tab(page, tabs, "contacts").locator("table.dataframe")
+    contacts = _tab(tabs, "contacts").locator("table.dataframe")
     expect(contacts).to_be_visible()
     headers = [h.strip() for h in contacts.locator("thead th").all_inner_texts()]
     assert headers[:2] == ["utk", "vid"]
     first_utks = contacts.locator("tbody tr td:first-child").all_inner_texts()
     assert first_utks and all(UTK.match(u.strip()) for u in first_utks)
     form.screenshot(path=str(tmp_path / "lookup-form-table.png"))
-    lists = _tab(page, tabs, "list_memberships").locator("table.dataframe tbody tr")
+    lists = _tab(tabs, "list_memberships").locator("table.dataframe tbody tr")
     expect(lists.first).to_be_visible()
 
     # The plots tab: every plot is a decoded PNG image.
-    plots = _tab(page, tabs, "plots").locator("img")
+    plots = _tab(tabs, "plots").locator("img")
     expect(plots.first).to_be_visible()
     widths = plots.evaluate_all("images => images.map(i => i.complete ? i.naturalWidth : 0)")
     assert len(widths) >= 3 and all(width > 100 for width in widths), widths
