@@ -10,11 +10,16 @@ Endpoints: ``GET /contacts/v1/contact/byUtk/batch/`` (keyed by utk),
 ``GET /contacts/v1/contact/utk/<utk>/profile`` and
 ``GET /properties/v1/contacts/properties``, with or without a trailing slash.
 
-Documented choices (see ``app.py`` and ``limits.py``): a 414 is answered before
-authentication and does not count; requests rejected with a 429 do not count toward
-the limits (HubSpot is stricter); faults hit only the contact endpoints, after auth
-and limits; profile reads default to ``value_and_history``, all form submissions
-and list memberships, as HubSpot's profile reads do.
+Documented choices (see ``app.py``, ``accounts.py`` and ``limits.py``): a 414 is
+answered before authentication and does not count; a token without the
+``crm.objects.contacts.read`` scope (``add_account(scopes=())``, ``set_scopes``) gets
+HubSpot's 403 ``MISSING_SCOPES``, uncounted like a 401; requests rejected with a 429 do
+not count toward the limits (HubSpot is stricter); faults (``inject``, including a
+``"400"``) hit only the contact endpoints, after auth and limits; ``poison(utk)`` makes
+every batch holding that utk answer 400 (a test hook for bisection); profile reads
+default to ``value_and_history``, all form submissions and list memberships, as
+HubSpot's profile reads do. Request log lines (logger ``hubutk_pandas.sandbox``, DEBUG)
+show ``hapikey=REDACTED``.
 
 Examples
 --------

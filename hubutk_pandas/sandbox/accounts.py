@@ -1,7 +1,23 @@
-"""Accounts (portals) served by one sandbox server, and their credentials.
+"""Accounts (portals) served by one sandbox server, their credentials and scopes.
 
 Credentials are random per server instance (``secrets``); the *data* of an account
 depends only on its seed and portal id, so runs are reproducible.
+
+Scopes (documented choice): an access token stands for a private app, which holds
+the scopes it was granted (default :data:`DEFAULT_SCOPES`); a request whose token
+lacks the scope an endpoint needs (:data:`CONTACTS_READ` for every endpoint served)
+gets HubSpot's 403 ``MISSING_SCOPES``. A legacy API key always has every scope, as
+HubSpot's portal-wide keys had.
+
+Examples
+--------
+>>> registry = Registry()
+>>> state = registry.add(seed=0, contacts=10, rate_limit=(100, 10_000), daily_limit=None,
+...                      scopes=())
+>>> registry.missing_scopes(state.account.access_token, [CONTACTS_READ])
+['crm.objects.contacts.read']
+>>> registry.missing_scopes(state.account.api_key, [CONTACTS_READ])
+[]
 """
 
 from __future__ import annotations
@@ -10,12 +26,19 @@ import hashlib
 import secrets
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hubutk_pandas.sandbox.data import SyntheticPortal
 from hubutk_pandas.sandbox.limits import RateLimiter
 
-__all__ = ["Account", "AccountState", "Registry"]
+__all__ = ["CONTACTS_READ", "DEFAULT_SCOPES", "Account", "AccountState", "Registry"]
+
+CONTACTS_READ = "crm.objects.contacts.read"
+"""The scope the contact endpoints (and, in the sandbox, property definitions) need."""
+
+DEFAULT_SCOPES: tuple[str, ...] = (CONTACTS_READ,)
+"""What a sandbox token is granted unless told otherwise."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +82,20 @@ class Registry:
         self._by_token: dict[str, AccountState] = {}
         self._by_key: dict[str, AccountState] = {}
         self._revoked: set[str] = set()
+        self._scopes: dict[str, frozenset[str]] = {}  # per access token
         self.states: list[AccountState] = []
 
     def add(
-        self, *, seed: int, contacts: int, rate_limit: tuple[int, int], daily_limit: int | None
+        self,
+        *,
+        seed: int,
+        contacts: int,
+        rate_limit: tuple[int, int],
+        daily_limit: int | None,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
     ) -> AccountState:
-        """Create an account with fresh credentials and its own data and limiter."""
+        """Create an account with fresh credentials, its own data and limiter, and scopes."""
+        granted = _scope_set(scopes)
         with self._lock:
             pid = portal_id_for(seed, {s.account.portal_id for s in self.states})
             account = Account(
@@ -79,6 +110,7 @@ class Registry:
             )
             self.states.append(state)
             self._by_token[account.access_token] = state
+            self._scopes[account.access_token] = granted
             self._by_key[account.api_key] = state
             return state
 
@@ -89,6 +121,22 @@ class Registry:
                 raise KeyError("not a credential of this sandbox")
             self._revoked.add(credential)
 
+    def set_scopes(self, token: str, scopes: Iterable[str]) -> None:
+        """Grant ``token`` exactly ``scopes`` from now on."""
+        granted = _scope_set(scopes)
+        with self._lock:
+            if token not in self._by_token:
+                raise KeyError("not an access token of this sandbox")
+            self._scopes[token] = granted
+
+    def missing_scopes(self, credential: str, required: Iterable[str]) -> list[str]:
+        """The ``required`` scopes ``credential`` lacks (none for an API key)."""
+        with self._lock:
+            granted = self._scopes.get(credential)
+        if granted is None:  # an API key (or unknown): portal-wide access
+            return []
+        return [scope for scope in required if scope not in granted]
+
     def by_token(self, token: str) -> AccountState | None:
         """The account of a Bearer token, or ``None`` if unknown or revoked."""
         with self._lock:
@@ -98,3 +146,12 @@ class Registry:
         """The account of a hapikey, or ``None`` if unknown or revoked."""
         with self._lock:
             return None if key in self._revoked else self._by_key.get(key)
+
+
+def _scope_set(scopes: Iterable[str]) -> frozenset[str]:
+    if isinstance(scopes, str):
+        raise TypeError("scopes must be a collection of scope names, not one string")
+    granted = frozenset(scopes)
+    if not all(isinstance(x, str) and x for x in granted):
+        raise ValueError(f"scopes must be non-empty names; got {sorted(granted, key=str)!r}")
+    return granted

@@ -5,12 +5,17 @@ Order of checks for every request (documented choices):
 1. latency is added (all requests);
 2. a URL (path + query) longer than ``max_url_length`` → 414, before auth, like a front proxy;
 3. credentials (``Authorization: Bearer`` or ``hapikey=``) → 401 if missing, unknown or revoked;
+   then, on a known endpoint, the token's scopes → 403 ``MISSING_SCOPES`` naming the scope
+   it lacks (see ``accounts.py``); like a 401, a 403 does not count toward the limits and
+   carries no rate-limit headers (HubSpot does not document either);
 4. the account's limits → 429 (``TEN_SECONDLY_ROLLING`` or ``DAILY``); admitted requests count;
 5. unknown path → 404, wrong method → 405;
 6. faults (random or injected) on the *contact* endpoints only (batch and profile), after
    auth and limits, so a faulty answer still counts toward the limits, as a real upstream
-   failure behind HubSpot's gateway would; property definitions never fault;
-7. parameters → 400 naming the parameter and its valid values; then the data.
+   failure behind HubSpot's gateway would; property definitions never fault; an injected
+   ``"400"`` answers a ``VALIDATION_ERROR``;
+7. parameters → 400 naming the parameter and its valid values; a batch holding a
+   *poisoned* utk (a test hook, see ``faults.py``) → 400 naming it; then the data.
 
 Every answer after step 3 carries the ``X-HubSpot-RateLimit-*`` headers.
 """
@@ -28,7 +33,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from hubutk_pandas.sandbox import responses as r
-from hubutk_pandas.sandbox.accounts import AccountState, Registry
+from hubutk_pandas.sandbox.accounts import CONTACTS_READ, AccountState, Registry
 from hubutk_pandas.sandbox.faults import FaultPlan
 from hubutk_pandas.sandbox.stats import SandboxStats
 from hubutk_pandas.sandbox.vocab import property_definitions
@@ -170,19 +175,21 @@ class SandboxApp:
                 return name, template, m
         return None, path, None
 
-    def _authenticate(self, request: Request) -> tuple[AccountState | None, Response | None]:
+    def _authenticate(self, request: Request) -> tuple[AccountState, str] | tuple[None, Response]:
+        """``(account, credential)``, or ``(None, the 401 answer)``."""
         auth = request.headers.get("Authorization", "")
         if auth:
             scheme, _, token = auth.partition(" ")
-            state = self.registry.by_token(token.strip()) if scheme.lower() == "bearer" else None
+            token = token.strip()
+            state = self.registry.by_token(token) if scheme.lower() == "bearer" else None
             if state is not None:
-                return state, None
+                return state, token
             return None, self._unauthorized(r.AUTH_MISSING)
         key = request.args.get("hapikey")
         if key is not None:
             state = self.registry.by_key(key)
             if state is not None:
-                return state, None
+                return state, key
             return None, self._unauthorized(
                 r.AUTH_BAD_KEY, links={"api key": "https://app.hubspot.com/l/api-key/"}
             )
@@ -209,10 +216,15 @@ class SandboxApp:
                 "query parameters.",
                 category="VALIDATION_ERROR",
             ), None
-        state, failure = self._authenticate(request)
+        state, credential = self._authenticate(request)
         if state is None:
-            assert failure is not None
-            return failure, None
+            assert isinstance(credential, Response)
+            return credential, None
+        assert isinstance(credential, str)
+        if route is not None:
+            lacking = self.registry.missing_scopes(credential, [CONTACTS_READ])
+            if lacking:
+                return r.missing_scopes(lacking), None
         decision = state.limiter.acquire()
         limit_headers = decision.headers()
         if decision.policy is not None:
@@ -245,12 +257,23 @@ class SandboxApp:
             return r.bad_gateway(), fault
         if fault == "503":
             return r.unavailable(), fault
+        if fault == "400":
+            message = "The request was not valid (sandbox: injected 400)."
+            return r.error(400, message, category="VALIDATION_ERROR"), fault
         try:
             opts = parse_options(
                 request.args, profile_utk=match.group(1) if route == "profile" and match else None
             )
         except InvalidParameter as exc:
             return r.error(400, str(exc), category="VALIDATION_ERROR"), fault
+        poisoned = self.faults.poisoned_in(opts.utks)
+        if poisoned:
+            return r.error(
+                400,
+                f"Invalid utk value{'s' if len(poisoned) > 1 else ''}: {', '.join(poisoned)}",
+                category="VALIDATION_ERROR",
+                errors=[{"message": f"{u} is not a valid utk", "in": "utk"} for u in poisoned],
+            ), fault
         if route == "profile":
             resp = self._profile(state, opts)
         else:

@@ -3,7 +3,13 @@
 Kinds: ``"502"`` (HTML bad gateway), ``"503"``, ``"drop"`` (connection closed, no
 answer), ``"truncate"`` (200 whose body stops before its Content-Length),
 ``"badjson"`` (200, ``application/json``, broken body). The queue also accepts
-``"429"`` and ``"429-daily"`` (rate-limit answers with HubSpot's bodies).
+``"429"`` and ``"429-daily"`` (rate-limit answers with HubSpot's bodies) and ``"400"``
+(a ``VALIDATION_ERROR`` answer: a permanent, per-request refusal that is not retried).
+
+*Poisoned* utks (:meth:`FaultPlan.poison`) make every batch that holds one answer 400
+naming it, for as long as they stay poisoned. HubSpot is documented to ignore utks it
+does not know (200), so this is a test hook, not HubSpot behaviour: it stands for a
+value some upstream validation refuses, to exercise a client's batch bisection.
 
 Examples
 --------
@@ -23,7 +29,7 @@ from collections.abc import Iterable
 __all__ = ["FAULT_KINDS", "INJECT_KINDS", "FaultPlan"]
 
 FAULT_KINDS = ("502", "503", "drop", "truncate", "badjson")
-INJECT_KINDS = (*FAULT_KINDS, "429", "429-daily")
+INJECT_KINDS = (*FAULT_KINDS, "429", "429-daily", "400")
 
 
 def _check_kinds(kinds: Iterable[str], allowed: tuple[str, ...], name: str) -> tuple[str, ...]:
@@ -59,6 +65,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._rng = random.Random(f"faults:{seed}")
         self._queue: deque[str] = deque()
+        self._poisoned: set[str] = set()
         self.rate, self.latency = 0.0, (0.0, 0.0)
         self.kinds: tuple[str, ...] = FAULT_KINDS
         self.configure(rate=rate, kinds=kinds, latency=latency)
@@ -95,6 +102,24 @@ class FaultPlan:
             raise ValueError(f"count must be >= 1; got {count!r}")
         with self._lock:
             self._queue.extend([kind] * count)
+
+    def poison(self, utks: Iterable[str]) -> None:
+        """Make every batch holding one of ``utks`` answer 400 from now on."""
+        utks = [utks] if isinstance(utks, str) else list(utks)
+        if not all(isinstance(u, str) and u for u in utks):
+            raise ValueError("poison takes non-empty utk strings")
+        with self._lock:
+            self._poisoned.update(utks)
+
+    def cure(self) -> None:
+        """Forget every poisoned utk."""
+        with self._lock:
+            self._poisoned.clear()
+
+    def poisoned_in(self, utks: Iterable[str]) -> list[str]:
+        """The poisoned utks among ``utks``, in their order."""
+        with self._lock:
+            return [u for u in utks if u in self._poisoned]
 
     def clear(self) -> None:
         """Drop injected faults that have not fired yet."""

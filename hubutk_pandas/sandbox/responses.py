@@ -14,8 +14,10 @@ from werkzeug.wrappers import Response
 __all__ = [
     "AUTH_BAD_KEY",
     "AUTH_MISSING",
+    "MISSING_SCOPES",
     "error",
     "json_response",
+    "missing_scopes",
 ]
 
 JSON_TYPE = "application/json;charset=utf-8"
@@ -27,6 +29,11 @@ AUTH_BAD_KEY = (
     "The API key provided is invalid. View or manage your API key here: "
     "https://app.hubspot.com/l/api-key/"
 )
+MISSING_SCOPES = (
+    "This app hasn't been granted all required scopes to make this call. Read more about "
+    "required scopes here: https://developers.hubspot.com/scopes."
+)
+SCOPES_LINK = "https://developers.hubspot.com/scopes"
 _BAD_GATEWAY_HTML = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
@@ -54,6 +61,22 @@ def error(status: int, message: str, **extra: Any) -> Response:
     cid = correlation_id()
     body = {"status": "error", "message": message, "correlationId": cid, **extra}
     return json_response(body, status, {"X-HubSpot-Correlation-Id": cid})
+
+
+def missing_scopes(required: list[str]) -> Response:
+    """HubSpot's 403 for a token without a scope the endpoint needs (``MISSING_SCOPES``)."""
+    return error(
+        403,
+        MISSING_SCOPES,
+        errors=[
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredScopes": required},
+            }
+        ],
+        links={"scopes": SCOPES_LINK},
+        category="MISSING_SCOPES",
+    )
 
 
 def rate_limited(policy: str, portal_id: int) -> Response:

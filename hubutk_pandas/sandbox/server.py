@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from types import TracebackType
@@ -10,7 +11,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from hubutk_pandas.sandbox.accounts import Account, AccountState, Registry
+from hubutk_pandas.sandbox.accounts import DEFAULT_SCOPES, Account, AccountState, Registry
 from hubutk_pandas.sandbox.app import SandboxApp
 from hubutk_pandas.sandbox.faults import FAULT_KINDS, FaultPlan
 from hubutk_pandas.sandbox.stats import SandboxStats
@@ -20,13 +21,33 @@ __all__ = ["SandboxPortal"]
 logger = logging.getLogger("hubutk_pandas.sandbox")
 _UNSET: Any = object()
 HOST = "127.0.0.1"
+_SECRET_PARAMS = re.compile(r"(?i)\b(hapikey|access_token|api_key|apikey)=[^&\s#'\"]*")
+
+
+def redact_query(text: str) -> str:
+    """``text`` with the values of credential query parameters replaced.
+
+    Examples
+    --------
+    >>> redact_query('"GET /x?utk=a&hapikey=0f3c-9a HTTP/1.1" 200 -')
+    '"GET /x?utk=a&hapikey=REDACTED HTTP/1.1" 200 -'
+    """
+    return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=REDACTED", text)
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Logs requests to the package logger at DEBUG instead of werkzeug's stderr lines."""
+    """Logs requests to the package logger at DEBUG instead of werkzeug's stderr lines.
+
+    Request lines carry the query string, so ``hapikey=`` values are redacted; headers
+    (``Authorization``) are never logged.
+    """
 
     def log(self, type: str, message: str, *args: Any) -> None:
-        logger.debug("sandbox %s: " + message, type, *args)
+        try:
+            text = message % args if args else message
+        except (TypeError, ValueError):
+            text = " ".join([message, *map(str, args)])
+        logger.debug("sandbox %s: %s", type, redact_query(text))
 
 
 class SandboxPortal:
@@ -176,17 +197,37 @@ class SandboxPortal:
         """The main account's portal id."""
         return self._main.account.portal_id
 
-    def add_account(self, seed: int = 1, contacts: int = 1000) -> Account:
+    def add_account(
+        self, seed: int = 1, contacts: int = 1000, *, scopes: Iterable[str] = DEFAULT_SCOPES
+    ) -> Account:
         """Serve another portal (other data and portal id) behind new credentials.
 
-        Each account has its own limits (with the portal's current settings).
+        Each account has its own limits (with the portal's current settings). Its access
+        token is granted ``scopes``: with ``scopes=()`` every endpoint answers it 403
+        ``MISSING_SCOPES`` (its legacy API key keeps portal-wide access).
         """
         return self._registry.add(
             seed=seed,
             contacts=contacts,
             rate_limit=self._rate_limit,
             daily_limit=self._daily_limit,
+            scopes=scopes,
         ).account
+
+    def set_scopes(self, token: str, scopes: Iterable[str]) -> None:
+        """Grant an access token exactly ``scopes`` from now on (``()`` → 403 everywhere).
+
+        Examples
+        --------
+        >>> import requests
+        >>> with SandboxPortal(contacts=10) as p:
+        ...     p.set_scopes(p.access_token, ())
+        ...     resp = requests.get(f"{p.base_url}/properties/v1/contacts/properties",
+        ...                         headers={"Authorization": f"Bearer {p.access_token}"})
+        >>> resp.status_code, resp.json()["category"]
+        (403, 'MISSING_SCOPES')
+        """
+        self._registry.set_scopes(token, scopes)
 
     def revoke(self, credential: str) -> None:
         """Make a token or api key answer 401 from now on."""
@@ -226,9 +267,21 @@ class SandboxPortal:
         """Make the next ``count`` contact requests fail with ``kind``.
 
         Kinds: ``"502"``, ``"503"``, ``"drop"``, ``"truncate"``, ``"badjson"``,
-        ``"429"`` (ten-secondly) and ``"429-daily"``.
+        ``"429"`` (ten-secondly), ``"429-daily"`` and ``"400"`` (``VALIDATION_ERROR``).
         """
         self._faults.inject(kind, count)
+
+    def poison(self, *utks: str) -> None:
+        """Make every contact request holding one of ``utks`` answer 400 (until :meth:`cure`).
+
+        A test hook for batch bisection: HubSpot itself ignores utks it does not know.
+        The 400 names the poisoned utks (``VALIDATION_ERROR``).
+        """
+        self._faults.poison(utks)
+
+    def cure(self) -> None:
+        """Forget every poisoned utk."""
+        self._faults.cure()
 
     def reset_stats(self) -> None:
         """Zero :attr:`stats`."""
