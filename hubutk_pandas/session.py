@@ -18,6 +18,11 @@ backend, built so that it can never leak or mix up credentials:
 The salt is 32 random bytes kept in ``<cache folder>/salt``, so fingerprints are stable
 across sessions but useless for guessing a token from a cache folder.
 
+Logs: urllib3 and requests-cache log request URLs at DEBUG, which would show a legacy
+``hapikey`` to anyone who turns DEBUG on for every logger. :func:`make_session`
+therefore gives their loggers a :class:`RedactingFilter` (idempotent; it only rewrites
+credential values, never drops a record). Headers, hence ``Authorization``, are not logged.
+
 Examples
 --------
 >>> redact("GET /x?hapikey=abc123&utk=1", ["abc123"])
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import secrets
 import time
@@ -42,10 +48,12 @@ from requests.adapters import HTTPAdapter
 __all__ = [
     "HTTP_CACHE_FILE",
     "IGNORED_PARAMS",
+    "RedactingFilter",
     "credential_fingerprint",
     "default_cache_dir",
     "load_salt",
     "make_session",
+    "protect_third_party_logs",
     "redact",
     "valid_json_200",
 ]
@@ -137,6 +145,49 @@ def redact(text: str, secrets_: Iterable[str] = ()) -> str:
     return _BEARER.sub("Bearer REDACTED", text)
 
 
+class RedactingFilter(logging.Filter):
+    """Rewrite a log record whose text shows a credential parameter or Bearer token.
+
+    Examples
+    --------
+    >>> record = logging.LogRecord("urllib3", 10, "x", 1, '"GET /p?hapikey=%s"', ("k1",), None)
+    >>> RedactingFilter().filter(record), record.getMessage()
+    (True, '"GET /p?hapikey=REDACTED"')
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken record is the logging module's business
+            return True
+        clean = redact(text)
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+_HTTP_LOGGERS = ("urllib3", "requests", "requests_cache")
+
+
+def protect_third_party_logs() -> None:
+    """Give the HTTP libraries' loggers (existing ones) a :class:`RedactingFilter`, once.
+
+    A logger-level filter sees only the records logged on that very logger, so every
+    ``urllib3.*`` / ``requests.*`` / ``requests_cache.*`` logger created so far gets one.
+
+    Examples
+    --------
+    >>> protect_third_party_logs(); protect_third_party_logs()
+    >>> sum(isinstance(f, RedactingFilter) for f in logging.getLogger("urllib3").filters)
+    1
+    """
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in _HTTP_LOGGERS]
+    for name in {*names, *_HTTP_LOGGERS}:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in target.filters):
+            target.addFilter(RedactingFilter())
+
+
 def valid_json_200(response: requests.Response) -> bool:
     """The cache filter: keep only ``200`` answers whose body parses as JSON.
 
@@ -210,4 +261,5 @@ def make_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
+    protect_third_party_logs()
     return session

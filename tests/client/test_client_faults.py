@@ -11,7 +11,6 @@ import pytest
 from hubutk_pandas.client import HubSpotClient
 from hubutk_pandas.errors import (
     AuthenticationError,
-    BadRequestError,
     DailyLimitError,
     HubSpotError,
     LookupFailedError,
@@ -148,21 +147,6 @@ def test_401_with_message_category_and_no_secret(make_client: MakeClient) -> Non
             assert err.correlation_id and err.message
             assert secret not in _text(err)
             assert own.stats.by_status[401] <= 2  # 2 batches at most, neither retried
-
-
-def test_400_is_translated_with_hubspot_details(
-    portal: SandboxPortal, make_client: MakeClient
-) -> None:
-    client = make_client(portal)
-    with pytest.raises(BadRequestError) as info:
-        client._get(
-            "/contacts/v1/contact/byUtk/batch/",
-            [("utk", "a"), ("propertyMode", "x")],
-            refresh=False,
-        )
-    err = info.value
-    assert err.status == 400 and err.category == "VALIDATION_ERROR" and err.correlation_id
-    assert "propertyMode" in str(err)
 
 
 def test_network_errors_are_redacted(make_client: MakeClient) -> None:
