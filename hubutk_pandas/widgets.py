@@ -122,6 +122,7 @@ def _table_html(frame: pd.DataFrame, rows: int = HEAD_ROWS) -> str:
     class is unknown and the browser's plain table shows.
     """
     head = frame.head(rows).to_html(index=False, max_cols=30, na_rep="", border=0)
+    head = head.replace("<table ", '<table style="margin-left:0" ', 1)  # not centred
     return (
         f"<p>{len(frame):,} rows × {frame.shape[1]} columns</p>"
         f'<div class="jp-RenderedHTMLCommon" style="overflow:auto; max-height:36em">{head}</div>'
