@@ -20,6 +20,7 @@ from hubutk_pandas.errors import InvalidOptionError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.client import HubSpotClient
     from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.settings import ProgressCallback
 
 __all__ = ["HubSpotDataFrameAccessor", "HubSpotSeriesAccessor"]
 
@@ -58,7 +59,7 @@ def _options(
     show_list_memberships: bool,
     include_deletes: bool,
     endpoint: str,
-    progress: bool | None,
+    progress: bool | ProgressCallback | None,
     refresh: bool,
 ) -> dict[str, Any]:
     return {
@@ -119,7 +120,7 @@ class HubSpotDataFrameAccessor:
         show_list_memberships: bool = False,
         include_deletes: bool = False,
         endpoint: str = "byUtk",
-        progress: bool | None = None,
+        progress: bool | ProgressCallback | None = None,
         refresh: bool = False,
     ) -> LookupResult:
         """Look up the utks in ``column`` and return their lead intelligence as tidy frames.
@@ -154,7 +155,8 @@ class HubSpotDataFrameAccessor:
             is certain (a batch of one utk) and is ``<NA>`` elsewhere.
         progress
             Show a progress bar: ``None`` when more than one batch is sent, ``True``
-            always, ``False`` never.
+            always, ``False`` never; or a callable ``progress(done, total)`` called with
+            the number of batches sent so far (instead of the bar).
         refresh
             Ignore cached answers and fetch again.
 
@@ -199,7 +201,7 @@ class HubSpotDataFrameAccessor:
         client: HubSpotClient | None = None,
         suffix: str = "_hubspot",
         include_deletes: bool = False,
-        progress: bool | None = None,
+        progress: bool | ProgressCallback | None = None,
         refresh: bool = False,
     ) -> pd.DataFrame:
         """Return a copy of the frame with typed contact properties beside each row.
@@ -276,7 +278,7 @@ class HubSpotSeriesAccessor:
         show_list_memberships: bool = False,
         include_deletes: bool = False,
         endpoint: str = "byUtk",
-        progress: bool | None = None,
+        progress: bool | ProgressCallback | None = None,
         refresh: bool = False,
     ) -> LookupResult:
         """Look up the Series' utks; see :meth:`HubSpotDataFrameAccessor.lookup_utks`.
