@@ -73,7 +73,7 @@ def _save_plots(result: LookupResult, out: Path) -> list[Path]:
         draw(ax)
         fig.tight_layout()
         path = out / name
-        fig.savefig(path, dpi=100)
+        fig.savefig(path, dpi=100, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths

@@ -61,6 +61,8 @@ DEFAULT_LIFECYCLE_ORDER: tuple[str, ...] = (
 
 #: How many contacts :func:`plot_property_timeline` draws when ``vids`` is not given.
 MAX_CONTACTS = 20
+#: Up to this many contacts, the timeline's legend sits inside the axes.
+LEGEND_CONTACTS = 8
 #: How many ``by`` groups :func:`plot_form_submissions` draws before lumping the rest.
 MAX_SERIES = 10
 
@@ -259,8 +261,12 @@ def plot_property_timeline(
     if categories:
         ax.set_yticks(range(len(categories)))
         ax.set_yticklabels(categories)
-    if len(ax.lines) <= MAX_CONTACTS:
+    if len(ax.lines) <= LEGEND_CONTACTS:
         ax.legend(title="vid", fontsize="small", loc="best")
+    elif ax.lines:  # a legend of many vids would cover the lines: put it beside the axes
+        ax.legend(
+            title="vid", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1), ncols=1
+        )
     ax.figure.autofmt_xdate()
     return _label(ax, title, xlabel, ylabel)
 

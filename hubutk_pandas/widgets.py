@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from hubutk_pandas.batching import normalize_utk
 from hubutk_pandas.errors import (
     AuthenticationError,
     CredentialsError,
@@ -47,6 +48,7 @@ from hubutk_pandas.errors import (
     InvalidOptionError,
     LookupFailedError,
 )
+from hubutk_pandas.settings import FORM_SUBMISSION_MODES, PROPERTY_MODES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -58,8 +60,6 @@ __all__ = ["ContactExplorer", "LookupForm", "split_utks"]
 
 logger = logging.getLogger("hubutk_pandas.widgets")
 
-PROPERTY_MODES = ("value_only", "value_and_history")
-FORM_SUBMISSION_MODES = ("newest", "oldest", "all", "none")
 #: Rows shown per frame tab.
 HEAD_ROWS = 20
 _STEPS = ("reading input", "connecting", "looking up", "building tables", "drawing plots")
@@ -102,7 +102,7 @@ def _png(draw: Callable[[Axes], object], size: tuple[float, float] = (7.5, 4)) -
     fig = Figure(figsize=size, layout="constrained")
     draw(fig.subplots())
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
+    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
     return buffer.getvalue()
 
 
@@ -208,7 +208,7 @@ class LookupForm(_Displayable):
         self.list_memberships = w.Checkbox(value=False, description="list memberships")
         self.include_deletes = w.Checkbox(value=False, description="include deleted")
         self.run_button = w.Button(description="Run", button_style="primary", icon="search")
-        self.progress = w.IntProgress(value=0, min=0, max=len(_STEPS), description="")
+        self.progress = w.FloatProgress(value=0, min=0, max=len(_STEPS), description="")
         self.status = w.HTML(_message("info", "Ready."))
         self.summary = w.HTML("")
         self.tabs = w.Tab(children=[])
@@ -295,12 +295,19 @@ class LookupForm(_Displayable):
         self.progress.value = index
         self.progress.description = _STEPS[index] if index < len(_STEPS) else "done"
 
+    def _on_batches(self, done: int, total: int) -> None:
+        """The client's progress callback: move the bar within the "looking up" step."""
+        step = _STEPS.index("looking up")
+        self.progress.value = step + (done / total if total else 1.0)
+        self.progress.description = f"batch {done}/{total}" if total else "from cache"
+
     def _utks(self) -> list[str]:
         if self.frame is not None and self.column is not None:
             column = self.frame[self.column.value]
             # Distinct tokens, first-seen order: repeat visits must not inflate "N utks asked".
-            cells = (str(v).strip() for v in column.dropna())
-            return list(dict.fromkeys(cell for cell in cells if cell))
+            # The client's own rule for a cell's text, so the counts agree with the lookup.
+            cells = (normalize_utk(v) for v in column)
+            return list(dict.fromkeys(cell for cell in cells if cell is not None))
         return split_utks(self.utk_text.value if self.utk_text is not None else "")
 
     def run(self) -> LookupResult | None:
@@ -344,7 +351,7 @@ class LookupForm(_Displayable):
                 form_submission_mode=self.form_submission_mode.value,
                 show_list_memberships=self.list_memberships.value,
                 include_deletes=self.include_deletes.value,
-                progress=False,
+                progress=self._on_batches,
             )
         except HubSpotError as exc:
             partial = exc.partial if isinstance(exc, LookupFailedError) else None

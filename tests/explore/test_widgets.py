@@ -64,14 +64,16 @@ def test_form_from_frame_runs_on_click(client, portal):
     assert "properties loaded" in _status(form)
     assert len(form.properties.options) > 5
 
-    steps: list[int] = []
+    steps: list[float] = []
     form.progress.observe(lambda change: steps.append(change["new"]), names="value")
     disabled: list[bool] = []
     form.run_button.observe(lambda change: disabled.append(change["new"]), names="disabled")
 
     form.run_button.click()
 
-    assert steps == list(range(1, form.progress.max + 1))  # the bar moved through each step
+    # The bar moves through each step, and through the batches (25 utks: one batch) in between.
+    assert steps == [1, 2, 3, 4, 5]
+    assert sorted(steps) == steps
     assert disabled == [True, False]  # no double run while busy
     assert form.result is not None
     assert list(form.result.contacts["utk"]) == utks
@@ -245,3 +247,21 @@ def test_column_picker_handles_non_string_column_names(client, portal):
     form.column.value = 1
     result = form.run()
     assert result is not None and list(result.contacts["utk"]) == utks
+
+
+def test_progress_moves_per_batch_and_counts_distinct_utks(client, portal):
+    utks = portal.sample_utks(250)  # three batches of at most 100
+    visits = pd.DataFrame({"utk": [*utks, *utks[:50], f" {utks[0]} ", 7.0]})
+    form = LookupForm(client, frame=visits)
+    values: list[float] = []
+    labels: list[str] = []
+    form.progress.observe(lambda change: values.append(change["new"]), names="value")
+    form.progress.observe(lambda change: labels.append(change["new"]), names="description")
+    form.run()
+    within_lookup = [v for v in values if 2 < v < 3]
+    assert len(within_lookup) == 2  # after batch 1 and batch 2 of 3
+    assert values == sorted(values)
+    assert "batch 3/3" in labels
+    assert labels[-1] == "done"
+    # Repeat visits and a padded copy count once; the float cell 7.0 is the utk "7".
+    assert "250 of 251 utks matched" in _status(form)
