@@ -10,20 +10,10 @@ import pytest
 
 from hubutk_pandas import HubSpotClient, SandboxClient, connect
 from hubutk_pandas.cli import main
+from hubutk_pandas.frames import FRAME_NAMES
 from hubutk_pandas.sandbox import SandboxPortal
 
-FRAMES = {
-    "contacts",
-    "properties",
-    "history",
-    "form_submissions",
-    "list_memberships",
-    "identities",
-    "merge_audits",
-    "companies",
-    "missing",
-    "wide",
-}
+FRAMES = {*FRAME_NAMES, "wide"}  # every frame, plus the typed wide table
 VISITORS = Path(__file__).resolve().parents[2] / "notebooks" / "data" / "visitors.csv"
 
 
