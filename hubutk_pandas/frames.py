@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, repeat
+from operator import length_hint
 from typing import Any
 
 import numpy as np
@@ -417,16 +418,20 @@ def _table(
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """Columns of ``spec`` read from ``items``, and the per-row extras (unknown keys, spills)."""
     n = len(items)
+    present = set().union(*items)  # every key any item has: one C-speed pass
     columns: dict[str, Any] = _arrow_columns(items, spec, schema) if n else {}
     extras: dict[int, dict[str, Any]] = {}
     for col, key in spec:
         if col in columns:
             continue
-        arr, spill = _convert(list(map(dict.get, items, repeat(key, n))), schema[col])
+        values = list(map(dict.get, items, repeat(key, n))) if key in present else [None] * n
+        arr, spill = _convert(values, schema[col])
         columns[col] = arr
         for i, v in spill.items():
             extras.setdefault(i, {})[key] = v
     known = frozenset(chain((key for _, key in spec), known_extra))
+    if present <= known:
+        return columns, extras
     for i in _extra_rows(items, known):
         item = items[i]
         extras.setdefault(int(i), {}).update((k, item[k]) for k in item if k not in known)
@@ -438,7 +443,7 @@ def _extra_column(n: int, extras: Mapping[int, Mapping[str, Any]]) -> Any:
     for i, d in extras.items():
         if d:
             out[i] = _json_text(dict(d))
-    return pd.array(out, dtype="string")
+    return _strings(out)
 
 
 def _frame(name: str, columns: dict[str, Any]) -> pd.DataFrame:
@@ -518,31 +523,32 @@ def _properties_and_history(c: _Collector, vids: Any) -> tuple[pd.DataFrame, pd.
     if not all(map(isinstance, entries, repeat(dict))):
         entries = [e if isinstance(e, dict) else {"value": e} for e in entries]
     n = len(entries)
-    values = list(map(dict.get, entries, repeat("value", n)))
+    pcols, prop_extras = _table(entries, (("value", "value"),), PROPERTIES_SCHEMA,
+                                known_extra=("versions",))  # fmt: skip
     versions = list(map(dict.get, entries, repeat("versions", n)))
-    prop_extras: dict[int, dict[str, Any]] = {}
-    for i in _extra_rows(entries, frozenset(("value", "versions"))):
-        e = entries[i]
-        prop_extras[int(i)] = {k: v for k, v in e.items() if k not in ("value", "versions")}
     names = _strings(c.prop_names)
-    counts = np.fromiter(
-        (len(v) if isinstance(v, list) else 0 for v in versions), dtype=np.intp, count=n
-    )
-    for i in np.flatnonzero(counts == 0):
-        v = versions[i]
-        if v is not None and not isinstance(v, list):
-            prop_extras.setdefault(int(i), {})["versions"] = v
+    if set(map(type, versions)) <= {list, type(None)}:  # the usual shape: C-speed passes
+        counts = np.fromiter(map(length_hint, versions), dtype=np.intp, count=n)
+        flat = list(chain.from_iterable(filter(None, versions)))
+    else:
+        counts = np.fromiter(
+            (len(v) if isinstance(v, list) else 0 for v in versions), dtype=np.intp, count=n
+        )
+        for i in np.flatnonzero(counts == 0):
+            v = versions[i]
+            if v is not None and not isinstance(v, list):
+                prop_extras.setdefault(int(i), {})["versions"] = v
+        flat = list(chain.from_iterable(v for v in versions if isinstance(v, list) and v))
     properties = _frame(
         "properties",
         {
             "vid": _owner_vids(vids, owner),
             "property": names,
-            "value": _strings(values),
+            "value": pcols["value"],
             "extra": _extra_column(n, prop_extras),
         },
     )
-    flat = list(chain.from_iterable(v for v in versions if isinstance(v, list) and v))
-    if flat and not all(isinstance(v, dict) for v in flat):
+    if not set(map(type, flat)) <= {dict}:
         flat = [v if isinstance(v, dict) else {"value": v} for v in flat]
     row_of = np.repeat(np.arange(n), counts)
     cols, extras = _table(flat, _HISTORY_SPEC, HISTORY_SCHEMA)
