@@ -19,8 +19,10 @@ when it has no rows. Conventions shared by every frame:
 * ``contacts`` has one row per matched utk; every other frame has one set of rows per
   distinct vid, however many utks share the record.
 
-The work is columnar: one pass over the records collects lists, then each column is
-converted once (``map(dict.get, ...)``, numpy/pyarrow constructors), never a DataFrame per row.
+The work is columnar: one pass over the records collects lists, then each table's typed
+columns are read in one strict pyarrow pass over its dicts (falling back to one
+``map(dict.get, ...)`` + numpy/pyarrow conversion per column when a value does not fit), never
+a DataFrame per row. Every pass is C-level; the cost is touching each decoded object.
 
 Examples
 --------
@@ -641,8 +643,8 @@ def _companies(c: _Collector, vids: Any) -> pd.DataFrame:
                 col = prop_values[name] = [None] * n
             if isinstance(entry, dict):
                 col[i] = entry.get("value")
-                rest = {k: v for k, v in entry.items() if k != "value"}
-                if rest:
+                if len(entry) > ("value" in entry):  # keys besides "value": to extra
+                    rest = {k: v for k, v in entry.items() if k != "value"}
                     extras.setdefault(i, {}).setdefault("properties", {})[name] = rest
             else:
                 col[i] = entry
