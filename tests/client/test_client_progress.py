@@ -103,3 +103,26 @@ def test_progress_must_be_a_callable_or_none_or_bool(value: object) -> None:
         HubSpotClient.validate_options(progress=value)  # type: ignore[arg-type]
     assert HubSpotClient.validate_options(progress=print).progress is print
     assert HubSpotClient.validate_options(progress=None).progress is None
+
+
+@pytest.mark.parametrize(
+    ("progress", "n_utks", "shown"),
+    [
+        (None, 250, True),  # auto: more than one batch to send
+        (None, 50, False),  # auto: a single batch needs no bar
+        (False, 250, False),
+        (True, 50, True),
+    ],
+)
+def test_tqdm_bar_auto_forced_and_silenced(
+    make_client: MakeClient,
+    capsys: pytest.CaptureFixture[str],
+    progress: bool | None,
+    n_utks: int,
+    shown: bool,
+) -> None:
+    with SandboxPortal(contacts=1000) as own:
+        client = make_client(own)
+        client.lookup_utks(own.sample_utks(n_utks), progress=progress)
+    err = capsys.readouterr().err
+    assert ("HubSpot batches" in err) is shown
