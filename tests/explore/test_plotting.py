@@ -308,6 +308,36 @@ def test_result_plot_without_definitions_falls_back_to_time_order():
     assert list(ax.lines[0].get_ydata()) == [0, 1]
 
 
+def test_result_plot_timeline_orders_like_wide_with_odd_display_orders():
+    """The y axis follows wide()'s categories, even when displayOrder is missing or not an int."""
+    from hubutk_pandas.result import LookupResult
+
+    versions = [
+        {"value": "customer", "timestamp": 3_000, "source-type": "API"},
+        {"value": "lead", "timestamp": 2_000, "source-type": "API"},
+        {"value": "subscriber", "timestamp": 1_000, "source-type": "API"},
+    ]
+    record = {
+        "vid": 7,
+        "properties": {"lifecyclestage": {"value": "customer", "versions": versions}},
+    }
+    options = [
+        {"value": "subscriber", "displayOrder": "0"},  # a string: sorted after the ints
+        {"value": "customer", "displayOrder": 2},
+        {"value": "lead"},  # no displayOrder: last, in the order given
+        {"value": "evangelist", "displayOrder": 1},
+    ]
+    definition = {"name": "lifecyclestage", "type": "enumeration", "fieldType": "select"}
+    definitions = [{**definition, "options": options}]
+    result = LookupResult.from_records([("u1", record)], definitions=lambda: definitions)
+    categories = list(result.wide()["lifecyclestage"].cat.categories)
+    assert categories == ["evangelist", "customer", "subscriber", "lead"]
+
+    ax = result.plot.timeline("lifecyclestage")
+    assert _yticklabels(ax) == ["customer", "subscriber", "lead"]  # wide()'s order, drawn ones
+    assert list(ax.lines[0].get_ydata())[:3] == [1, 2, 0]  # subscriber, lead, customer in time
+
+
 def test_missing_matplotlib_names_the_package(monkeypatch, wide):
     import sys
 

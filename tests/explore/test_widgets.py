@@ -36,11 +36,25 @@ def test_split_utks_cleans_pasted_text():
     assert split_utks("") == []
 
 
-def test_import_is_light_and_widget_is_displayable():
+#: Every exploration module: importing any of them must not import matplotlib or ipywidgets.
+EXPLORATION_MODULES = (
+    "hubutk_pandas",
+    "hubutk_pandas.widgets",
+    "hubutk_pandas.plotting",
+    "hubutk_pandas.time_plots",
+    "hubutk_pandas.count_plots",
+    "hubutk_pandas._plot_helpers",
+    "hubutk_pandas._optional",
+)
+
+
+def test_import_is_light():
     code = (
-        "import sys, hubutk_pandas.widgets, hubutk_pandas.plotting\n"
-        "heavy = [m for m in ('matplotlib', 'ipywidgets') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
+        "import importlib, sys\n"
+        f"for module in {EXPLORATION_MODULES!r}:\n"
+        "    importlib.import_module(module)\n"
+        "    heavy = [m for m in ('matplotlib', 'ipywidgets') if m in sys.modules]\n"
+        "    assert not heavy, (module, heavy)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -1,0 +1,194 @@
+"""Contacts counted per value of ``wide()``: bars of sources, a lifecycle-stage funnel.
+
+:func:`plot_sources` and :func:`plot_lifecycle_funnel` are public through
+:mod:`hubutk_pandas.plotting`; import them from there. Both count a contact once even when
+several utks matched it. matplotlib is imported only when a plot is drawn.
+
+Examples
+--------
+>>> import pandas as pd
+>>> wide = pd.DataFrame({"utk": ["a", "b"], "vid": [1, 1],
+...                      "hs_analytics_source": ["DIRECT_TRAFFIC"] * 2})
+>>> plot_sources(wide).get_title()
+'Contacts by hs_analytics_source (1 contact)'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from hubutk_pandas._plot_helpers import (
+    NO_VALUE,
+    contacts_text,
+    draw_empty,
+    integer_ticks,
+    label_axes,
+    new_axes,
+    require_columns,
+)
+from hubutk_pandas.errors import InvalidOptionError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.axes import Axes
+
+    from hubutk_pandas.result import LookupResult
+
+__all__ = ["DEFAULT_LIFECYCLE_ORDER", "plot_lifecycle_funnel", "plot_sources"]
+
+#: HubSpot's default lifecycle stages, in their displayOrder; used when ``lifecyclestage``
+#: is not an ordered categorical (for example in a hand-built frame).
+DEFAULT_LIFECYCLE_ORDER: tuple[str, ...] = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+
+
+def _as_wide(result_or_wide: LookupResult | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(result_or_wide, pd.DataFrame):
+        return result_or_wide
+    wide = getattr(result_or_wide, "wide", None)
+    if not callable(wide):
+        raise InvalidOptionError(
+            "expected a LookupResult or a wide DataFrame, got " + type(result_or_wide).__name__
+        )
+    frame = wide()
+    if not isinstance(frame, pd.DataFrame):  # pragma: no cover - contract guard
+        raise InvalidOptionError("result.wide() did not return a DataFrame")
+    return frame
+
+
+def _one_row_per_contact(wide: pd.DataFrame) -> pd.DataFrame:
+    """wide() has one row per matched utk; two utks may share a contact, so count vids once."""
+    if "vid" in wide.columns:
+        return wide.drop_duplicates(subset="vid")
+    return wide
+
+
+def _counts(values: pd.Series) -> pd.Series:
+    """Counts per value, NA counted as ``(no value)``, categories kept in their order."""
+    counts = values.value_counts(dropna=True, sort=False)
+    counts.index = counts.index.astype(object)
+    n_missing = int(values.isna().sum())
+    if n_missing:
+        counts = pd.concat([counts, pd.Series({NO_VALUE: n_missing})])
+    return counts.astype("int64")
+
+
+def plot_sources(
+    result_or_wide: LookupResult | pd.DataFrame,
+    property: str = "hs_analytics_source",
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Horizontal bars: contacts per value of a source property, largest on top.
+
+    Parameters
+    ----------
+    result_or_wide
+        A :class:`~hubutk_pandas.result.LookupResult` (its ``wide()`` is used) or a wide frame.
+    property
+        The column to count, ``hs_analytics_source`` by default.
+    ax
+        The Axes to draw on; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"vid": [1, 2, 3],
+    ...     "hs_analytics_source": ["ORGANIC_SEARCH", "DIRECT_TRAFFIC", "ORGANIC_SEARCH"]})
+    >>> ax = plot_sources(wide)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['ORGANIC_SEARCH', 'DIRECT_TRAFFIC']
+    """
+    wide = _as_wide(result_or_wide)
+    require_columns(wide, [property], "the wide frame")
+    ax = new_axes(ax)
+    contacts = _one_row_per_contact(wide)
+    title = f"Contacts by {property} ({contacts_text(len(contacts))})"
+    xlabel, ylabel = "contacts", property
+    if contacts.empty:
+        return draw_empty(ax, "No contacts to plot", title, xlabel, ylabel)
+    counts = _counts(contacts[property]).sort_values(ascending=False, kind="stable")
+    counts = counts[counts > 0]
+    labels = [str(v) for v in counts.index]
+    bars = ax.barh(range(len(counts)), counts.to_numpy())
+    ax.set_yticks(range(len(counts)))
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.bar_label(bars, padding=3)
+    ax.xaxis.set_major_locator(integer_ticks())
+    return label_axes(ax, title, xlabel, ylabel)
+
+
+def plot_lifecycle_funnel(
+    result_or_wide: LookupResult | pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """A funnel of contacts per lifecycle stage, first stage on top, counts annotated.
+
+    Stages follow the categorical order of ``wide()["lifecyclestage"]`` (the enumeration's
+    displayOrder), every stage shown even when empty; for a plain string column,
+    :data:`DEFAULT_LIFECYCLE_ORDER` is used, unknown stages last.
+
+    Parameters
+    ----------
+    result_or_wide
+        A :class:`~hubutk_pandas.result.LookupResult` (its ``wide()`` is used) or a wide frame
+        with a ``lifecyclestage`` column.
+    ax
+        The Axes to draw on; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"vid": [1, 2], "lifecyclestage": ["customer", "lead"]})
+    >>> ax = plot_lifecycle_funnel(wide)
+    >>> [t.get_text() for t in ax.get_yticklabels()][:2]
+    ['subscriber', 'lead']
+    """
+    wide = _as_wide(result_or_wide)
+    require_columns(wide, ["lifecyclestage"], "the wide frame")
+    ax = new_axes(ax)
+    contacts = _one_row_per_contact(wide)
+    stages = contacts["lifecyclestage"]
+    n_missing = int(stages.isna().sum())
+    title = f"Contacts per lifecycle stage ({contacts_text(len(contacts))})"
+    if n_missing:
+        title += f"; {n_missing} without a stage"
+    xlabel, ylabel = "contacts", "lifecycle stage"
+    if contacts.empty or n_missing == len(contacts):
+        return draw_empty(ax, "No lifecycle stages to plot", title, xlabel, ylabel)
+
+    if isinstance(stages.dtype, pd.CategoricalDtype):
+        order = [str(c) for c in stages.cat.categories]
+    else:
+        present = [str(v) for v in pd.unique(stages.dropna())]
+        order = list(DEFAULT_LIFECYCLE_ORDER)
+        order += sorted(s for s in present if s not in order)
+    counts = stages.dropna().astype(str).value_counts().reindex(order, fill_value=0)
+    widths = counts.to_numpy()
+    lefts = (widths.max() - widths) / 2  # centred bars read as a funnel
+    bars = ax.barh(range(len(order)), widths, left=lefts, color="tab:blue")
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels(order)
+    ax.invert_yaxis()
+    ax.bar_label(bars, labels=[str(n) for n in widths], label_type="center", color="black")
+    ax.set_xticks([])
+    return label_axes(ax, title, xlabel, ylabel)
