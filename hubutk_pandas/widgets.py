@@ -1,10 +1,11 @@
 """Notebook widgets: a lookup form and a contact explorer.
 
 :class:`LookupForm` looks a column (or pasted utks) up and shows counts, one tab per frame and
-plots; :class:`ContactExplorer` shows one contact of a result at a time. Errors (bad
-credentials, the daily limit, nothing found, invalid input) appear in the form as a readable
-message, never as a traceback. ipywidgets and matplotlib are imported on first use, so
-``import hubutk_pandas`` stays light.
+plots; :class:`ContactExplorer` (from :mod:`hubutk_pandas.explorer`, importable from here
+too) shows one contact of a result at a time. Errors (bad credentials, the daily limit,
+nothing found, invalid input) appear in the form as a readable message, never as a
+traceback. ipywidgets and matplotlib are imported on first use, so ``import hubutk_pandas``
+stays light.
 
 Examples
 --------
@@ -30,7 +31,6 @@ Leave ``form`` or ``explorer`` as a cell's last expression to display it.
 from __future__ import annotations
 
 import html
-import io
 import logging
 import re
 import warnings
@@ -39,6 +39,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from hubutk_pandas._widget_helpers import (
+    HEAD_ROWS,
+    TABS_CSS,
+    Displayable,
+    ipywidgets,
+    message,
+    png,
+    table_html,
+)
 from hubutk_pandas.batching import normalize_utk
 from hubutk_pandas.errors import (
     AuthenticationError,
@@ -48,6 +57,7 @@ from hubutk_pandas.errors import (
     InvalidOptionError,
     LookupFailedError,
 )
+from hubutk_pandas.explorer import ContactExplorer
 from hubutk_pandas.settings import FORM_SUBMISSION_MODES, PROPERTY_MODES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -56,25 +66,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.client import HubSpotClient
     from hubutk_pandas.result import LookupResult
 
-__all__ = ["ContactExplorer", "LookupForm", "split_utks"]
+__all__ = ["HEAD_ROWS", "ContactExplorer", "LookupForm", "split_utks"]
 
 logger = logging.getLogger("hubutk_pandas.widgets")
 
-#: Rows shown per frame tab.
-HEAD_ROWS = 20
 _STEPS = ("reading input", "connecting", "looking up", "building tables", "drawing plots")
-
-
-def _ipywidgets() -> Any:
-    """Import ipywidgets on first use, naming the package when it is missing."""
-    try:
-        import ipywidgets
-    except ImportError as exc:
-        raise ImportError(
-            "hubutk_pandas.widgets needs ipywidgets: pip install ipywidgets "
-            "(or reinstall hubutk-pandas, which depends on it)"
-        ) from exc
-    return ipywidgets
 
 
 def split_utks(text: str) -> list[str]:
@@ -95,55 +91,7 @@ def split_utks(text: str) -> list[str]:
     return list(seen)
 
 
-def _png(draw: Callable[[Axes], object], size: tuple[float, float] = (7.5, 4)) -> bytes:
-    """Draw on a pyplot-free Figure (no global state, no duplicate inline output); PNG bytes."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    draw(fig.subplots())
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-#: Tabs as wide as their titles: ipywidgets squeezes eleven tabs until the titles are cut off.
-_TABS_CSS = (
-    "<style>.jupyter-widgets.jupyter-widget-tab.hubutk-tabs > .lm-TabBar .lm-TabBar-tab"
-    "{flex: 0 0 auto; padding: 0 8px}"
-    ".jupyter-widgets.jupyter-widget-tab.hubutk-tabs > .lm-TabBar > .lm-TabBar-content"
-    "{flex-wrap: wrap}</style>"
-)
-
-
-def _table_html(frame: pd.DataFrame, rows: int = HEAD_ROWS) -> str:
-    """The first rows as an HTML table that scrolls when wide or long.
-
-    Styled like a DataFrame output in JupyterLab (``jp-RenderedHTMLCommon``); elsewhere the
-    class is unknown and the browser's plain table shows.
-    """
-    head = frame.head(rows).to_html(index=False, max_cols=30, na_rep="", border=0)
-    head = head.replace("<table ", '<table style="margin-left:0" ', 1)  # not centred
-    return (
-        f"<p>{len(frame):,} rows × {frame.shape[1]} columns</p>"
-        f'<div class="jp-RenderedHTMLCommon" style="overflow:auto; max-height:36em">{head}</div>'
-    )
-
-
-def _message(kind: str, text: str) -> str:
-    colours = {"ok": "#1a7f37", "error": "#cf222e", "warning": "#9a6700", "info": "#57606a"}
-    return f'<span style="color:{colours[kind]}">{html.escape(text)}</span>'
-
-
-class _Displayable:
-    widget: Any
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-class LookupForm(_Displayable):
+class LookupForm(Displayable):
     """An ipywidgets form that runs :meth:`HubSpotClient.lookup_utks` and shows the result.
 
     Parameters
@@ -171,7 +119,7 @@ class LookupForm(_Displayable):
     """
 
     def __init__(self, client: HubSpotClient | None = None, frame: pd.DataFrame | None = None):
-        w = _ipywidgets()
+        w = ipywidgets()
         self.client = client
         self.frame = frame
         self.result: LookupResult | None = None
@@ -209,7 +157,7 @@ class LookupForm(_Displayable):
         self.include_deletes = w.Checkbox(value=False, description="include deleted")
         self.run_button = w.Button(description="Run", button_style="primary", icon="search")
         self.progress = w.FloatProgress(value=0, min=0, max=len(_STEPS), description="")
-        self.status = w.HTML(_message("info", "Ready."))
+        self.status = w.HTML(message("info", "Ready."))
         self.summary = w.HTML("")
         self.tabs = w.Tab(children=[])
         self.tabs.add_class("hubutk-tabs")
@@ -223,7 +171,7 @@ class LookupForm(_Displayable):
         self.run_button.on_click(lambda _button: self.run())
         self.widget = w.VBox(
             [
-                w.HTML(_TABS_CSS),
+                w.HTML(TABS_CSS),
                 source,
                 w.HBox([self.property_filter, self.load_button]),
                 self.properties,
@@ -256,7 +204,7 @@ class LookupForm(_Displayable):
             key=lambda choice: choice[1],
         )
         self._on_filter()
-        self.status.value = _message("info", f"{len(self._choices):,} properties loaded.")
+        self.status.value = message("info", f"{len(self._choices):,} properties loaded.")
         return True
 
     def _on_filter(self, _change: object = None) -> None:
@@ -328,7 +276,7 @@ class LookupForm(_Displayable):
             self.run_button.disabled = False
         notes = list(dict.fromkeys(str(w.message) for w in caught))
         if notes:
-            self.status.value += "".join(f"<br>{_message('info', n)}" for n in notes)
+            self.status.value += "".join(f"<br>{message('info', n)}" for n in notes)
         return result
 
     def _run(self) -> LookupResult | None:
@@ -337,7 +285,7 @@ class LookupForm(_Displayable):
             what = f"column {self.column.value!r} has no" if self.column else "paste at least one"
             self._show_error(InvalidOptionError(f"Nothing to look up: {what} utk."))
             return None
-        self.status.value = _message("info", f"Looking up {len(utks):,} utks…")
+        self.status.value = message("info", f"Looking up {len(utks):,} utks…")
         try:
             self._step(1)
             client = self._client()
@@ -374,10 +322,10 @@ class LookupForm(_Displayable):
         detail = f" ({detail})" if detail else ""
         if matched == 0:
             text = f"Nothing found: none of the {len(utks):,} utks matched a contact{detail}."
-            self.status.value = _message("warning", text)
+            self.status.value = message("warning", text)
         else:
             text = f"Done: {matched:,} of {len(utks):,} utks matched a contact{detail}."
-            self.status.value = _message("ok", text)
+            self.status.value = message("ok", text)
         self.progress.bar_style = "success"
         return result
 
@@ -403,10 +351,10 @@ class LookupForm(_Displayable):
             text = f"{type(exc).__name__}: {exc}"
         else:
             text = f"Unexpected error ({type(exc).__name__}): {exc}"
-        self.status.value = _message("error", text)
+        self.status.value = message("error", text)
 
     def _show_result(self, result: LookupResult, asked: int) -> None:
-        w = _ipywidgets()
+        w = ipywidgets()
         self._step(3)
         frames: dict[str, pd.DataFrame] = {}
         try:
@@ -422,7 +370,7 @@ class LookupForm(_Displayable):
             f"<b>{asked:,} utks asked</b>"
             f"<table><tr><th>frame</th><th>rows</th></tr>{counts}</table>"
         )
-        children = [w.HTML(_table_html(frame)) for frame in frames.values()]
+        children = [w.HTML(table_html(frame)) for frame in frames.values()]
         self._step(4)
         children.append(self._plots(result, frames.get("wide")))
         self.tabs.children = children
@@ -431,7 +379,7 @@ class LookupForm(_Displayable):
 
     @staticmethod
     def _plots(result: LookupResult, wide: pd.DataFrame | None) -> Any:
-        w = _ipywidgets()
+        w = ipywidgets()
         from hubutk_pandas import plotting
 
         draws: list[Callable[[Axes], object]] = []
@@ -448,142 +396,7 @@ class LookupForm(_Displayable):
         images = []
         for draw in draws:
             try:
-                images.append(w.Image(value=_png(draw), format="png"))
+                images.append(w.Image(value=png(draw), format="png"))
             except (HubSpotError, ValueError, KeyError) as exc:
-                images.append(w.HTML(_message("warning", f"plot skipped: {exc}")))
+                images.append(w.HTML(message("warning", f"plot skipped: {exc}")))
         return w.VBox(images)
-
-
-class ContactExplorer(_Displayable):
-    """Browse the contacts of a result one at a time: properties, history and form submissions.
-
-    Type part of an email, a name or a utk in ``search`` to narrow the ``contact`` dropdown.
-
-    Parameters
-    ----------
-    result
-        A :class:`~hubutk_pandas.result.LookupResult`; a ``value_and_history`` lookup also
-        gets a timeline plot.
-
-    Examples
-    --------
-    See the module's example: ``ContactExplorer(result).select(utk)`` shows that contact.
-    """
-
-    def __init__(self, result: LookupResult) -> None:
-        w = _ipywidgets()
-        self.result = result
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                self._wide = result.wide()
-            for note in caught:
-                logger.info("explorer: %s", note.message)
-        except HubSpotError as exc:
-            logger.info("wide() failed in the explorer: %s", exc)
-            self._wide = pd.DataFrame({"utk": [], "vid": []})
-        self._index = self._build_index()
-
-        self.search = w.Text(placeholder="email, name or utk", description="search")
-        self.contact = w.Dropdown(options=[], description="contact", layout=w.Layout(width="60%"))
-        props = sorted(pd.unique(result.history["property"].dropna().astype(str)))
-        default = "lifecyclestage" if "lifecyclestage" in props else (props[0] if props else None)
-        self.property = w.Dropdown(options=props, value=default, description="history of")
-        self.properties_table = w.HTML("")
-        self.timeline = w.Image(format="png")
-        self.form_table = w.HTML("")
-        self.tabs = w.Tab(
-            children=[
-                self.properties_table,
-                w.VBox([self.property, self.timeline]),
-                self.form_table,
-            ]
-        )
-        self.tabs.titles = ("properties", "history", "form submissions")
-        self.widget = w.VBox([w.HBox([self.search, self.contact]), self.tabs])
-
-        self.search.observe(lambda _change: self._filter(), names="value")
-        self.contact.observe(lambda _change: self._render(), names="value")
-        self.property.observe(lambda _change: self._render_timeline(), names="value")
-        self._filter()
-
-    def _build_index(self) -> pd.DataFrame:
-        """One row per contact: vid, its utks, and a label/search text from email and name."""
-        contacts = self.result.contacts.dropna(subset=["vid"])
-        utks = contacts.groupby("vid", sort=False)["utk"].agg(
-            lambda s: " ".join(s.dropna().astype(str))
-        )
-        wide = self._wide.drop_duplicates(subset="vid").set_index("vid")
-        rows = []
-        for vid, utk_text in utks.items():
-            person = wide.loc[vid] if vid in wide.index else pd.Series(dtype=object)
-            name = " ".join(
-                str(person[c]) for c in ("firstname", "lastname") if pd.notna(person.get(c))
-            )
-            email = str(person["email"]) if pd.notna(person.get("email")) else ""
-            label = " ".join(p for p in (name, f"<{email}>" if email else "") if p) or utk_text
-            label = f"{label} · vid {vid}"
-            rows.append((vid, label, f"{label} {utk_text}".lower()))
-        return pd.DataFrame(rows, columns=["vid", "label", "text"])
-
-    def _filter(self) -> None:
-        needle = self.search.value.strip().lower()
-        index = self._index[self._index["text"].str.contains(needle, regex=False)]
-        current = self.contact.value
-        self.contact.options = list(zip(index["label"], index["vid"], strict=True))
-        if current in set(index["vid"]):
-            self.contact.value = current
-
-    def select(self, utk_or_vid: str | int) -> int:
-        """Show one contact, given one of its utks or its vid; returns the vid.
-
-        Raises
-        ------
-        InvalidOptionError
-            When no contact of the result has that utk or vid.
-        """
-        contacts = self.result.contacts
-        by_utk = contacts.loc[contacts["utk"] == str(utk_or_vid), "vid"].dropna()
-        if len(by_utk):
-            vid = by_utk.iloc[0]
-        elif str(utk_or_vid).isdigit() and int(utk_or_vid) in set(self._index["vid"]):
-            vid = int(utk_or_vid)
-        else:
-            raise InvalidOptionError(
-                f"no contact in this result has the utk or vid {utk_or_vid!r}; "
-                f"it has {len(self._index):,} contacts"
-            )
-        if self.search.value:
-            self.search.value = ""
-        self.contact.value = vid
-        return int(vid)
-
-    def _render(self) -> None:
-        vid = self.contact.value
-        if vid is None:
-            self.properties_table.value = self.form_table.value = ""
-            self.timeline.value = b""
-            return
-        row = self._wide[self._wide["vid"] == vid].head(1)
-        table = row.drop(columns=["utk"], errors="ignore").T.reset_index()
-        table.columns = pd.Index(["property", "value"])
-        self.properties_table.value = _table_html(table.dropna(subset=["value"]), rows=500)
-        subs = self.result.form_submissions
-        self.form_table.value = _table_html(subs[subs["vid"] == vid], rows=100)
-        self._render_timeline()
-
-    def _render_timeline(self) -> None:
-        from hubutk_pandas.plotting import ResultPlotter
-
-        vid, prop = self.contact.value, self.property.value
-        if vid is None:
-            return
-        if prop is None:
-            prop = "lifecyclestage"
-        plotter = ResultPlotter(self.result)
-        self.timeline.value = _png(lambda ax: plotter.timeline(prop, vids=[vid], ax=ax))
-
-    @property
-    def selected_vid(self) -> int | None:
-        """The vid shown, or ``None``."""
-        return None if self.contact.value is None else int(self.contact.value)

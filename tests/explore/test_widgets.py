@@ -40,6 +40,8 @@ def test_split_utks_cleans_pasted_text():
 EXPLORATION_MODULES = (
     "hubutk_pandas",
     "hubutk_pandas.widgets",
+    "hubutk_pandas.explorer",
+    "hubutk_pandas._widget_helpers",
     "hubutk_pandas.plotting",
     "hubutk_pandas.time_plots",
     "hubutk_pandas.count_plots",
@@ -63,6 +65,24 @@ def test_missing_ipywidgets_names_the_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     with pytest.raises(ImportError, match="pip install ipywidgets"):
         LookupForm()
+
+
+def test_explorer_is_importable_from_widgets_and_from_its_module():
+    from hubutk_pandas import explorer, widgets
+
+    assert widgets.ContactExplorer is explorer.ContactExplorer is ContactExplorer
+    assert {"ContactExplorer", "LookupForm", "split_utks"} <= set(widgets.__all__)
+
+
+def test_missing_matplotlib_in_the_explorer_names_the_package(monkeypatch):
+    from hubutk_pandas.result import LookupResult
+
+    record = {"vid": 7, "properties": {"email": {"value": "ada@example.com"}}}
+    result = LookupResult.from_records([("u1", record)])
+    explorer = ContactExplorer(result)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match="widgets needs matplotlib: pip install matplotlib"):
+        explorer.select("u1")  # draws the contact's timeline
 
 
 def test_form_from_frame_runs_on_click(client, portal):
