@@ -8,18 +8,13 @@ import matplotlib
 import pandas as pd
 import pytest
 
+from hubutk_pandas.sandbox.vocab import LIFECYCLE_STAGES
+
 matplotlib.use("Agg")
 
-LIFECYCLE = [
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-]
+#: HubSpot's default lifecycle stages in displayOrder, as the sandbox portal defines them: the
+#: tests check plotting's own DEFAULT_LIFECYCLE_ORDER against this, so it is not copied from it.
+LIFECYCLE = [value for value, _label in LIFECYCLE_STAGES]
 
 
 @pytest.fixture
