@@ -36,20 +36,54 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RECORD_STORE_FILE", "RecordStore", "namespace_for"]
+__all__ = ["RECORD_STORE_FILE", "RecordStore", "collector_paused", "namespace_for"]
 
 RECORD_STORE_FILE = "records.sqlite"
 _CHUNK = 500  # SQLite variables per query stay well under the 999/32766 limits
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block; restore its state after.
+
+    Decoding many records keeps millions of new containers alive at once, and each time
+    the young generation fills up the collector scans them - and, as they age, scans them
+    again in the older generations. Measured on 20,000 cached records with full history,
+    those scans cost more than the decode itself. ``json.loads`` builds trees, never
+    reference cycles, so there is nothing for the collector to find in them: pausing it
+    during a bulk decode is safe, and reference counting still frees everything at once.
+
+    The previous state is restored in ``finally`` (also when the block raises), and the
+    collector is never switched on if the caller had it off.
+
+    Examples
+    --------
+    >>> import gc
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def namespace_for(*parts: Any) -> str:
@@ -103,10 +137,15 @@ class RecordStore:
                 )
 
     def get(self, namespace: str, utks: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        """Fresh answers for those ``utks`` that have one: a record, or ``None`` (not found)."""
+        """Fresh answers for those ``utks`` that have one: a record, or ``None`` (not found).
+
+        The records are decoded with the cyclic garbage collector paused (see
+        :func:`collector_paused`: json decoding creates no cycles, and the collector's
+        repeated scans of a large, growing young set cost more than the decode).
+        """
         found: dict[str, dict[str, Any] | None] = {}
         oldest = -1.0 if self._ttl is None else time.time() - self._ttl
-        with self._lock:
+        with self._lock, collector_paused():
             for start in range(0, len(utks), _CHUNK):
                 chunk = list(utks[start : start + _CHUNK])
                 marks = ",".join("?" * len(chunk))

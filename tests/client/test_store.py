@@ -1,0 +1,97 @@
+"""The record store decodes a bulk read with the cyclic garbage collector paused.
+
+Pausing is safe (json decoding creates no reference cycles) and much faster at scale, but the
+collector's state belongs to the caller: it must come back exactly as it was, also when
+decoding fails, and must never be switched on if the caller had switched it off.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hubutk_pandas.store import RECORD_STORE_FILE, RecordStore, collector_paused
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    """Whatever a test does to the collector, leave it as it was found."""
+    enabled, threshold = gc.isenabled(), gc.get_threshold()
+    yield
+    gc.set_threshold(*threshold)
+    (gc.enable if enabled else gc.disable)()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[RecordStore]:
+    with RecordStore(tmp_path) as opened:
+        yield opened
+
+
+def record(i: int) -> dict[str, Any]:
+    return {"vid": i, "properties": {"email": {"value": f"u{i}@x.example", "versions": []}}}
+
+
+def test_get_decodes_without_a_collection_and_restores_the_collector(
+    store: RecordStore, restore_gc: None
+) -> None:
+    utks = [f"u{i}" for i in range(2_000)]
+    store.put("ns", {u: record(i) for i, u in enumerate(utks)})
+    gc.enable()
+    gc.set_threshold(1)  # a collection at every new container, unless paused
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        got = store.get("ns", utks)
+    finally:
+        gc.callbacks.remove(count)
+    # Unpaused, decoding 2,000 records (4 dicts and a list each) means thousands of
+    # collections; paused, only the few allocations around the decode can trigger one.
+    assert len(collections) < 20, len(collections)
+    assert gc.isenabled()
+    assert got["u7"] == record(7)
+    assert len(got) == len(utks)
+
+
+def test_get_leaves_a_disabled_collector_disabled(store: RecordStore, restore_gc: None) -> None:
+    store.put("ns", {"u1": record(1), "u2": None})
+    gc.disable()
+    assert store.get("ns", ["u1", "u2"]) == {"u1": record(1), "u2": None}
+    assert not gc.isenabled()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_state_is_restored_when_decoding_raises(
+    tmp_path: Path, restore_gc: None, enabled: bool
+) -> None:
+    with RecordStore(tmp_path) as store:
+        store.put("ns", {"good": record(1)})
+        with sqlite3.connect(tmp_path / RECORD_STORE_FILE) as db:  # a row damaged on disk
+            db.execute("UPDATE records SET record = ? WHERE utk = 'good'", ('{"vid": 1,',))
+        (gc.enable if enabled else gc.disable)()
+        with pytest.raises(json.JSONDecodeError):
+            store.get("ns", ["good"])
+        assert gc.isenabled() is enabled
+
+
+def test_collector_paused_restores_state_on_error(restore_gc: None) -> None:
+    gc.enable()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
