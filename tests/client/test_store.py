@@ -95,3 +95,29 @@ def test_collector_paused_restores_state_on_error(restore_gc: None) -> None:
     with collector_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_decoded_records_are_promoted_not_left_for_the_next_young_collection(
+    store: RecordStore, restore_gc: None
+) -> None:
+    utks = [f"u{i}" for i in range(2_000)]
+    store.put("ns", {u: record(i) for i, u in enumerate(utks)})
+    gc.enable()
+    got = store.get("ns", utks)
+    # Left young, the ~8,000 containers just decoded would be scanned by the next young
+    # collection, and the one after; promoted, they wait for the next full collection.
+    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert id(got["u7"]) in oldest
+    assert id(got["u7"]["properties"]) in oldest
+    assert len(got) == len(utks)
+
+
+def test_a_programs_own_freeze_is_left_alone(store: RecordStore, restore_gc: None) -> None:
+    store.put("ns", {"u1": record(1)})
+    gc.freeze()
+    try:
+        assert gc.get_freeze_count() > 0
+        assert store.get("ns", ["u1"]) == {"u1": record(1)}
+        assert gc.get_freeze_count() > 0  # not unfrozen by the store
+    finally:
+        gc.unfreeze()
