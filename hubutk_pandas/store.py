@@ -39,6 +39,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -49,6 +50,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["RECORD_STORE_FILE", "RecordStore", "collector_paused", "namespace_for"]
+
+logger = logging.getLogger("hubutk_pandas.store")
 
 RECORD_STORE_FILE = "records.sqlite"
 _CHUNK = 500  # SQLite variables per query stay well under the 999/32766 limits
@@ -152,8 +155,11 @@ class RecordStore:
         :func:`collector_paused`: json decoding creates no cycles, and the collector's
         repeated scans of a large, growing young set cost more than the decode), and
         then moved to the oldest generation unscanned: they are the caller's long-lived data.
+        A row that no longer decodes (a damaged file) counts as not cached, with a warning
+        in the log, so the lookup fetches it again.
         """
         found: dict[str, dict[str, Any] | None] = {}
+        damaged = 0
         oldest = -1.0 if self._ttl is None else time.time() - self._ttl
         with self._lock, collector_paused(promote=True):
             for start in range(0, len(utks), _CHUNK):
@@ -165,7 +171,17 @@ class RecordStore:
                     (namespace, *chunk, oldest),
                 ).fetchall()
                 for utk, record in rows:
-                    found[utk] = None if record is None else json.loads(record)
+                    if record is None:
+                        found[utk] = None
+                        continue
+                    try:
+                        found[utk] = json.loads(record)
+                    except ValueError:  # a damaged row is a cache miss, never a failed lookup
+                        damaged += 1
+        if damaged:
+            logger.warning(
+                "record store: %d unreadable cached records, fetching them again", damaged
+            )
         return found
 
     def put(self, namespace: str, answers: Mapping[str, Mapping[str, Any] | None]) -> None:

@@ -8,7 +8,6 @@ decoding fails, and must never be switched on if the caller had switched it off.
 from __future__ import annotations
 
 import gc
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,17 +71,17 @@ def test_get_leaves_a_disabled_collector_disabled(store: RecordStore, restore_gc
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_collector_state_is_restored_when_decoding_raises(
-    tmp_path: Path, restore_gc: None, enabled: bool
+def test_a_damaged_row_is_a_cache_miss_and_the_collector_is_restored(
+    tmp_path: Path, restore_gc: None, enabled: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     with RecordStore(tmp_path) as store:
-        store.put("ns", {"good": record(1)})
+        store.put("ns", {"good": record(1), "bad": record(2)})
         with sqlite3.connect(tmp_path / RECORD_STORE_FILE) as db:  # a row damaged on disk
-            db.execute("UPDATE records SET record = ? WHERE utk = 'good'", ('{"vid": 1,',))
+            db.execute("UPDATE records SET record = ? WHERE utk = 'bad'", ('{"vid": 1,',))
         (gc.enable if enabled else gc.disable)()
-        with pytest.raises(json.JSONDecodeError):
-            store.get("ns", ["good"])
+        assert store.get("ns", ["good", "bad"]) == {"good": record(1)}  # "bad" is refetched
         assert gc.isenabled() is enabled
+    assert "1 unreadable cached records" in caplog.text
 
 
 def test_collector_paused_restores_state_on_error(restore_gc: None) -> None:
