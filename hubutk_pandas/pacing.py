@@ -39,7 +39,8 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 __all__ = ["RateLimiter", "rate_limit_headers"]
 
@@ -131,6 +132,9 @@ class RateLimiter:
 
     def acquire(self) -> float:
         """Block until a request may be sent, book its slot, return the seconds waited."""
+        return self._book()[1]
+
+    def _book(self) -> tuple[float, float]:
         waited = 0.0
         while True:
             with self._cond:
@@ -139,11 +143,42 @@ class RateLimiter:
                 if delay <= 0:
                     self._log.append(now)
                     self.waited += waited
-                    return waited
+                    return now, waited
             # Sleep outside the lock; re-check afterwards (others may have booked).
             step = min(delay, 0.5)
             self._sleep(step)
             waited += step
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Book a slot for one request, held until a full window after its answer arrived.
+
+        The portal counts a request when it *arrives*, somewhere between our send and
+        its answer. Booking the slot at the send time would free it in our log before
+        the portal frees it in its own (by up to the network latency), and the next
+        request could earn a 429; re-dating the slot to the answer's arrival keeps our
+        window never shorter than the portal's, whatever the latency. Also on errors:
+        a request that failed may still have been counted.
+
+        Examples
+        --------
+        >>> now = [0.0]
+        >>> limiter = RateLimiter(1, 10.0, margin=0.0, clock=lambda: now[0])
+        >>> with limiter.hold():
+        ...     now[0] = 0.5          # the answer arrives half a second later
+        >>> limiter._delay(now[0])  # the slot frees 10 s after the answer, not the send
+        10.0
+        """
+        booked, _ = self._book()
+        try:
+            yield
+        finally:
+            with self._cond:
+                answered = self._clock()
+                index = bisect.bisect_left(self._log, booked)
+                if index < len(self._log) and self._log[index] == booked:
+                    del self._log[index]
+                bisect.insort(self._log, answered)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adapt to ``X-HubSpot-RateLimit-*`` headers of a network answer."""

@@ -165,13 +165,13 @@ def get_json(
     deadline = time.monotonic() + policy.max_retry_time
     failures = limited = 0
     while True:
-        limiter.acquire()
-        logger.debug("GET %s (%d params)", shown, len(params))
         problem: HubSpotError
         try:
-            response = session.get(
-                url, params=params, headers=headers, timeout=policy.timeout, **extra
-            )
+            with limiter.hold():  # the slot counts from the answer's arrival, not the send
+                logger.debug("GET %s (%d params)", shown, len(params))
+                response = session.get(
+                    url, params=params, headers=headers, timeout=policy.timeout, **extra
+                )
         except _TRANSIENT as exc:
             problem = ServerError(f"network error talking to HubSpot: {type(exc).__name__}")
         except requests.RequestException as exc:
