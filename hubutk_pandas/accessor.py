@@ -152,7 +152,8 @@ class HubSpotDataFrameAccessor:
             ``"byUtk"`` (keyed by utk; the default) or ``"utks"``, the older endpoint
             keyed by contact id. HubSpot's ``utks`` answer does not say which utk
             matched which contact, so ``result.contacts.utk`` is filled only where that
-            is certain (a batch of one utk) and is ``<NA>`` elsewhere.
+            is certain (a batch of one utk) and is ``<NA>`` elsewhere; likewise only a
+            batch of one utk can list its utk in ``result.missing`` as ``not_found``.
         progress
             Show a progress bar: ``None`` when more than one batch is sent, ``True``
             always, ``False`` never; or a callable ``progress(done, total)`` called with

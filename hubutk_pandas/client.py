@@ -139,9 +139,13 @@ class HubSpotClient:
             user_agent=_user_agent(),
             pool_size=s.max_workers,
         )
-        self._store = (
-            None if cache_dir is None else RecordStore(cache_dir, expire_after=s.expire_after)
-        )
+        try:
+            self._store = (
+                None if cache_dir is None else RecordStore(cache_dir, expire_after=s.expire_after)
+            )
+        except BaseException:  # an unwritable or locked store: do not leak the open session
+            self._session.close()
+            raise
         self._limiter = RateLimiter(*s.rate_limit)
         self._retry = RetryPolicy(
             s.max_retries, s.backoff_factor, s.backoff_max, s.max_retry_time, s.timeout
@@ -168,9 +172,11 @@ class HubSpotClient:
 
     def close(self) -> None:
         """Close the HTTP session and the record store."""
-        self._session.close()
-        if self._store is not None:
-            self._store.close()
+        try:
+            self._session.close()
+        finally:
+            if self._store is not None:
+                self._store.close()
 
     def _get(self, path: str, params: list[tuple[str, str]], *, refresh: bool) -> Any:
         headers: dict[str, str] = {"Accept": "application/json"}
@@ -250,7 +256,8 @@ class HubSpotClient:
             HubSpot's parameters of the same name.
         endpoint
             ``"byUtk"`` (keyed by utk) or ``"utks"`` (the older, vid-keyed endpoint:
-            matched records then carry no utk, unless the batch held a single utk).
+            matched records then carry no utk, unless the batch held a single utk, and
+            only such single-utk batches can report a utk as ``not_found`` in ``missing``).
         progress
             ``None``: a progress bar when more than one batch is sent; ``True`` /
             ``False``: always / never a bar; or a callable ``progress(done, total)``
@@ -269,7 +276,8 @@ class HubSpotClient:
         ------
         LookupFailedError
             Some batches failed after retries: ``.partial`` holds what succeeded and
-            ``.failed_utks`` the rest (a rerun fetches only those).
+            ``.failed_utks`` the rest (with the cache on and ``endpoint="byUtk"``, a
+            rerun fetches only those).
         DailyLimitError
             The portal's daily limit was reached (also with ``.partial``).
         AuthenticationError

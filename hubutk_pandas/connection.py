@@ -55,7 +55,12 @@ class SandboxClient(HubSpotClient):
             # Synthetic answers never mix with a real portal's in the user's cache folder.
             self._temporary_cache = Path(tempfile.mkdtemp(prefix="hubutk-sandbox-cache-"))
             kwargs["cache"] = self._temporary_cache
-        super().__init__(portal.access_token, base_url=portal.base_url, **kwargs)
+        try:
+            super().__init__(portal.access_token, base_url=portal.base_url, **kwargs)
+        except BaseException:  # invalid client options: leave no temporary folder behind
+            if self._temporary_cache is not None:
+                shutil.rmtree(self._temporary_cache, ignore_errors=True)
+            raise
         self._portal = portal
 
     @property

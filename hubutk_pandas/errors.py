@@ -123,8 +123,9 @@ class LookupFailedError(HubSpotError):
     partial : LookupResult
         Everything that was fetched before or despite the failure.
     failed_utks : list of str
-        The utks whose batches failed. Rerunning the lookup fetches only these,
-        because the succeeded ones are in the record store.
+        The utks whose batches failed. With the cache on and ``endpoint="byUtk"``
+        (the defaults), rerunning the lookup fetches only these, because the
+        succeeded ones are in the record store.
     errors : list of HubSpotError
         The last error of each failed batch.
     """

@@ -59,12 +59,18 @@ Done = list[tuple[list[str], Any]]
 Failed = list[tuple[list[str], HubSpotError | None]]
 
 
+#: Errors no retry or smaller batch can help: they stop the whole lookup.
+FATAL = (AuthenticationError, DailyLimitError)
+
+
 def fetch_batch(get: Get, batch: list[str], stop: threading.Event) -> tuple[Done, Failed]:
     """One batch, bisected on errors smaller batches may avoid: ``(done, failed)``.
 
     ``done`` holds ``(utks, answer)`` pairs, ``failed`` holds ``(utks, error)`` pairs
-    (``error`` is ``None`` for utks skipped because ``stop`` was set). Fatal errors
-    set ``stop`` here, so this worker's next batch does not start, and are raised.
+    (``error`` is ``None`` for utks skipped because ``stop`` was set). A fatal error
+    (refused credential, daily limit) sets ``stop`` here, so this worker's next batch does
+    not start, and is returned in ``failed`` like any other: the halves of a bisected
+    batch that were already fetched, and the error that caused the split, are kept.
 
     Examples
     --------
@@ -88,9 +94,9 @@ def fetch_batch(get: Get, batch: list[str], stop: threading.Event) -> tuple[Done
             right = fetch_batch(get, batch[half:], stop)
             return left[0] + right[0], left[1] + right[1]
         return [], [(batch, exc)]
-    except (AuthenticationError, DailyLimitError):
+    except FATAL as exc:
         stop.set()  # here, not in the caller: this worker's next batch must not start
-        raise
+        return [], [(batch, exc)]
     except HubSpotError as exc:
         return [], [(batch, exc)]
     return [(batch, data)], []
@@ -154,14 +160,13 @@ def run_batches(
                 for future in finished:
                     bar.update(1)
                     done_count += 1
-                    try:
-                        ok, bad = future.result()
-                    except (AuthenticationError, DailyLimitError) as exc:
-                        stop.set()
-                        yield [], exc
-                    else:
-                        failed.extend(bad)
-                        yield from ok
+                    ok, bad = future.result()
+                    failed.extend((b, e) for b, e in bad if not isinstance(e, FATAL))
+                    yield from ok
+                    for _, error in bad:
+                        if isinstance(error, FATAL):
+                            stop.set()
+                            yield [], error
                     if report is not None:
                         report(done_count, total)
         finally:
@@ -207,7 +212,7 @@ def raise_for_failures(
         first = errors[0] if errors else HubSpotError("unknown failure")
         raise LookupFailedError(
             f"{len(failed_utks)} of {valid_count} utks could not be fetched "
-            f"({len(failed)} batches); .partial holds the rest. First error: {first}",
+            f"({len(failed)} batches); .partial holds the rest. First error: {first.message}",
             partial=result,
             failed_utks=failed_utks,
             errors=errors,

@@ -151,6 +151,27 @@ def get_json(
     """
     secrets_ = list(secrets_)
     shown = redact(url, secrets_)
+    try:
+        return _get_json(session, url, params, headers, limiter, policy, secrets_, shown, refresh)
+    except HubSpotError:
+        raise
+    except Exception as exc:  # the cache's SQLite, say: still a HubSpotError, still redacted
+        raise HubSpotError(
+            redact(f"request to {shown} failed: {type(exc).__name__}: {exc}", secrets_)
+        ) from None
+
+
+def _get_json(
+    session: requests.Session,
+    url: str,
+    params: list[tuple[str, str]],
+    headers: dict[str, str],
+    limiter: RateLimiter,
+    policy: RetryPolicy,
+    secrets_: list[str],
+    shown: str,
+    refresh: bool,
+) -> Any:
     cached = hasattr(session, "cache")
     if cached and not refresh:
         hit = session.get(url, params=params, headers=headers, only_if_cached=True)  # type: ignore[call-arg]

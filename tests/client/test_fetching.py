@@ -1,0 +1,78 @@
+"""Failures in the middle of a lookup: nothing fetched is lost, and errors read cleanly."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hubutk_pandas import InvalidOptionError, LookupFailedError, connect
+from hubutk_pandas.errors import BadRequestError, DailyLimitError, HubSpotError
+from hubutk_pandas.fetching import run_batches
+from hubutk_pandas.pacing import RateLimiter
+from hubutk_pandas.sandbox import SandboxPortal
+from hubutk_pandas.transport import RetryPolicy, get_json
+
+
+def test_a_fatal_error_during_bisection_keeps_what_was_fetched_and_why() -> None:
+    def get(batch: list[str]) -> dict[str, Any]:
+        if "bad" in batch:
+            raise BadRequestError("utk 'bad' is not valid", status=400)
+        if "c" in batch:
+            raise DailyLimitError("daily limit", status=429, policy_name="DAILY")
+        return {u: {"vid": 1} for u in batch}
+
+    failed: list[tuple[list[str], HubSpotError | None]] = []
+    out = list(run_batches([["a", "bad", "c", "d"]], get, max_workers=1, failed=failed))
+    # [a, bad] is split into [a] (fetched) and [bad] (its 400 kept); [c, d] hits the limit.
+    assert (["a"], {"a": {"vid": 1}}) in out
+    assert [type(answer) for _, answer in out if isinstance(answer, HubSpotError)] == [
+        DailyLimitError
+    ]
+    assert [(batch, type(error)) for batch, error in failed] == [(["bad"], BadRequestError)]
+
+
+class BrokenCacheSession(requests.Session):
+    """A session whose cache layer fails as a locked SQLite file does."""
+
+    def get(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        raise sqlite3.OperationalError("database is locked")
+
+
+def test_an_unexpected_error_becomes_a_redacted_hubspot_error() -> None:
+    with pytest.raises(HubSpotError, match="OperationalError: database is locked") as caught:
+        get_json(
+            BrokenCacheSession(),
+            "http://127.0.0.1:9/contacts/v1/contact/byUtk/batch/",
+            [("utk", "u1"), ("hapikey", "key-123-secret")],
+            headers={},
+            limiter=RateLimiter(10, 1.0),
+            policy=RetryPolicy(),
+            secrets_=["key-123-secret"],
+        )
+    assert "key-123-secret" not in str(caught.value)
+    assert caught.value.__cause__ is None
+
+
+def test_a_lookup_that_keeps_failing_reports_each_detail_once(make_client: Any) -> None:
+    with SandboxPortal(contacts=200, fault_rate=1.0, faults=("502",)) as portal:
+        client = make_client(portal, max_retries=0)
+        with pytest.raises(LookupFailedError) as caught:
+            client.lookup_utks(portal.sample_utks(3), progress=False)
+    text = str(caught.value)
+    assert text.count("HTTP 502") == 1, text
+    assert caught.value.failed_utks == portal.sample_utks(3)
+
+
+def test_sandbox_client_with_invalid_options_leaves_no_temporary_folder() -> None:
+    def leftovers() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("hubutk-sandbox-cache-*"))
+
+    before = leftovers()
+    with pytest.raises(InvalidOptionError, match="max_workers"):
+        connect(sandbox=True, contacts=10, max_workers=0)
+    assert leftovers() == before
