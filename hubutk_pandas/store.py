@@ -36,18 +36,18 @@ Examples
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from hubutk_pandas._gc import collector_paused
 
 __all__ = ["RECORD_STORE_FILE", "RecordStore", "collector_paused", "namespace_for"]
 
@@ -55,47 +55,6 @@ logger = logging.getLogger("hubutk_pandas.store")
 
 RECORD_STORE_FILE = "records.sqlite"
 _CHUNK = 500  # SQLite variables per query stay well under the 999/32766 limits
-
-
-@contextmanager
-def collector_paused(*, promote: bool = False) -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the block; restore its state after.
-
-    Decoding many records keeps millions of new containers alive at once, and each time
-    the young generation fills up the collector scans them - and, as they age, scans them
-    again in the older generations. Measured on 20,000 cached records with full history,
-    those scans cost more than the decode itself. ``json.loads`` builds trees, never
-    reference cycles, so there is nothing for the collector to find in them: pausing it
-    during a bulk decode is safe, and reference counting still frees everything at once.
-
-    The previous state is restored in ``finally`` (also when the block raises), and the
-    collector is never switched on if the caller had it off.
-
-    With ``promote=True``, the objects made in the block are then moved to the oldest
-    generation without a scan (``gc.freeze()`` + ``gc.unfreeze()``; skipped if the program
-    froze objects itself). Otherwise the first young collection after the block would scan
-    every record decoded in it anyway, and the next one again: at 50,000 records, 1.5 s
-    paid by whatever the caller allocates next. They are scanned at the next full collection.
-
-    Examples
-    --------
-    >>> import gc
-    >>> with collector_paused():
-    ...     gc.isenabled()
-    False
-    >>> gc.isenabled()
-    True
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-        if promote and gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def namespace_for(*parts: Any) -> str:
