@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,3 +32,12 @@ def portal() -> Iterator[SandboxPortal]:
     """A default sandbox portal: 5,000 contacts, seed 0, a generous rate limit."""
     with SandboxPortal(contacts=5000, seed=0, rate_limit=(10_000, 10_000)) as p:
         yield p
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    """Whatever a test does to the garbage collector, leave it as it was found."""
+    enabled, threshold = gc.isenabled(), gc.get_threshold()
+    yield
+    gc.set_threshold(*threshold)
+    (gc.enable if enabled else gc.disable)()

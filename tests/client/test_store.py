@@ -19,15 +19,6 @@ from hubutk_pandas.store import RECORD_STORE_FILE, RecordStore, collector_paused
 
 
 @pytest.fixture
-def restore_gc() -> Iterator[None]:
-    """Whatever a test does to the collector, leave it as it was found."""
-    enabled, threshold = gc.isenabled(), gc.get_threshold()
-    yield
-    gc.set_threshold(*threshold)
-    (gc.enable if enabled else gc.disable)()
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[RecordStore]:
     with RecordStore(tmp_path) as opened:
         yield opened

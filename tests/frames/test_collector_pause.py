@@ -7,7 +7,6 @@ restored exactly, also when building raises, and never switched on if it was off
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,6 @@ import pytest
 from hubutk_pandas.frames import build_frames
 
 RECORD = {"vid": 1, "properties": {"email": {"value": "a@b.example", "versions": []}}}
-
-
-@pytest.fixture
-def restore_gc() -> Iterator[None]:
-    enabled, threshold = gc.isenabled(), gc.get_threshold()
-    yield
-    gc.set_threshold(*threshold)
-    (gc.enable if enabled else gc.disable)()
 
 
 def test_no_collection_while_building_and_the_collector_is_back_on(restore_gc: None) -> None:
