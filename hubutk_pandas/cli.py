@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,23 @@ def _run_lookup(args: argparse.Namespace) -> int:
     return status
 
 
+def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
+    """Warnings in a terminal read as one plain line, not as source locations."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "lookup":
+        return _run_lookup(args)
+    if args.command == "sandbox":
+        from hubutk_pandas.sandbox import cli as sandbox_cli
+
+        return sandbox_cli.run(args)
+    from hubutk_pandas.demo import run_demo
+
+    return run_demo(args.visitors, args.out, args.format)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hubutk`` command line; return the exit status.
 
@@ -191,15 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        if args.command == "lookup":
-            return _run_lookup(args)
-        if args.command == "sandbox":
-            from hubutk_pandas.sandbox import cli as sandbox_cli
-
-            return sandbox_cli.run(args)
-        from hubutk_pandas.demo import run_demo
-
-        return run_demo(args.visitors, args.out, args.format)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return _dispatch(args)
     except (HubSpotError, KeyError, ValueError, FileNotFoundError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {message}", file=sys.stderr)
