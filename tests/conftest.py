@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +43,33 @@ def restore_gc() -> Iterator[None]:
     yield
     gc.set_threshold(*threshold)
     (gc.enable if enabled else gc.disable)()
+
+
+CountCollections = Callable[[], AbstractContextManager[list[int]]]
+
+
+@pytest.fixture
+def gc_collections(restore_gc: None) -> CountCollections:
+    """``with gc_collections() as seen:`` lists the generation of every collection started.
+
+    The collector is switched on with a threshold of 1 (a collection at every new
+    container unless paused), so work done with it paused shows up as few entries.
+    """
+
+    @contextmanager
+    def counting() -> Iterator[list[int]]:
+        gc.enable()
+        gc.set_threshold(1)
+        seen: list[int] = []
+
+        def count(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                seen.append(info["generation"])
+
+        gc.callbacks.append(count)
+        try:
+            yield seen
+        finally:
+            gc.callbacks.remove(count)
+
+    return counting

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from hubutk_pandas.store import RECORD_STORE_FILE, RecordStore, collector_paused
+from tests.conftest import CountCollections
 
 
 @pytest.fixture
@@ -29,23 +30,12 @@ def record(i: int) -> dict[str, Any]:
 
 
 def test_get_decodes_without_a_collection_and_restores_the_collector(
-    store: RecordStore, restore_gc: None
+    store: RecordStore, gc_collections: CountCollections
 ) -> None:
     utks = [f"u{i}" for i in range(2_000)]
     store.put("ns", {u: record(i) for i, u in enumerate(utks)})
-    gc.enable()
-    gc.set_threshold(1)  # a collection at every new container, unless paused
-    collections: list[int] = []
-
-    def count(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
-
-    gc.callbacks.append(count)
-    try:
+    with gc_collections() as collections:
         got = store.get("ns", utks)
-    finally:
-        gc.callbacks.remove(count)
     # Unpaused, decoding 2,000 records (4 dicts and a list each) means thousands of
     # collections; paused, only the few allocations around the decode can trigger one.
     assert len(collections) < 20, len(collections)
@@ -88,7 +78,7 @@ def test_collector_paused_restores_state_on_error(restore_gc: None) -> None:
 
 
 def test_decoded_records_are_promoted_not_left_for_the_next_young_collection(
-    store: RecordStore, restore_gc: None
+    store: RecordStore, gc_collections: CountCollections
 ) -> None:
     utks = [f"u{i}" for i in range(2_000)]
     store.put("ns", {u: record(i) for i, u in enumerate(utks)})

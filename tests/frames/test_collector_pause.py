@@ -7,30 +7,21 @@ restored exactly, also when building raises, and never switched on if it was off
 from __future__ import annotations
 
 import gc
-from typing import Any
 
 import pytest
 
 from hubutk_pandas.frames import build_frames
+from tests.conftest import CountCollections
 
 RECORD = {"vid": 1, "properties": {"email": {"value": "a@b.example", "versions": []}}}
 
 
-def test_no_collection_while_building_and_the_collector_is_back_on(restore_gc: None) -> None:
+def test_no_collection_while_building_and_the_collector_is_back_on(
+    gc_collections: CountCollections,
+) -> None:
     matched = [(f"u{i}", {**RECORD, "vid": i}) for i in range(500)]
-    gc.enable()
-    gc.set_threshold(1)  # a collection at every new container, unless paused
-    collections: list[int] = []
-
-    def count(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
-
-    gc.callbacks.append(count)
-    try:
+    with gc_collections() as collections:
         frames = build_frames(matched)
-    finally:
-        gc.callbacks.remove(count)
     # Unpaused, building from 500 records makes thousands of containers (and collections).
     assert len(collections) < 20, len(collections)
     assert gc.isenabled()
