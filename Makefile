@@ -35,6 +35,7 @@ lint: setup
 	$(BIN)/ruff check hubutk_pandas tests benchmarks conftest.py
 	$(BIN)/ruff format --check hubutk_pandas tests benchmarks conftest.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: setup
 	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser"

@@ -1,7 +1,7 @@
 """Benchmark: cached records with full history → LookupResult frames (default 100,000 records).
 
 The records (value_and_history, all form submissions, list memberships; every kind of sandbox
-contact) are written to a :class:`~hubutk_pandas.store.RecordStore` in a temporary folder, as
+contact) are written to a :class:`~hubutk_pandas._http.store.RecordStore` in a temporary folder, as
 the client stores them, so "ours" is the product's real path for a rerun served from the cache.
 Timed, best of ``--repeat``. The process keeps Python's cyclic garbage collector on, as a
 notebook does; ``RecordStore.get`` and ``build_frames`` pause it inside (product behaviour, so
@@ -50,9 +50,9 @@ from typing import Any
 
 import pandas as pd
 
+from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas.result import LookupResult
 from hubutk_pandas.sandbox.data import SyntheticPortal
-from hubutk_pandas.store import RecordStore, namespace_for
 
 NAMESPACE = namespace_for("bench-fingerprint", "http://127.0.0.1", "byUtk", {"bench": True})
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hubutk_pandas.batching import normalize_utk
 from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.client import HubSpotClient

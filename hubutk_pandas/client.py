@@ -2,11 +2,11 @@
 
 The client looks a column of utks up in HubSpot's Contacts v1 API. It checks its
 arguments (:mod:`~hubutk_pandas.settings`), cleans the column
-(:mod:`~hubutk_pandas.batching`), answers what it can from the per-utk record store
-(:mod:`~hubutk_pandas.store`), cuts the rest into batches that fit a URL, and fetches
-them on a small thread pool (:mod:`~hubutk_pandas.fetching`) sharing one pacer
-(:mod:`~hubutk_pandas.pacing`), each request a retrying GET
-(:mod:`~hubutk_pandas.transport`) over a cached session (:mod:`~hubutk_pandas.session`).
+(:mod:`~hubutk_pandas._http.batching`), answers what it can from the per-utk record store
+(:mod:`~hubutk_pandas._http.store`), cuts the rest into batches that fit a URL, and fetches
+them on a small thread pool (:mod:`~hubutk_pandas._http.fetching`) sharing one pacer
+(:mod:`~hubutk_pandas._http.pacing`), each request a retrying GET
+(:mod:`~hubutk_pandas._http.transport`) over a cached session (:mod:`~hubutk_pandas._http.session`).
 
 Examples
 --------
@@ -28,14 +28,16 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from hubutk_pandas import batching, session, settings
+from hubutk_pandas import settings
+from hubutk_pandas import utks as utks_rules
+from hubutk_pandas._http import batching, session
+from hubutk_pandas._http.fetching import raise_for_failures, run_batches
+from hubutk_pandas._http.pacing import RateLimiter
+from hubutk_pandas._http.store import RecordStore, namespace_for
+from hubutk_pandas._http.transport import RetryPolicy, get_json
 from hubutk_pandas.errors import HubSpotError
-from hubutk_pandas.fetching import raise_for_failures, run_batches
-from hubutk_pandas.pacing import RateLimiter
 from hubutk_pandas.result import LookupResult
 from hubutk_pandas.settings import ClientSettings, LookupOptions, ProgressCallback
-from hubutk_pandas.store import RecordStore, namespace_for
-from hubutk_pandas.transport import RetryPolicy, get_json
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
@@ -304,10 +306,10 @@ class HubSpotClient:
             refresh,
         )
         started = time.monotonic()
-        cleaned = batching.clean_utks(utks)
+        cleaned = utks_rules.clean_utks(utks)
         path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
         query = opts.query()
-        longest_utk = batching.param_length("utk", "x" * batching.MAX_UTK_LENGTH)
+        longest_utk = batching.param_length("utk", "x" * utks_rules.MAX_UTK_LENGTH)
         local_filter = False
         if self._fixed_length(path, query) + longest_utk > self.settings.max_url_length:
             query, local_filter = opts.query(with_properties=False), True

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from hubutk_pandas import dtypes, frames
+from hubutk_pandas import frames
 from hubutk_pandas._warnings import warn as _warn
 from hubutk_pandas.errors import HubSpotError
+from hubutk_pandas.frames import dtypes
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.plotting import ResultPlotter
@@ -190,7 +191,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         ``properties`` is None (every property any contact has), else in the order given
         (a requested property no contact has is an all-NA column). A property named
         ``utk`` or ``vid`` becomes ``property_utk`` / ``property_vid``. Types come from the
-        portal's property definitions (see :mod:`hubutk_pandas.dtypes`); without a
+        portal's property definitions (see :mod:`hubutk_pandas.frames.dtypes`); without a
         provider every column is ``string``. Values that do not parse (``"N/A"`` in a
         number) become NA and are reported in one warning naming the properties
         with the number of rows affected, the first time a selection is built.

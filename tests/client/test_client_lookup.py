@@ -142,7 +142,7 @@ def test_default_base_url_and_cache_dir(monkeypatch: pytest.MonkeyPatch) -> None
     client = HubSpotClient("pat-token", cache=False)
     assert client.settings.base_url == "https://api.hubapi.com"
     client.close()
-    from hubutk_pandas.session import default_cache_dir
+    from hubutk_pandas._http.session import default_cache_dir
 
     assert default_cache_dir().name == "hubutk-pandas"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from hubutk_pandas.pacing import RateLimiter, rate_limit_headers
+from hubutk_pandas._http.pacing import RateLimiter, rate_limit_headers
 
 
 class FakeTime:

@@ -11,11 +11,11 @@ import pytest
 import requests
 
 from hubutk_pandas import InvalidOptionError, LookupFailedError, connect
+from hubutk_pandas._http.fetching import run_batches
+from hubutk_pandas._http.pacing import RateLimiter
+from hubutk_pandas._http.transport import RetryPolicy, get_json
 from hubutk_pandas.errors import BadRequestError, DailyLimitError, HubSpotError
-from hubutk_pandas.fetching import run_batches
-from hubutk_pandas.pacing import RateLimiter
 from hubutk_pandas.sandbox import SandboxPortal
-from hubutk_pandas.transport import RetryPolicy, get_json
 
 
 def test_a_fatal_error_during_bisection_keeps_what_was_fetched_and_why() -> None:

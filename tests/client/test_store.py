@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from hubutk_pandas.store import RECORD_STORE_FILE, RecordStore, collector_paused
+from hubutk_pandas._http.store import RECORD_STORE_FILE, RecordStore, collector_paused
 from tests.conftest import CountCollections
 
 

@@ -40,12 +40,12 @@ def test_split_utks_cleans_pasted_text():
 EXPLORATION_MODULES = (
     "hubutk_pandas",
     "hubutk_pandas.widgets",
-    "hubutk_pandas.explorer",
-    "hubutk_pandas._widget_helpers",
+    "hubutk_pandas.explore.explorer",
+    "hubutk_pandas.explore._widget_helpers",
     "hubutk_pandas.plotting",
-    "hubutk_pandas.time_plots",
-    "hubutk_pandas.count_plots",
-    "hubutk_pandas._plot_helpers",
+    "hubutk_pandas.explore.time_plots",
+    "hubutk_pandas.explore.count_plots",
+    "hubutk_pandas.explore._plot_helpers",
     "hubutk_pandas._optional",
 )
 
@@ -68,7 +68,8 @@ def test_missing_ipywidgets_names_the_package(monkeypatch):
 
 
 def test_explorer_is_importable_from_widgets_and_from_its_module():
-    from hubutk_pandas import explorer, widgets
+    from hubutk_pandas import widgets
+    from hubutk_pandas.explore import explorer
 
     assert widgets.ContactExplorer is explorer.ContactExplorer is ContactExplorer
     assert {"ContactExplorer", "LookupForm", "split_utks"} <= set(widgets.__all__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hubutk_pandas import dtypes
+from hubutk_pandas.frames import dtypes
 
 
 def _s(*values: str | None) -> pd.Series:

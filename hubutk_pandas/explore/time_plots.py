@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hubutk_pandas._plot_helpers import (
+from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.explore._plot_helpers import (
     NO_VALUE,
     contacts_text,
     draw_empty,
@@ -28,7 +29,6 @@ from hubutk_pandas._plot_helpers import (
     new_axes,
     require_columns,
 )
-from hubutk_pandas.errors import InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes

@@ -1,6 +1,6 @@
 """What the notebook widgets share: lazy ipywidgets, HTML tables and messages, figures as PNG.
 
-Private to :mod:`hubutk_pandas.widgets` and :mod:`hubutk_pandas.explorer`. ipywidgets and
+Private to :mod:`hubutk_pandas.widgets` and :mod:`hubutk_pandas.explore.explorer`. ipywidgets and
 matplotlib are imported only inside these functions, never at module import time.
 
 Examples

@@ -1,6 +1,6 @@
 """HTTP sessions (cached or not), credential fingerprints and redaction.
 
-The retrying GET that uses these sessions lives in :mod:`~hubutk_pandas.transport`.
+The retrying GET that uses these sessions lives in :mod:`~hubutk_pandas._http.transport`.
 
 The HTTP cache is a requests-cache :class:`~requests_cache.CachedSession` on the SQLite
 backend, built so that it can never leak or mix up credentials:

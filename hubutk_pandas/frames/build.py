@@ -2,7 +2,7 @@
 
 :func:`build_frames` turns the ``(utk, record)`` pairs of a lookup into one frame per
 entity. Each frame's columns and dtypes are fixed by a schema constant
-(``CONTACTS_SCHEMA`` … ``MISSING_SCHEMA``, defined in :mod:`hubutk_pandas.columns` and
+(``CONTACTS_SCHEMA`` … ``MISSING_SCHEMA``, defined in :mod:`hubutk_pandas.frames.columns` and
 available here), so a frame has its documented columns even when it has no rows.
 Conventions shared by every frame:
 
@@ -13,7 +13,7 @@ Conventions shared by every frame:
   as integers or strings).
 * Lists stay lists (object columns): ``merged_vids``, ``source_vids``, ``contact_associated_by``.
 * Values HubSpot sends as strings stay strings (``string`` dtype); typing property values is
-  :mod:`hubutk_pandas.dtypes`' job.
+  :mod:`hubutk_pandas.frames.dtypes`' job.
 * ``extra`` (``string``) holds, as JSON text, every key of the row's object that the schema
   does not know, and any value that did not fit its column's dtype (under its wire key);
   ``<NA>`` when there is nothing extra. Nothing in a response is silently dropped.
@@ -21,7 +21,7 @@ Conventions shared by every frame:
   distinct vid, however many utks share the record.
 
 The work is columnar: one pass over the distinct records here collects each frame's nested
-dicts, then :mod:`hubutk_pandas.columns` reads each table's typed columns from those dicts in
+dicts, then :mod:`hubutk_pandas.frames.columns` reads each table's typed columns from those dicts in
 C-level passes, never a DataFrame per row.
 
 Examples
@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from hubutk_pandas._gc import collector_paused
-from hubutk_pandas.columns import (
+from hubutk_pandas.frames.columns import (
     _AUDIT_SPEC,
     _CONTACT_SPEC,
     _FORM_SPEC,

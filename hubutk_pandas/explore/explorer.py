@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hubutk_pandas._widget_helpers import Displayable, ipywidgets, png, table_html
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
+from hubutk_pandas.explore._widget_helpers import Displayable, ipywidgets, png, table_html
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.result import LookupResult
@@ -153,7 +153,7 @@ class ContactExplorer(Displayable):
         self._render_timeline()
 
     def _render_timeline(self) -> None:
-        from hubutk_pandas.plotting import ResultPlotter
+        from hubutk_pandas.explore.plots import ResultPlotter
 
         vid, prop = self.contact.value, self.property.value
         if vid is None:

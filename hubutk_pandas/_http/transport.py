@@ -1,9 +1,9 @@
 """The retrying GET: pacing, backoff, 429 holds and HubSpot errors as exceptions.
 
-:func:`get_json` sends one request over a session from :mod:`~hubutk_pandas.session`
+:func:`get_json` sends one request over a session from :mod:`~hubutk_pandas._http.session`
 and returns its parsed JSON. It answers from the HTTP cache when it can (a hit takes no
 rate-limit slot), otherwise waits for a slot from the shared
-:class:`~hubutk_pandas.pacing.RateLimiter` and retries what is worth retrying:
+:class:`~hubutk_pandas._http.pacing.RateLimiter` and retries what is worth retrying:
 
 * 5xx answers, dropped connections, timeouts, cut bodies and invalid JSON: exponential
   backoff with jitter (:func:`backoff_delay`), within ``max_retries`` and
@@ -33,6 +33,8 @@ from typing import Any
 
 import requests
 
+from hubutk_pandas._http.pacing import RateLimiter, rate_limit_headers
+from hubutk_pandas._http.session import redact
 from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
@@ -42,12 +44,10 @@ from hubutk_pandas.errors import (
     RateLimitError,
     ServerError,
 )
-from hubutk_pandas.pacing import RateLimiter, rate_limit_headers
-from hubutk_pandas.session import redact
 
 __all__ = ["RetryPolicy", "backoff_delay", "error_from_response", "get_json"]
 
-logger = logging.getLogger("hubutk_pandas.transport")
+logger = logging.getLogger("hubutk_pandas._http.transport")
 
 
 def error_from_response(response: requests.Response, secrets_: Iterable[str]) -> HubSpotError:
@@ -140,7 +140,7 @@ def get_json(
     Examples
     --------
     >>> from hubutk_pandas.sandbox import SandboxPortal
-    >>> from hubutk_pandas.session import make_session
+    >>> from hubutk_pandas._http.session import make_session
     >>> with SandboxPortal(contacts=5) as p, make_session(
     ...         cache_dir=None, namespace="x", expire_after=None, user_agent="doc") as s:
     ...     data = get_json(s, p.base_url + "/properties/v1/contacts/properties", [],

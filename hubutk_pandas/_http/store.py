@@ -51,7 +51,7 @@ from hubutk_pandas._gc import collector_paused
 
 __all__ = ["RECORD_STORE_FILE", "RecordStore", "collector_paused", "namespace_for"]
 
-logger = logging.getLogger("hubutk_pandas.store")
+logger = logging.getLogger("hubutk_pandas._http.store")
 
 RECORD_STORE_FILE = "records.sqlite"
 _CHUNK = 500  # SQLite variables per query stay well under the 999/32766 limits

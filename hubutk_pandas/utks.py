@@ -1,14 +1,4 @@
-"""Pure helpers that turn a column of utks into batches a URL can carry.
-
-Nothing here does I/O. The client calls, in order:
-
-1. :func:`clean_utks` - drop empty values (None, NaN, ``pd.NA``, blanks), strip
-   whitespace, coerce scalars such as integers to text, de-duplicate keeping the
-   first-seen order, and set aside values that cannot be a utk (reason ``"invalid"``).
-2. :func:`plan_batches` - cut the valid utks into batches of at most 100 whose
-   complete URL (path, every ``utk=`` and ``property=`` parameter, the other
-   parameters; all percent-encoded) stays within a length budget, so that no
-   request ever earns a 414.
+"""Pure rules for the cells of a utk column: what is empty, what is a utk, what is sent.
 
 A utk is the value of the ``hubspotutk`` cookie: 32 hexadecimal characters in
 practice. We accept any cookie-safe token (RFC 6265 ``cookie-octet``: printable
@@ -16,40 +6,30 @@ ASCII without space, ``"``, ``,``, ``;`` and ``\\``) of at most
 :data:`MAX_UTK_LENGTH` characters, so odd but plausible tokens still reach HubSpot,
 while values no cookie could hold are reported instead of sent.
 
+:func:`clean_utks` drops empty values (None, NaN, ``pd.NA``, blanks), strips
+whitespace, coerces scalars such as integers to text, de-duplicates keeping the
+first-seen order, and sets aside values that cannot be a utk (reason ``"invalid"``).
+:func:`normalize_utk` is the same rule for one cell: the accessor's ``enrich`` and the
+widgets use it so that they join and count exactly what the client sent.
+
 Examples
 --------
 >>> cleaned = clean_utks([" a1 ", None, "a1", "", 42, "b;2"], warn=False)
 >>> cleaned.valid, cleaned.invalid
 (['a1', '42'], ['b;2'])
->>> [len(b) for b in plan_batches(["a" * 32] * 5, fixed_length=60, max_url_length=200)]
-[3, 2]
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from hubutk_pandas._warnings import warn as _warn
 
-__all__ = [
-    "MAX_BATCH_SIZE",
-    "MAX_UTK_LENGTH",
-    "CleanedUtks",
-    "clean_utks",
-    "invalid_reason",
-    "normalize_utk",
-    "param_length",
-    "plan_batches",
-    "url_length",
-]
-
-MAX_BATCH_SIZE = 100
-"""HubSpot asks for at most 100 utks per batch request."""
+__all__ = ["MAX_UTK_LENGTH", "CleanedUtks", "clean_utks", "invalid_reason", "normalize_utk"]
 
 MAX_UTK_LENGTH = 64
 """Longest value accepted as a utk (real ones have 32 characters)."""
@@ -205,81 +185,3 @@ def clean_utks(values: Iterable[Any], *, warn: bool = True) -> CleanedUtks:
             "see result.missing (reason 'invalid')."
         )
     return result
-
-
-def param_length(name: str, value: str) -> int:
-    """Length of ``&name=value`` once percent-encoded (the ``&`` included).
-
-    Examples
-    --------
-    >>> param_length("utk", "a b")
-    10
-    """
-    return 1 + len(quote(name, safe="")) + 1 + len(quote(value, safe=""))
-
-
-def url_length(url: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> int:
-    """Length of ``url`` with ``params`` encoded as requests would send them.
-
-    Examples
-    --------
-    >>> url_length("http://h/p", {"utk": ["a", "b"]})
-    22
-    """
-    query = urlencode(params, doseq=True)
-    return len(url) + (1 + len(query) if query else 0)
-
-
-def plan_batches(
-    utks: Sequence[str],
-    *,
-    fixed_length: int,
-    max_url_length: int,
-    max_batch_size: int = MAX_BATCH_SIZE,
-) -> list[list[str]]:
-    """Cut ``utks`` into batches that fit both the size limit and the URL budget.
-
-    Parameters
-    ----------
-    utks
-        Valid, distinct utks in the order to send them.
-    fixed_length
-        Length of the URL without any ``utk=`` parameter (see :func:`url_length`).
-    max_url_length
-        The budget for the complete URL.
-    max_batch_size
-        At most this many utks per batch (HubSpot: 100).
-
-    Returns
-    -------
-    list of list of str
-        Batches in order; the order of ``utks`` is kept.
-
-    Raises
-    ------
-    ValueError
-        When a single utk does not fit next to the fixed part of the URL.
-
-    Examples
-    --------
-    >>> plan_batches(["a", "b", "c"], fixed_length=10, max_url_length=100, max_batch_size=2)
-    [['a', 'b'], ['c']]
-    """
-    batches: list[list[str]] = []
-    current: list[str] = []
-    length = fixed_length
-    for utk in utks:
-        cost = param_length("utk", utk)
-        if fixed_length + cost > max_url_length:
-            raise ValueError(
-                f"a utk of {len(utk)} characters does not fit a URL of at most "
-                f"{max_url_length} characters next to {fixed_length} fixed characters"
-            )
-        if current and (len(current) >= max_batch_size or length + cost > max_url_length):
-            batches.append(current)
-            current, length = [], fixed_length
-        current.append(utk)
-        length += cost
-    if current:
-        batches.append(current)
-    return batches

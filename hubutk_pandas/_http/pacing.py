@@ -44,7 +44,7 @@ from contextlib import contextmanager
 
 __all__ = ["RateLimiter", "rate_limit_headers"]
 
-logger = logging.getLogger("hubutk_pandas.pacing")
+logger = logging.getLogger("hubutk_pandas._http.pacing")
 
 _HEADER_PREFIX = "x-hubspot-ratelimit-"
 
