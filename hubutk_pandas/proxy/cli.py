@@ -18,9 +18,11 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import threading
+from collections.abc import Iterator
 
 from hubutk_pandas.errors import HubSpotError
 from hubutk_pandas.proxy.app import DEFAULT_CLIENT_RATE, make_app
@@ -29,6 +31,8 @@ from hubutk_pandas.proxy.server import DEFAULT_HOST, DEFAULT_PORT, ProxyServer
 __all__ = ["add_arguments", "main", "run"]
 
 EXTRAS = ("history", "form submissions", "list memberships")
+#: Libraries that log whole request URLs (utks, a ``hapikey``) at DEBUG.
+QUIET_LOGGERS = ("urllib3", "requests_cache")
 
 
 def _rate(text: str) -> tuple[int, float]:
@@ -116,11 +120,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set); return the exit status."""
-    from hubutk_pandas.client import HubSpotClient
+    with _proxy_logging():
+        return _serve(args, stop)
 
+
+@contextlib.contextmanager
+def _proxy_logging() -> Iterator[None]:
+    """The access log at INFO; the HTTP libraries' DEBUG lines (full URLs, utks) off.
+
+    Scoped to :func:`run`: each level is restored when it returns.
+    """
+    levels = {
+        name: logging.getLogger(name).level for name in ("hubutk_pandas.proxy", *QUIET_LOGGERS)
+    }
     proxy_logger = logging.getLogger("hubutk_pandas.proxy")
     if proxy_logger.getEffectiveLevel() > logging.INFO:
-        proxy_logger.setLevel(logging.INFO)  # this process's own access log
+        proxy_logger.setLevel(logging.INFO)
+    for name in QUIET_LOGGERS:
+        quiet = logging.getLogger(name)
+        if quiet.getEffectiveLevel() < logging.INFO:
+            quiet.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _serve(args: argparse.Namespace, stop: threading.Event | None) -> int:
+    from hubutk_pandas.client import HubSpotClient
+
     rate = (args.rate_limit[0], args.rate_limit[1])
     with HubSpotClient(cache=not args.no_cache, rate_limit=rate) as client:
         app = make_app(

@@ -71,6 +71,8 @@ class ProxyServer:
         self.host = host
         self.port = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._closed = threading.Event()
 
     @property
     def url(self) -> str:
@@ -83,26 +85,48 @@ class ProxyServer:
 
     def start(self) -> ProxyServer:
         """Serve from a background thread (returns at once)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.run, name="hubutk-proxy", daemon=True
-            )
+        if self._thread is None and not self._closed.is_set():
+            self._thread = threading.Thread(target=self._loop, name="hubutk-proxy", daemon=True)
             self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until :meth:`close` (or Ctrl-C)."""
-        self._server.run()
+        """Serve in this thread until :meth:`close` is called from another (or Ctrl-C)."""
+        self._loop()
 
     def close(self) -> None:
         """Stop serving: finish the requests in progress, close every connection."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        elif not self._closed.is_set():  # never served: close here
+            self._shutdown()
+
+    def _loop(self) -> None:
+        # waitress's own run() loops until its sockets are closed; closing them from
+        # another thread races its select(). This loop stops on an event instead and
+        # closes everything in the thread that polls.
         from waitress import wasyncore
 
-        self._server.task_dispatcher.shutdown(timeout=10)
-        wasyncore.close_all(self._server._map)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        try:
+            while not self._stop.is_set():
+                wasyncore.loop(
+                    timeout=0.2,
+                    map=self._server._map,
+                    use_poll=self._server.adj.asyncore_use_poll,
+                    count=1,
+                )
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        from waitress import wasyncore
+
+        if not self._closed.is_set():
+            self._closed.set()
+            self._server.task_dispatcher.shutdown(timeout=10)
+            wasyncore.close_all(self._server._map)
 
     def __enter__(self) -> ProxyServer:
         return self.start()
