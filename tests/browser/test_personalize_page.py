@@ -132,3 +132,22 @@ def test_the_same_page_from_another_origin_is_blocked_by_the_browser(
     assert "No 'Access-Control-Allow-Origin' header" in blocked[0]
     assert page.inner_text("#greeting") == "Welcome!"
     assert record["properties"]["firstname"]["value"] not in page.content()
+
+
+def test_credentials_mode_is_refused_by_the_browser_even_from_the_allowed_origin(
+    page: Any,
+    sites: tuple[StaticSite, StaticSite, str],
+    visitor: tuple[SandboxPortal, str, dict[str, Any]],
+) -> None:
+    allowed, _, proxy = sites
+    _, utk, _ = visitor
+    console = _open(page, allowed, proxy)
+    outcome = page.evaluate(
+        """async ([url, mode]) => {
+            try { await fetch(url, {credentials: mode}); return "read"; }
+            catch (error) { return "blocked"; }
+        }""",
+        [f"{proxy}/contacts/v1/contact/byUtk/batch/?utk={utk}", "include"],
+    )
+    assert outcome == "blocked"
+    assert any("Access-Control-Allow-Credentials" in line for line in console), console
