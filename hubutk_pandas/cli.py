@@ -1,4 +1,4 @@
-"""The ``hubutk`` command: ``hubutk lookup``, ``hubutk sandbox`` and ``hubutk demo``.
+"""The ``hubutk`` command: ``hubutk lookup``, ``sandbox``, ``demo`` and ``proxy``.
 
 Built only on the public API, like a user's script would be.
 
@@ -10,6 +10,7 @@ Examples
     $ hubutk lookup visitors.csv --column utk --out results/ --format parquet
     $ hubutk sandbox --port 8765 --contacts 5000
     $ hubutk demo
+    $ hubutk proxy --allow-origin https://www.example.com --properties firstname
 """
 
 from __future__ import annotations
@@ -80,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--visitors", type=Path, default=DEFAULT_VISITORS)
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     demo.add_argument("--format", default="csv", choices=FORMATS)
+
+    from hubutk_pandas.proxy import cli as proxy_cli
+
+    proxy = commands.add_parser(
+        "proxy",
+        help="serve utk lookups to browsers (CORS, allow-listed properties, per-client limits)",
+        description="Credentials come from HUBSPOT_ACCESS_TOKEN, as for `hubutk lookup`.",
+    )
+    proxy_cli.add_arguments(proxy)
     return parser
 
 
@@ -190,6 +200,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hubutk_pandas.sandbox import cli as sandbox_cli
 
         return sandbox_cli.run(args)
+    if args.command == "proxy":
+        from hubutk_pandas.proxy import cli as proxy_cli
+
+        return proxy_cli.run(args)
     from hubutk_pandas.demo import run_demo
 
     return run_demo(args.visitors, args.out, args.format)

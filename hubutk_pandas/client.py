@@ -35,7 +35,7 @@ from hubutk_pandas._http.fetching import raise_for_failures, run_batches
 from hubutk_pandas._http.pacing import RateLimiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import RetryPolicy, get_json
-from hubutk_pandas.errors import HubSpotError
+from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.result import LookupResult
 from hubutk_pandas.settings import ClientSettings, LookupOptions, ProgressCallback
 
@@ -222,6 +222,112 @@ class HubSpotClient:
                     raise HubSpotError("property definitions: expected a JSON list")
                 self._definitions = data
             return self._definitions
+
+    def fetch_batch(
+        self,
+        utks: Iterable[str],
+        *,
+        endpoint: str = "byUtk",
+        properties: str | Iterable[str] | None = None,
+        property_mode: str = "value_only",
+        form_submission_mode: str = "newest",
+        show_list_memberships: bool = False,
+        include_deletes: bool = False,
+        refresh: bool = False,
+    ) -> dict[str, Any]:
+        """HubSpot's raw batch answer for up to 100 utks: the wire JSON, not frames.
+
+        The same request a lookup sends, through the same HTTP cache, pacer and retries:
+        an identical request is answered from the cache without a rate-limit slot, and
+        every thread sharing this client shares one pacer. Use it to serve or store the
+        wire format (``hubutk proxy`` does); use :meth:`lookup_utks` for tidy frames.
+
+        Parameters
+        ----------
+        utks
+            At most 100 utks, sent as given (duplicates are sent once). Each must be a
+            possible utk (cookie-safe, at most 64 characters); nothing is stripped.
+        endpoint
+            ``"byUtk"``: the answer is keyed by utk; ``"utks"``: keyed by vid (as text).
+        properties, property_mode, form_submission_mode, show_list_memberships, include_deletes
+            HubSpot's parameters of the same name (see :meth:`lookup_utks`).
+        refresh
+            Ignore the HTTP cache (the answer fetched is cached again).
+
+        Returns
+        -------
+        dict
+            HubSpot's JSON object: key -> contact record. Utks that match nothing are
+            absent (an empty list, or no match, gives ``{}``; no request for the former).
+
+        Raises
+        ------
+        InvalidOptionError
+            More than 100 utks, a value that cannot be a utk, or an invalid option:
+            before any request.
+        DailyLimitError, AuthenticationError, HubSpotAPIError
+            As for a lookup, once the retries are spent.
+
+        Examples
+        --------
+        >>> utks = client.sandbox.sample_utks(2)
+        >>> answer = client.fetch_batch(utks, properties=["lifecyclestage"])
+        >>> sorted(answer) == sorted(utks), list(answer[utks[0]]["properties"])
+        (True, ['lifecyclestage'])
+        >>> client.fetch_batch(["a b"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        hubutk_pandas.errors.InvalidOptionError: utks='a b' is not valid; ...
+        """
+        opts = self.validate_options(
+            properties,
+            property_mode,
+            form_submission_mode,
+            show_list_memberships,
+            include_deletes,
+            endpoint,
+            False,
+            refresh,
+        )
+        if isinstance(utks, (str, bytes)):
+            raise InvalidOptionError(f"utks={utks!r} is not valid; give a list of utks")
+        wanted = list(dict.fromkeys(utks))
+        for utk in wanted:
+            reason = utks_rules.invalid_reason(utk) if isinstance(utk, str) else "not a string"
+            if reason is not None:
+                raise InvalidOptionError(
+                    f"utks={utk!r} is not valid; each utk must be cookie-safe text of at most "
+                    f"{utks_rules.MAX_UTK_LENGTH} characters (this one: {reason})"
+                )
+        if len(wanted) > batching.MAX_BATCH_SIZE:
+            raise InvalidOptionError(
+                f"{len(wanted)} utks given; a batch holds at most {batching.MAX_BATCH_SIZE}"
+            )
+        if not wanted:
+            return {}
+        path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
+        query = opts.query()
+        local_filter = False
+        if (
+            self._fixed_length(path, query) + max(batching.param_length("utk", u) for u in wanted)
+            > self.settings.max_url_length
+        ):
+            query, local_filter = opts.query(with_properties=False), True
+        batches = batching.plan_batches(
+            wanted,
+            fixed_length=self._fixed_length(path, query),
+            max_url_length=self.settings.max_url_length,
+        )
+        answer: dict[str, Any] = {}
+        for batch in batches:
+            data = self._get(path, query + [("utk", u) for u in batch], refresh=opts.refresh)
+            if not isinstance(data, dict):
+                raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
+            for key, record in data.items():
+                answer.setdefault(key, opts.trim(record) if local_filter else record)
+        logger.debug(
+            "batch of %d utks: %d requests, %d records", len(wanted), len(batches), len(answer)
+        )
+        return answer
 
     validate_options = staticmethod(settings.validate_options)
     """Check lookup options; raise :class:`InvalidOptionError` before any request.

@@ -1,0 +1,133 @@
+"""``python -m hubutk_pandas.proxy`` and ``hubutk proxy`` as processes, against the sandbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hubutk_pandas.cli import main as hubutk_main
+from hubutk_pandas.sandbox import SandboxPortal
+from tests.proxy.conftest import ORIGIN, Wire
+
+pytestmark = pytest.mark.timeout(120)
+
+BY_UTK = "/contacts/v1/contact/byUtk/batch/"
+
+
+def _env(upstream: SandboxPortal, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")}
+    env.update(
+        HUBSPOT_ACCESS_TOKEN=upstream.access_token,
+        HUBSPOT_BASE_URL=upstream.base_url,
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "hubutk_pandas.proxy"], ["-m", "hubutk_pandas.cli", "-v", "proxy"]],
+    ids=["python -m hubutk_pandas.proxy", "hubutk -v proxy"],
+)
+def test_the_command_serves_prints_its_setup_and_never_the_token_or_a_utk(
+    upstream: SandboxPortal, tmp_path: Path, command: list[str]
+) -> None:
+    args = [
+        sys.executable,
+        *command,
+        "--port",
+        "0",
+        "--allow-origin",
+        ORIGIN,
+        "--properties",
+        "firstname,city",
+        "--client-rate",
+        "50/10",
+    ]
+    stderr_path = tmp_path / "stderr.txt"
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            args, env=_env(upstream, tmp_path), stdout=subprocess.PIPE, stderr=stderr
+        )
+    assert process.stdout is not None
+    printed: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not printed or not printed[-1].startswith("Press Ctrl-C"):
+            line = process.stdout.readline().decode()
+            assert line and time.monotonic() < deadline, (printed, stderr_path.read_text())
+            printed.append(line.strip())
+        url = printed[0].split(" on ")[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert f"allowed origins: {ORIGIN}" in printed
+        assert "allowed properties: firstname, city" in printed
+        utks = upstream.sample_utks(3)
+        wire = Wire(url)
+        answer = wire.get(BY_UTK, {"utk": utks, "property": "email"}, headers={"Origin": ORIGIN})
+        assert answer.status == 200
+        assert all(record["properties"] == {} for record in answer.json().values())
+        body = wire.get(BY_UTK, {"utk": utks}, headers={"Origin": ORIGIN}).json()
+        assert {p for r in body.values() for p in r["properties"]} <= {"firstname", "city"}
+        assert wire.get("/healthz", headers={"Origin": "https://evil.example"}).status == 403
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    out = "\n".join(printed) + rest.decode()
+    err = stderr_path.read_text()
+    assert "utk_hash=" in err  # the access log
+    for text in (out, err):
+        assert upstream.access_token not in text
+        assert not any(u in text for u in utks)
+    for answer in wire.answers:
+        assert upstream.access_token.encode() not in answer.raw()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["proxy", "--properties", "firstname"],  # no origin
+        ["proxy", "--allow-origin", ORIGIN],  # no properties
+        ["proxy", "--allow-origin", "*", "--properties", "firstname"],
+        ["proxy", "--allow-origin", ORIGIN, "--properties", "*"],
+        ["proxy", "--allow-origin", ORIGIN, "--properties", "a", "--client-rate", "fast"],
+    ],
+)
+def test_the_command_refuses_missing_or_wildcard_options(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        hubutk_main(args)
+    assert exit_.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_without_a_credential_it_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hubutk_pandas.proxy",
+            "--allow-origin",
+            ORIGIN,
+            "--properties",
+            "firstname",
+            "--port",
+            "0",
+            "--no-cache",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert b"HUBSPOT_ACCESS_TOKEN" in done.stderr
