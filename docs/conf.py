@@ -66,7 +66,6 @@ autosummary_generate_overwrite = True
 autosummary_ignore_module_all = False
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "signature"
-autodoc_class_signature = "separated"
 autodoc_preserve_defaults = True
 add_module_names = False
 
@@ -93,7 +92,7 @@ plot_include_source = True
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 96)]
-plot_rcparams = {"figure.figsize": (6.4, 3.6)}
+plot_rcparams = {"figure.figsize": (7.0, 3.8), "figure.constrained_layout.use": True}
 plot_apply_rcparams = True
 
 # -- Markdown ------------------------------------------------------------------------------
