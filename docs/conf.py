@@ -78,7 +78,7 @@ nitpick_ignore_regex = [
     ("py:.*", r"(pd|pandas|np|numpy|matplotlib|mpl|plt|ipywidgets|requests|requests_cache)(\..*)?"),
     ("py:.*", r"(collections|typing|os|pathlib|datetime|concurrent|threading|logging)(\..*)?"),
     ("py:.*", r"(_?typeshed|types|enum|dataclasses|re|json|sqlite3)(\..*)?"),
-    ("py:.*", r"(werkzeug|tqdm|platformdirs)(\..*)?"),
+    ("py:.*", r"(werkzeug|tqdm|platformdirs|pyarrow|pa|duckdb|dask|dd|waitress)(\..*)?"),
     ("py:.*", r"time\.(sleep|monotonic)"),
     # builtins and typing names as written in signatures
     ("py:.*", r"(None|Any|Callable|Iterable|Iterator|Mapping|Sequence|Literal|Self|TypeAlias)"),
