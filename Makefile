@@ -54,7 +54,7 @@ test: setup $(CHROMIUM) lint docs
 # every internal link and anchor, and a page for every public name (docs/check_site.py).
 docs: setup
 	rm -rf docs/_build docs/api/generated docs/api/modules
-	$(OFFLINE) $(BIN)/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+	$(OFFLINE) $(BIN)/sphinx-build -j auto -W --keep-going -n -q -b html docs docs/_build/html
 	$(BIN)/python docs/check_site.py docs/_build/html
 
 bench: setup
