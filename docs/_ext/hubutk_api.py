@@ -86,9 +86,9 @@ class Catalogue:
         package = importlib.import_module(PACKAGE)
         self.modules = modules
         self.top_package = PACKAGE
-        self.canonical: dict[int, str] = {}  # id(obj) -> documented full name
+        self.canonical: dict[Any, str] = {}  # _key(obj, name) -> documented full name
         self.keep: list[Any] = []  # hold the objects so their ids stay theirs
-        self.top = [n for n in package.__all__]
+        self.top = list(package.__all__)
         for name in self.top:
             self._claim(getattr(package, name), name, f"{PACKAGE}.{name}")
         self.owned: dict[str, list[str]] = {}
