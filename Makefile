@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 OFFLINE := env -u HUBSPOT_ACCESS_TOKEN -u HUBSPOT_API_KEY -u HUBSPOT_BASE_URL -u HUBUTK_VISITORS_CSV
 NBVAL := $(OFFLINE) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
 
-.PHONY: setup demo test lint typecheck unit notebooks browser bench clean
+.PHONY: setup demo test lint typecheck unit notebooks browser bench clean docs
 
 setup: $(STAMP)
 
@@ -32,8 +32,8 @@ demo: setup
 	$(BIN)/hubutk demo
 
 lint: setup
-	$(BIN)/ruff check hubutk_pandas tests benchmarks conftest.py
-	$(BIN)/ruff format --check hubutk_pandas tests benchmarks conftest.py
+	$(BIN)/ruff check hubutk_pandas tests benchmarks docs conftest.py
+	$(BIN)/ruff format --check hubutk_pandas tests benchmarks docs conftest.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -46,9 +46,16 @@ notebooks: setup
 browser: setup $(CHROMIUM)
 	$(OFFLINE) $(BIN)/python -m pytest tests -m browser
 
-test: setup $(CHROMIUM) lint
+test: setup $(CHROMIUM) lint docs
 	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas
 	$(NBVAL)
+
+# The site, offline, from scratch: warnings and unresolved references fail it (-W -n); then
+# every internal link and anchor, and a page for every public name (docs/check_site.py).
+docs: setup
+	rm -rf docs/_build docs/api/generated docs/api/modules
+	$(OFFLINE) $(BIN)/sphinx-build -j auto -W --keep-going -n -q -b html docs docs/_build/html
+	$(BIN)/python docs/check_site.py docs/_build/html
 
 bench: setup
 	$(BIN)/python benchmarks/bench_client.py
@@ -56,4 +63,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_import.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated docs/api/modules

@@ -107,6 +107,7 @@ class SandboxPortal:
         )
         self._faults = FaultPlan(seed=seed, rate=fault_rate, kinds=faults, latency=latency)
         self.stats = SandboxStats()
+        """Thread-safe request counters (``requests``, ``by_status``, ``by_path``, ...)."""
         self._app = SandboxApp(self._registry, self._faults, self.stats, max_url_length)
         self._port = port
         self._server: BaseWSGIServer | None = None

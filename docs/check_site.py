@@ -1,0 +1,163 @@
+"""Check the built site offline: internal links and anchors, and a page for every public name.
+
+Sphinx's ``linkcheck`` would go to the internet; this reads the HTML on disk instead.
+
+``python docs/check_site.py docs/_build/html`` exits 1 and lists the problems when
+
+- a relative ``href`` or ``src`` points at a file that is not there, or at an ``#anchor``
+  that no element of the target page has;
+- a name in ``hubutk_pandas.__all__``, or in the ``__all__`` of a documented module
+  (``hubutk_api_modules`` in ``conf.py``), has no page, or its page lacks the opening
+  words of its docstring.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import runpy
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+HERE = Path(__file__).resolve().parent
+
+
+class _Page(HTMLParser):
+    """The ids, the outgoing links and the visible text of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for key in ("id", "name") if tag == "a" else ("id",):
+            if values.get(key):
+                self.ids.add(str(values[key]))
+        for key in ("href", "src"):
+            if values.get(key) and tag in ("a", "img", "link", "script"):
+                self.links.append(str(values[key]))
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+
+def read_pages(root: Path) -> dict[Path, _Page]:
+    """Every HTML page under ``root``, parsed."""
+    pages = {}
+    for path in sorted(root.rglob("*.html")):
+        if path.relative_to(root).parts[0] in ("_static", "_sources", "_images"):
+            continue  # theme templates and assets, not pages
+        page = _Page()
+        page.feed(path.read_text(encoding="utf-8"))
+        pages[path.resolve()] = page
+    return pages
+
+
+def broken_links(root: Path, pages: dict[Path, _Page] | None = None) -> list[str]:
+    """Relative links of the site whose file or anchor does not exist."""
+    pages = read_pages(root) if pages is None else pages
+    problems = []
+    for path, page in pages.items():
+        for link in page.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(("mailto:", "javascript:")):
+                continue  # the outside world is not checked here
+            target = path if not parts.path else (path.parent / unquote(parts.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            where = f"{path.relative_to(root.resolve())}: {link}"
+            if not target.exists():
+                problems.append(f"{where}: no such file")
+            elif parts.fragment and target.suffix == ".html":
+                ids = pages[target].ids if target in pages else set()
+                if unquote(parts.fragment) not in ids:
+                    problems.append(f"{where}: no such anchor")
+    return problems
+
+
+def _letters(text: str) -> str:
+    """Only the letters and digits of ``text``, lowercased: markup and typography vary."""
+    return re.sub(r"\W|_", "", re.sub(r":[a-z]+:", "", text)).lower()
+
+
+def opening(obj: object) -> str | None:
+    """The first words of ``obj``'s own docstring as the page shows them, or None."""
+    if not (inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)):
+        return None  # a constant: its page shows its value, there is no docstring of its own
+    doc = inspect.getdoc(obj)
+    if not doc:
+        return None
+    return " ".join(doc.splitlines()[0].split()[:5])
+
+
+def missing_pages(
+    root: Path, modules: list[str], pages: dict[Path, _Page] | None = None
+) -> list[str]:
+    """Public names without a page (or whose page lacks their docstring)."""
+    sys.path.insert(0, str(HERE / "_ext"))
+    from hubutk_api import Catalogue, resolve
+
+    pages = read_pages(root) if pages is None else pages
+    catalogue = Catalogue(modules)
+    root = root.resolve()
+    wanted: dict[str, str] = {}  # name as users see it -> canonical name
+    for name in catalogue.top:
+        wanted[f"{catalogue.top_package}.{name}"] = f"{catalogue.top_package}.{name}"
+    for module in modules:
+        wanted[module] = module
+        for name in catalogue.owned[module]:
+            wanted[f"{module}.{name}"] = f"{module}.{name}"
+        for name, home in catalogue.reexported[module]:
+            wanted[f"{module}.{name}"] = home
+    problems = []
+    for public, home in wanted.items():
+        candidates = [root / "api" / "generated" / f"{home}.html"]
+        if home in modules:
+            candidates = [root / "api" / "modules" / f"{home}.html"]
+        else:  # type aliases are documented on their module's page
+            candidates.append(root / "api" / "modules" / f"{home.rpartition('.')[0]}.html")
+        found = [pages[p] for p in candidates if p in pages and home in pages[p].ids]
+        if home in modules:
+            found = [pages[p] for p in candidates if p in pages]
+        if not found:
+            problems.append(f"{public}: no page documents {home}")
+            continue
+        words = opening(resolve(home))
+        if words and _letters(words) not in _letters(" ".join(found[0].text)):
+            problems.append(f"{public}: the page of {home} lacks its docstring ({words!r} ...)")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    root = Path(argv[1] if len(argv) > 1 else HERE / "_build" / "html")
+    if not (root / "index.html").exists():
+        print(f"{root} holds no built site: run make docs", file=sys.stderr)
+        return 1
+    modules = list(runpy.run_path(str(HERE / "conf.py"))["hubutk_api_modules"])
+    pages = read_pages(root)
+    problems = broken_links(root, pages) + missing_pages(root, modules, pages)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    n_links = sum(len(p.links) for p in pages.values())
+    print(
+        f"check_site: {len(pages)} pages, {n_links} links, "
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    )
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
