@@ -59,6 +59,7 @@ hubutk_api_modules = [
     "hubutk_pandas.plotting",
     "hubutk_pandas.widgets",
     "hubutk_pandas.sandbox",
+    "hubutk_pandas.proxy",
 ]
 
 autosummary_generate = True
