@@ -15,7 +15,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import warnings
@@ -26,10 +25,10 @@ from typing import Any
 import pandas as pd
 
 from hubutk_pandas.errors import HubSpotError, LookupFailedError
+from hubutk_pandas.result import FILE_FORMATS
 
-__all__ = ["main", "write_frames"]
+__all__ = ["main"]
 
-FORMATS = ("csv", "parquet")
 DEFAULT_VISITORS = Path("notebooks") / "data" / "visitors.csv"
 
 
@@ -68,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     lookup.add_argument("csv", type=Path, help="a CSV file with a column of utks")
     lookup.add_argument("--column", default="utk", help="the column of utks (default: utk)")
     lookup.add_argument("--out", type=Path, default=Path("results"), help="output folder")
-    lookup.add_argument("--format", default="csv", choices=FORMATS)
+    lookup.add_argument("--format", default="csv", choices=FILE_FORMATS)
     _add_lookup_options(lookup)
 
     from hubutk_pandas.sandbox import cli as sandbox_cli
@@ -79,50 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="look up the sample visitors against the sandbox")
     demo.add_argument("--visitors", type=Path, default=DEFAULT_VISITORS)
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
-    demo.add_argument("--format", default="csv", choices=FORMATS)
+    demo.add_argument("--format", default="csv", choices=FILE_FORMATS)
     return parser
-
-
-def _cell_for_csv(value: Any) -> Any:
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def write_frames(frames: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") -> list[Path]:
-    """Write each frame to ``out/<name>.<fmt>`` and return the paths.
-
-    CSV cells holding lists (``merged_vids``, multi-select values) are written as
-    JSON text; Parquet keeps them as lists.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> paths = write_frames({"t": pd.DataFrame({"a": [[1, 2]]})}, Path(tempfile.mkdtemp()))
-    >>> paths[0].read_text().splitlines()[1]
-    '"[1, 2]"'
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "Parquet output needs pyarrow: pip install 'hubutk-pandas[parquet]'"
-            ) from exc
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, frame in frames.items():
-        path = out / f"{name}.{fmt}"
-        if fmt == "parquet":
-            frame.to_parquet(path, index=False)
-        else:
-            listy = [c for c in frame.columns if frame[c].dtype == object]
-            written = frame.assign(**{c: frame[c].map(_cell_for_csv) for c in listy})
-            written.to_csv(path, index=False)
-        paths.append(path)
-    return paths
 
 
 def _lookup_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -138,15 +95,6 @@ def _lookup_options(args: argparse.Namespace) -> dict[str, Any]:
         "endpoint": args.endpoint,
         "refresh": args.refresh,
     }
-
-
-def _all_frames(result: Any) -> dict[str, pd.DataFrame]:
-    frames = dict(result.frames)
-    try:
-        frames["wide"] = result.wide()
-    except HubSpotError as exc:  # property definitions unavailable: keep the long frames
-        print(f"note: no typed wide table ({exc})", file=sys.stderr)
-    return frames
 
 
 def _run_lookup(args: argparse.Namespace) -> int:
@@ -171,7 +119,7 @@ def _run_lookup(args: argparse.Namespace) -> int:
                 "rerun to fetch only those.",
                 file=sys.stderr,
             )
-        paths = write_frames(_all_frames(result), args.out, args.format)
+        paths = result.to_files(args.out, args.format)
     print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
     for path in paths:
         print(f"  {path}")

@@ -90,6 +90,23 @@ class InvalidOptionError(HubSpotError, ValueError):
     Raised before any request is sent. It is also a :class:`ValueError`.
     """
 
+    @classmethod
+    def for_value(cls, name: str, value: Any, valid: str | Sequence[Any]) -> InvalidOptionError:
+        """The error for argument ``name`` whose ``value`` is refused.
+
+        ``valid`` says what is accepted: a sentence, or the sequence of valid values.
+
+        Examples
+        --------
+        >>> str(InvalidOptionError.for_value("max_workers", 0, "use an integer >= 1"))
+        'max_workers=0 is not valid; use an integer >= 1'
+        >>> str(InvalidOptionError.for_value("format", "xls", ("parquet", "csv")))
+        "format='xls' is not valid; choose from 'parquet', 'csv'"
+        """
+        if not isinstance(valid, str):
+            valid = "choose from " + ", ".join(map(repr, valid))
+        return cls(f"{name}={value!r} is not valid; {valid}")
+
 
 class CredentialsError(HubSpotError):
     """No credential was given and none was found in the environment."""

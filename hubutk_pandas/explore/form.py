@@ -356,12 +356,7 @@ class LookupForm(Displayable):
     def _show_result(self, result: LookupResult, asked: int) -> None:
         w = ipywidgets()
         self._step(3)
-        frames: dict[str, pd.DataFrame] = {}
-        try:
-            frames["wide"] = result.wide()
-        except HubSpotError as exc:
-            logger.info("wide() failed in the form: %s", exc)
-        frames.update(result.frames)
+        frames = result.tables()  # a warning (shown under the status) if wide() cannot be had
         counts = "".join(
             f"<tr><td>{html.escape(name)}</td><td>{len(frame):,}</td></tr>"
             for name, frame in frames.items()
