@@ -34,6 +34,7 @@ from hubutk_pandas.errors import (
     RateLimitError,
     ServerError,
 )
+from hubutk_pandas.options import LookupOptions
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from hubutk_pandas.client import HubSpotClient
@@ -65,6 +66,7 @@ __all__ = [
     "HubSpotError",
     "InvalidOptionError",
     "LookupFailedError",
+    "LookupOptions",
     "LookupResult",
     "RateLimitError",
     "SandboxClient",

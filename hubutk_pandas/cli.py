@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from hubutk_pandas.errors import HubSpotError, LookupFailedError
+from hubutk_pandas.options import LookupOptions, option_specs
 from hubutk_pandas.result import FILE_FORMATS
 
 __all__ = ["main"]
@@ -32,20 +33,26 @@ __all__ = ["main"]
 DEFAULT_VISITORS = Path("notebooks") / "data" / "visitors.csv"
 
 
+def _comma_separated(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--properties",
-        help="comma-separated property names to fetch (default: every valued property)",
-    )
-    parser.add_argument(
-        "--property-mode", default="value_only", choices=("value_only", "value_and_history")
-    )
-    parser.add_argument(
-        "--form-submission-mode", default="newest", choices=("all", "none", "newest", "oldest")
-    )
-    parser.add_argument("--show-list-memberships", action="store_true")
-    parser.add_argument("--include-deletes", action="store_true")
-    parser.add_argument("--endpoint", default="byUtk", choices=("byUtk", "utks"))
+    """One flag per :class:`LookupOptions` field, with its choices and default from there."""
+    for spec in option_specs():
+        flag = "--" + spec.name.replace("_", "-")
+        text = spec.doc.replace("``", "").split(". ")[0].rstrip(".")  # the first sentence
+        if isinstance(spec.default, bool):
+            parser.add_argument(flag, action="store_true", help=text)
+        elif spec.choices is not None:
+            parser.add_argument(flag, default=spec.default, choices=spec.choices, help=text)
+        else:  # properties
+            parser.add_argument(
+                flag,
+                type=_comma_separated,
+                default=spec.default,
+                help=f"comma-separated names. {text}",
+            )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--refresh", action="store_true", help="ignore cached answers")
 
@@ -82,19 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _lookup_options(args: argparse.Namespace) -> dict[str, Any]:
-    properties = None
-    if args.properties:
-        properties = [p.strip() for p in args.properties.split(",") if p.strip()]
-    return {
-        "properties": properties,
-        "property_mode": args.property_mode,
-        "form_submission_mode": args.form_submission_mode,
-        "show_list_memberships": args.show_list_memberships,
-        "include_deletes": args.include_deletes,
-        "endpoint": args.endpoint,
-        "refresh": args.refresh,
-    }
+def _lookup_options(args: argparse.Namespace) -> LookupOptions:
+    return LookupOptions(**{spec.name: getattr(args, spec.name) for spec in option_specs()})
 
 
 def _run_lookup(args: argparse.Namespace) -> int:
@@ -104,7 +100,9 @@ def _run_lookup(args: argparse.Namespace) -> int:
     options = _lookup_options(args)
     with HubSpotClient(cache=not args.no_cache) as client:
         try:
-            result = visitors.hubspot.lookup_utks(args.column, client=client, **options)
+            result = visitors.hubspot.lookup_utks(
+                args.column, client=client, options=options, refresh=args.refresh
+            )
             status = 0
         except LookupFailedError as exc:
             print(f"error: {exc}", file=sys.stderr)

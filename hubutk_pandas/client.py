@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import settings
 from hubutk_pandas import utks as utks_rules
@@ -36,8 +36,14 @@ from hubutk_pandas._http.pacing import RateLimiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import RetryPolicy, get_json
 from hubutk_pandas.errors import HubSpotError
+from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.result import LookupResult
-from hubutk_pandas.settings import ClientSettings, LookupOptions, ProgressCallback
+from hubutk_pandas.settings import ClientSettings
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from typing_extensions import Unpack
+
+    from hubutk_pandas.options import LookupOptionsKwargs
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
@@ -223,25 +229,15 @@ class HubSpotClient:
                 self._definitions = data
             return self._definitions
 
-    validate_options = staticmethod(settings.validate_options)
-    """Check lookup options; raise :class:`InvalidOptionError` before any request.
-
-    The same as :func:`hubutk_pandas.settings.validate_options` (the accessor calls it
-    as ``HubSpotClient.validate_options(**options)``).
-    """
-
+    @takes_lookup_options
     def lookup_utks(
         self,
         utks: Iterable[Any],
         *,
-        properties: str | Iterable[str] | None = None,
-        property_mode: str = "value_only",
-        form_submission_mode: str = "newest",
-        show_list_memberships: bool = False,
-        include_deletes: bool = False,
-        endpoint: str = "byUtk",
-        progress: bool | ProgressCallback | None = None,
+        options: LookupOptions | None = None,
+        progress: Progress = None,
         refresh: bool = False,
+        **kwargs: Unpack[LookupOptionsKwargs],
     ) -> LookupResult:
         """Look a column of utks up and return the tidy :class:`LookupResult`.
 
@@ -251,24 +247,10 @@ class HubSpotClient:
             Any iterable or Series; empties are dropped, values stripped and de-duplicated.
             Values that cannot be a utk are not sent; they appear in ``missing`` with the
             reason ``"invalid"`` (one warning counts them).
-        properties
-            Only these properties (default: every valued property). A list too long
-            for the URL is applied locally instead.
-        property_mode, form_submission_mode, show_list_memberships, include_deletes
-            HubSpot's parameters of the same name.
-        endpoint
-            ``"byUtk"`` (keyed by utk) or ``"utks"`` (the older, vid-keyed endpoint:
-            matched records then carry no utk, unless the batch held a single utk, and
-            only such single-utk batches can report a utk as ``not_found`` in ``missing``).
-        progress
-            ``None``: a progress bar when more than one batch is sent; ``True`` /
-            ``False``: always / never a bar; or a callable ``progress(done, total)``
-            (no bar), called from the calling thread with ``(0, total)`` before the
-            first request, then after each batch completes, ending at
-            ``done == total``; ``total`` counts the batches sent (not the utks
-            served by the store). An exception it raises stops the lookup.
-        refresh
-            Ignore both caches (the answers fetched are stored again).
+        options
+            A :class:`~hubutk_pandas.LookupOptions` to start from (default: the defaults);
+            the option keywords below override its values.
+        <lookup options>
 
         Returns
         -------
@@ -276,6 +258,10 @@ class HubSpotClient:
 
         Raises
         ------
+        TypeError
+            An unknown keyword (a misspelt option).
+        InvalidOptionError
+            An option or control with a refused value, before any request.
         LookupFailedError
             Some batches failed after retries: ``.partial`` holds what succeeded and
             ``.failed_utks`` the rest (with the cache on and ``endpoint="byUtk"``, a
@@ -295,16 +281,8 @@ class HubSpotClient:
         ...     len(r.contacts), r.missing["reason"].tolist()
         (1, ['invalid'])
         """
-        opts = self.validate_options(
-            properties,
-            property_mode,
-            form_submission_mode,
-            show_list_memberships,
-            include_deletes,
-            endpoint,
-            progress,
-            refresh,
-        )
+        opts = LookupOptions.resolve(options, kwargs)
+        check_controls(progress=progress, refresh=refresh)
         started = time.monotonic()
         cleaned = utks_rules.clean_utks(utks)
         path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
@@ -319,7 +297,7 @@ class HubSpotClient:
         )
         answers: dict[str, dict[str, Any] | None] = {}
         use_store = self._store is not None and opts.endpoint == "byUtk"
-        if use_store and not opts.refresh:
+        if use_store and not refresh:
             assert self._store is not None
             answers = self._store.get(namespace, cleaned.valid)
         from_store = len(answers)
@@ -339,7 +317,7 @@ class HubSpotClient:
         completed: set[str] = set()
 
         def get(batch: list[str]) -> Any:
-            data = self._get(path, query + [("utk", u) for u in batch], refresh=opts.refresh)
+            data = self._get(path, query + [("utk", u) for u in batch], refresh=refresh)
             if not isinstance(data, dict):
                 raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
             return data
@@ -349,7 +327,7 @@ class HubSpotClient:
             get,
             max_workers=self.settings.max_workers,
             failed=failed,
-            progress=opts.progress,
+            progress=progress,
         ):
             if isinstance(data, HubSpotError):
                 fatal = fatal or data

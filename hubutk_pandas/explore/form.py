@@ -57,7 +57,7 @@ from hubutk_pandas.explore._widget_helpers import (
     table_html,
 )
 from hubutk_pandas.explore.explorer import ContactExplorer
-from hubutk_pandas.settings import FORM_SUBMISSION_MODES, PROPERTY_MODES
+from hubutk_pandas.options import FORM_SUBMISSION_MODES, PROPERTY_MODES, LookupOptions
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -232,6 +232,24 @@ class LookupForm(Displayable):
 
     # --- running ---------------------------------------------------------------------------
 
+    def options(self) -> LookupOptions:
+        """The :class:`~hubutk_pandas.LookupOptions` the form's controls describe now.
+
+        Examples
+        --------
+        >>> form = LookupForm(frame=pd.DataFrame({"utk": ["a" * 32]}))
+        >>> form.include_deletes.value = True
+        >>> form.options().include_deletes, form.options().property_mode
+        (True, 'value_and_history')
+        """
+        return LookupOptions(
+            properties=self.selected_properties or None,
+            property_mode=self.property_mode.value,
+            form_submission_mode=self.form_submission_mode.value,
+            show_list_memberships=self.list_memberships.value,
+            include_deletes=self.include_deletes.value,
+        )
+
     def _client(self) -> HubSpotClient:
         if self.client is None:
             from hubutk_pandas.client import HubSpotClient
@@ -292,15 +310,7 @@ class LookupForm(Displayable):
             if not self._choices:
                 self.load_properties()
             self._step(2)
-            result = client.lookup_utks(
-                utks,
-                properties=self.selected_properties or None,
-                property_mode=self.property_mode.value,
-                form_submission_mode=self.form_submission_mode.value,
-                show_list_memberships=self.list_memberships.value,
-                include_deletes=self.include_deletes.value,
-                progress=self._on_batches,
-            )
+            result = client.lookup_utks(utks, options=self.options(), progress=self._on_batches)
         except HubSpotError as exc:
             partial = exc.partial if isinstance(exc, LookupFailedError) else None
             self.result = partial
