@@ -65,6 +65,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._rng = random.Random(f"faults:{seed}")
         self._queue: deque[str] = deque()
+        self._standing: str | None = None  # inject(kind, count=None): every request
         self._poisoned: set[str] = set()
         self.rate, self.latency = 0.0, (0.0, 0.0)
         self.kinds: tuple[str, ...] = FAULT_KINDS
@@ -95,13 +96,30 @@ class FaultPlan:
             if bounds is not None:
                 self.latency = bounds
 
-    def inject(self, kind: str, count: int = 1) -> None:
-        """Make the next ``count`` data requests fail with ``kind``."""
+    def inject(self, kind: str, count: int | None = 1) -> None:
+        """Make the next ``count`` data requests fail with ``kind``; ``None``: every one.
+
+        ``count=None`` holds until :meth:`clear` (queued faults fire first).
+
+        Examples
+        --------
+        >>> plan = FaultPlan()
+        >>> plan.inject("400", count=None)
+        >>> [plan.draw() for _ in range(3)]
+        ['400', '400', '400']
+        >>> plan.clear(); plan.draw() is None
+        True
+        """
         _check_kinds([kind], INJECT_KINDS, "kind")
-        if count < 1:
-            raise ValueError(f"count must be >= 1; got {count!r}")
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
+            raise ValueError(f"count must be an integer >= 1 or None; got {count!r}")
         with self._lock:
-            self._queue.extend([kind] * count)
+            if count is None:
+                self._standing = kind
+            else:
+                self._queue.extend([kind] * count)
 
     def poison(self, utks: Iterable[str]) -> None:
         """Make every batch holding one of ``utks`` answer 400 from now on."""
@@ -122,15 +140,18 @@ class FaultPlan:
             return [u for u in utks if u in self._poisoned]
 
     def clear(self) -> None:
-        """Drop injected faults that have not fired yet."""
+        """Drop injected faults that have not fired yet, and a standing one."""
         with self._lock:
             self._queue.clear()
+            self._standing = None
 
     def draw(self) -> str | None:
         """The fault of the next data request, or ``None``."""
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            if self._standing is not None:
+                return self._standing
             if self.rate and self._rng.random() < self.rate:
                 return self._rng.choice(self.kinds)
             return None

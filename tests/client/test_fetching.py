@@ -21,19 +21,36 @@ from hubutk_pandas.sandbox import SandboxPortal
 def test_a_fatal_error_during_bisection_keeps_what_was_fetched_and_why() -> None:
     def get(batch: list[str]) -> dict[str, Any]:
         if "bad" in batch:
-            raise BadRequestError("utk 'bad' is not valid", status=400)
-        if "c" in batch:
+            raise BadRequestError(f"utk 'bad' is not valid ({len(batch)})", status=400)
+        if batch == ["c"]:
             raise DailyLimitError("daily limit", status=429, policy_name="DAILY")
         return {u: {"vid": 1} for u in batch}
 
     failed: list[tuple[list[str], HubSpotError | None]] = []
-    out = list(run_batches([["a", "bad", "c", "d"]], get, max_workers=1, failed=failed))
-    # [a, bad] is split into [a] (fetched) and [bad] (its 400 kept); [c, d] hits the limit.
-    assert (["a"], {"a": {"vid": 1}}) in out
+    out = list(run_batches([["a", "b", "bad", "c"]], get, max_workers=1, failed=failed))
+    # Both halves are tried: [a, b] is fetched, [bad, c] refused and split into [bad]
+    # (its 400 kept) and [c], which hits the daily limit.
+    assert (["a", "b"], {"a": {"vid": 1}, "b": {"vid": 1}}) in out
     assert [type(answer) for _, answer in out if isinstance(answer, HubSpotError)] == [
         DailyLimitError
     ]
     assert [(batch, type(error)) for batch, error in failed] == [(["bad"], BadRequestError)]
+
+
+def test_a_split_cut_short_by_a_fatal_error_keeps_the_refusal_that_caused_it() -> None:
+    def get(batch: list[str]) -> dict[str, Any]:
+        if batch == ["c", "d"]:
+            raise DailyLimitError("daily limit", status=429, policy_name="DAILY")
+        if "bad" in batch:
+            raise BadRequestError(f"utk 'bad' is not valid ({len(batch)})", status=400)
+        return {u: {"vid": 1} for u in batch}
+
+    failed: list[tuple[list[str], HubSpotError | None]] = []
+    out = list(run_batches([["a", "bad", "c", "d"]], get, max_workers=1, failed=failed))
+    # [a, bad] is refused while [c, d] hits the limit: [a, bad] is not split further,
+    # and the 400 that would have split it is what its utks failed with.
+    assert [type(answer) for _, answer in out] == [DailyLimitError]
+    assert [(batch, type(error)) for batch, error in failed] == [(["a", "bad"], BadRequestError)]
 
 
 class BrokenCacheSession(requests.Session):
