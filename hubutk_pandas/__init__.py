@@ -25,6 +25,7 @@ from hubutk_pandas import accessor as _accessor  # noqa: F401  (registers df.hub
 from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
+    CacheError,
     CredentialsError,
     DailyLimitError,
     HubSpotAPIError,
@@ -59,6 +60,7 @@ _LAZY = {
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "CacheError",
     "CredentialsError",
     "DailyLimitError",
     "HubSpotAPIError",

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import settings
 from hubutk_pandas import utks as utks_rules
-from hubutk_pandas._http import batching, session
+from hubutk_pandas._http import batching, session, shapes
 from hubutk_pandas._http.fetching import raise_for_failures, run_batches
 from hubutk_pandas._http.pacing import RateLimiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
-from hubutk_pandas._http.transport import RetryPolicy, get_json
+from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
 from hubutk_pandas.errors import HubSpotError
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.result import LookupResult
@@ -186,7 +186,9 @@ class HubSpotClient:
             if self._store is not None:
                 self._store.close()
 
-    def _get(self, path: str, params: list[tuple[str, str]], *, refresh: bool) -> Any:
+    def _get(
+        self, path: str, params: list[tuple[str, str]], *, refresh: bool, check: ShapeCheck
+    ) -> Any:
         headers: dict[str, str] = {"Accept": "application/json"}
         if self.settings.credential_kind == "access_token":
             headers["Authorization"] = f"Bearer {self.__secret}"
@@ -201,6 +203,7 @@ class HubSpotClient:
             policy=self._retry,
             secrets_=[self.__secret],
             refresh=refresh,
+            check=check,
         )
 
     def _fixed_length(self, path: str, params: list[tuple[str, str]]) -> int:
@@ -223,10 +226,9 @@ class HubSpotClient:
         """
         with self._definitions_lock:
             if self._definitions is None or refresh:
-                data = self._get(PROPERTIES_PATH, [], refresh=refresh)
-                if not isinstance(data, list):
-                    raise HubSpotError("property definitions: expected a JSON list")
-                self._definitions = data
+                self._definitions = self._get(
+                    PROPERTIES_PATH, [], refresh=refresh, check=shapes.definitions_shape
+                )
             return self._definitions
 
     @takes_lookup_options
@@ -317,10 +319,8 @@ class HubSpotClient:
         completed: set[str] = set()
 
         def get(batch: list[str]) -> Any:
-            data = self._get(path, query + [("utk", u) for u in batch], refresh=refresh)
-            if not isinstance(data, dict):
-                raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
-            return data
+            params = query + [("utk", u) for u in batch]
+            return self._get(path, params, refresh=refresh, check=shapes.batch_shape)
 
         for batch, data in run_batches(
             batches,

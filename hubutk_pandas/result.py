@@ -155,8 +155,9 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         Raises
         ------
         HubSpotError
-            When the result was built without a ``definitions`` provider, when the
-            provider fails, or when it returns something other than a list of dicts.
+            When the result was built without a ``definitions`` provider, or when it
+            returns something other than a list of dicts. What the provider raises
+            (the client's errors, or a bug in a provider of your own) propagates as is.
 
         Examples
         --------
@@ -171,14 +172,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
                 "this LookupResult has no property definitions: build it with "
                 "LookupResult.from_records(..., definitions=client.property_definitions)"
             )
-        try:
-            got = self._provider()
-        except HubSpotError:
-            raise
-        except Exception as exc:
-            raise HubSpotError(
-                f"fetching property definitions failed ({type(exc).__name__})"
-            ) from exc
+        got = self._provider()  # its own errors (and a broken provider's) propagate as they are
         if not isinstance(got, list) or not all(isinstance(d, Mapping) for d in got):
             raise HubSpotError(
                 "property definitions must be a list of objects (the JSON array of "

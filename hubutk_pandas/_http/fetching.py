@@ -12,7 +12,8 @@ through ``get``) and yields each outcome *in the calling thread* as batches comp
   portal that refuses everything costs about three requests per worker, not a storm;
 * other failures after retries are appended to ``failed`` with their error;
 * a fatal error (:class:`~hubutk_pandas.errors.AuthenticationError`,
-  :class:`~hubutk_pandas.errors.DailyLimitError`, such a systematic refusal) stops every
+  :class:`~hubutk_pandas.errors.DailyLimitError`, a failing local cache
+  (:class:`~hubutk_pandas.errors.CacheError`), such a systematic refusal) stops every
   batch not yet sent and is yielded, not raised, so the caller can keep what already
   succeeded;
 * anything that is not a :class:`~hubutk_pandas.errors.HubSpotError` (a bug, a callback's
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
+    CacheError,
     DailyLimitError,
     HubSpotError,
     LookupFailedError,
@@ -65,8 +67,9 @@ Done = list[tuple[list[str], Any]]
 Failed = list[tuple[list[str], HubSpotError | None]]
 
 
-#: Errors no retry or smaller batch can help: they stop the whole lookup.
-FATAL = (AuthenticationError, DailyLimitError)
+#: Errors no retry or smaller batch can help: they stop the whole lookup. A failing
+#: local cache is not about the batch either: it is raised as itself.
+FATAL = (AuthenticationError, DailyLimitError, CacheError)
 
 
 class Outcome(NamedTuple):
@@ -279,15 +282,8 @@ def raise_for_failures(
     """
     errors = [e for _, e in failed if e is not None]
     if isinstance(fatal, DailyLimitError):
-        raise DailyLimitError(
-            f"{fatal.message} {len(failed_utks)} utks were not fetched; "
-            "see .partial and .failed_utks.",
-            partial=result,
-            failed_utks=failed_utks,
-            errors=[fatal, *errors],
-            status=429,
-            policy_name="DAILY",
-            correlation_id=fatal.correlation_id,
+        raise DailyLimitError.from_answer(
+            fatal, partial=result, failed_utks=failed_utks, errors=[fatal, *errors]
         )
     if fatal is not None:
         raise fatal

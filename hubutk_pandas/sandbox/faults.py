@@ -3,8 +3,9 @@
 Kinds: ``"502"`` (HTML bad gateway), ``"503"``, ``"drop"`` (connection closed, no
 answer), ``"truncate"`` (200 whose body stops before its Content-Length),
 ``"badjson"`` (200, ``application/json``, broken body). The queue also accepts
-``"429"`` and ``"429-daily"`` (rate-limit answers with HubSpot's bodies) and ``"400"``
-(a ``VALIDATION_ERROR`` answer: a permanent, per-request refusal that is not retried).
+``"429"`` and ``"429-daily"`` (rate-limit answers with HubSpot's bodies), ``"400"``
+(a ``VALIDATION_ERROR`` answer: a permanent, per-request refusal that is not retried) and
+``"badshape"`` (a 200 of valid JSON in the wrong shape: a list where an object is due).
 
 *Poisoned* utks (:meth:`FaultPlan.poison`) make every batch that holds one answer 400
 naming it, for as long as they stay poisoned. HubSpot is documented to ignore utks it
@@ -29,7 +30,7 @@ from collections.abc import Iterable
 __all__ = ["FAULT_KINDS", "INJECT_KINDS", "FaultPlan"]
 
 FAULT_KINDS = ("502", "503", "drop", "truncate", "badjson")
-INJECT_KINDS = (*FAULT_KINDS, "429", "429-daily", "400")
+INJECT_KINDS = (*FAULT_KINDS, "429", "429-daily", "400", "badshape")
 
 
 def _check_kinds(kinds: Iterable[str], allowed: tuple[str, ...], name: str) -> tuple[str, ...]:

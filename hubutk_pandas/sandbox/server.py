@@ -267,7 +267,8 @@ class SandboxPortal:
         """Make the next ``count`` contact requests fail with ``kind``.
 
         Kinds: ``"502"``, ``"503"``, ``"drop"``, ``"truncate"``, ``"badjson"``,
-        ``"429"`` (ten-secondly), ``"429-daily"`` and ``"400"`` (``VALIDATION_ERROR``).
+        ``"429"`` (ten-secondly), ``"429-daily"``, ``"400"`` (``VALIDATION_ERROR``) and
+        ``"badshape"`` (a 200 of valid JSON, a list where an object is due).
         ``count=None``: every contact request from now on, until :meth:`clear_faults`
         (``inject("400", count=None)`` is a portal that refuses everything).
         """

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from hubutk_pandas import InvalidOptionError, LookupFailedError, connect
 from hubutk_pandas._http.fetching import run_batches
-from hubutk_pandas._http.pacing import RateLimiter
-from hubutk_pandas._http.transport import RetryPolicy, get_json
 from hubutk_pandas.errors import BadRequestError, DailyLimitError, HubSpotError
 from hubutk_pandas.sandbox import SandboxPortal
 
@@ -51,28 +47,6 @@ def test_a_split_cut_short_by_a_fatal_error_keeps_the_refusal_that_caused_it() -
     # and the 400 that would have split it is what its utks failed with.
     assert [type(answer) for _, answer in out] == [DailyLimitError]
     assert [(batch, type(error)) for batch, error in failed] == [(["a", "bad"], BadRequestError)]
-
-
-class BrokenCacheSession(requests.Session):
-    """A session whose cache layer fails as a locked SQLite file does."""
-
-    def get(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        raise sqlite3.OperationalError("database is locked")
-
-
-def test_an_unexpected_error_becomes_a_redacted_hubspot_error() -> None:
-    with pytest.raises(HubSpotError, match="OperationalError: database is locked") as caught:
-        get_json(
-            BrokenCacheSession(),
-            "http://127.0.0.1:9/contacts/v1/contact/byUtk/batch/",
-            [("utk", "u1"), ("hapikey", "key-123-secret")],
-            headers={},
-            limiter=RateLimiter(10, 1.0),
-            policy=RetryPolicy(),
-            secrets_=["key-123-secret"],
-        )
-    assert "key-123-secret" not in str(caught.value)
-    assert caught.value.__cause__ is None
 
 
 def test_a_lookup_that_keeps_failing_reports_each_detail_once(make_client: Any) -> None:
