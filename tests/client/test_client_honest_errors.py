@@ -65,39 +65,49 @@ def test_a_progress_callback_that_raises_propagates_as_itself(make_client: MakeC
     assert "progress" in _frames(caught.value)
 
 
-def test_a_damaged_record_store_is_a_cache_error_naming_the_folder(
+@pytest.fixture
+def cached(
     tmp_path: Path, make_client: MakeClient
-) -> None:
+) -> Iterator[tuple[SandboxPortal, HubSpotClient]]:
+    """A small portal, and a client caching in ``tmp_path`` that has looked 20 utks up."""
     with SandboxPortal(contacts=200) as own:
-        utks = own.sample_utks(20)
         client = make_client(own, cache=tmp_path)
-        client.lookup_utks(utks, progress=False)
-        (tmp_path / "records.sqlite").write_bytes(b"this is not a database " * 200)
-        with pytest.raises(CacheError) as caught:
-            client.lookup_utks(utks, progress=False)
-    err = caught.value
-    assert err.folder == tmp_path and str(tmp_path) in str(err)
-    assert isinstance(err.__cause__, sqlite3.DatabaseError)
-    assert own.access_token not in str(err) + repr(err)
+        client.lookup_utks(own.sample_utks(20), progress=False)
+        client.lookup_utks(own.sample_utks(20), endpoint="utks", progress=False)
+        yield own, client
+
+
+def names_the_folder(err: CacheError, folder: Path, portal: SandboxPortal) -> bool:
+    """The error names the cache folder, and never the credential."""
+    text = str(err) + repr(err)
+    return err.folder == folder and str(folder) in text and portal.access_token not in text
+
+
+def test_a_damaged_record_store_is_a_cache_error_naming_the_folder(
+    cached: tuple[SandboxPortal, HubSpotClient], tmp_path: Path
+) -> None:
+    own, client = cached
+    (tmp_path / "records.sqlite").write_bytes(b"this is not a database " * 200)
+    with pytest.raises(CacheError) as caught:
+        client.lookup_utks(own.sample_utks(20), progress=False)
+    assert names_the_folder(caught.value, tmp_path, own)
+    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
 
 
 def test_a_locked_http_cache_is_a_cache_error_naming_the_folder(
-    tmp_path: Path, make_client: MakeClient
+    cached: tuple[SandboxPortal, HubSpotClient], tmp_path: Path
 ) -> None:
-    with SandboxPortal(contacts=200) as own:
-        utks = own.sample_utks(20)
-        client = make_client(own, cache=tmp_path)
-        client.lookup_utks(utks[:10], endpoint="utks", progress=False)  # the cache exists
-        other = sqlite3.connect(tmp_path / "http_cache.sqlite")
-        try:
-            other.execute("BEGIN EXCLUSIVE")  # another program holds the file
-            # Reading it fails after SQLite's busy timeout (5 s in requests-cache).
-            with pytest.raises(CacheError, match="database is locked") as caught:
-                client.lookup_utks(utks, endpoint="utks", progress=False)
-        finally:
-            other.rollback()
-            other.close()
-    assert caught.value.folder == tmp_path and str(tmp_path) in str(caught.value)
+    own, client = cached
+    other = sqlite3.connect(tmp_path / "http_cache.sqlite")
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another program holds the file
+        # Reading it fails after SQLite's busy timeout (5 s in requests-cache).
+        with pytest.raises(CacheError, match="database is locked") as caught:
+            client.lookup_utks(own.sample_utks(30), endpoint="utks", progress=False)
+    finally:
+        other.rollback()
+        other.close()
+    assert names_the_folder(caught.value, tmp_path, own)
 
 
 def test_a_cache_folder_that_is_a_file_is_a_cache_error(tmp_path: Path) -> None:
@@ -139,9 +149,9 @@ def test_a_full_disk_is_a_cache_error_naming_the_folder(
                 progress=False,
             )
         client.close()
-    err = caught.value
-    assert err.folder == tiny_disk and str(tiny_disk) in str(err)
-    assert "full" in str(err.__cause__) or "No space" in str(err.__cause__)
+        assert names_the_folder(caught.value, tiny_disk, own)
+    cause = str(caught.value.__cause__)
+    assert "full" in cause or "No space" in cause
 
 
 def test_a_200_of_the_wrong_shape_is_a_server_error_saying_what_came(
