@@ -25,6 +25,7 @@ from hubutk_pandas import accessor as _accessor  # noqa: F401  (registers df.hub
 from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
+    CacheError,
     CredentialsError,
     DailyLimitError,
     HubSpotAPIError,
@@ -34,6 +35,7 @@ from hubutk_pandas.errors import (
     RateLimitError,
     ServerError,
 )
+from hubutk_pandas.options import LookupOptions
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from hubutk_pandas.client import HubSpotClient
@@ -58,6 +60,7 @@ _LAZY = {
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "CacheError",
     "CredentialsError",
     "DailyLimitError",
     "HubSpotAPIError",
@@ -65,6 +68,7 @@ __all__ = [
     "HubSpotError",
     "InvalidOptionError",
     "LookupFailedError",
+    "LookupOptions",
     "LookupResult",
     "RateLimitError",
     "SandboxClient",

@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from typing_extensions import Unpack
+
     from hubutk_pandas.client import HubSpotClient
+    from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
-    from hubutk_pandas.settings import ProgressCallback
 
 __all__ = ["HubSpotDataFrameAccessor", "HubSpotSeriesAccessor"]
 
@@ -42,36 +45,18 @@ def _lookup(
     utks: pd.Series,
     *,
     client: HubSpotClient | None,
-    options: dict[str, Any],
+    options: LookupOptions | None,
+    overrides: dict[str, Any],
+    progress: Progress,
+    refresh: bool,
 ) -> LookupResult:
-    from hubutk_pandas.client import HubSpotClient
-
     # Options are checked before a client is even built, so a typo never costs a request
     # (and never hides behind a missing-credentials error).
-    HubSpotClient.validate_options(**options)
-    return _client_or_default(client).lookup_utks(utks, **options)
-
-
-def _options(
-    properties: Sequence[str] | None,
-    property_mode: str,
-    form_submission_mode: str,
-    show_list_memberships: bool,
-    include_deletes: bool,
-    endpoint: str,
-    progress: bool | ProgressCallback | None,
-    refresh: bool,
-) -> dict[str, Any]:
-    return {
-        "properties": properties,
-        "property_mode": property_mode,
-        "form_submission_mode": form_submission_mode,
-        "show_list_memberships": show_list_memberships,
-        "include_deletes": include_deletes,
-        "endpoint": endpoint,
-        "progress": progress,
-        "refresh": refresh,
-    }
+    opts = LookupOptions.resolve(options, overrides)
+    check_controls(progress=progress, refresh=refresh)
+    return _client_or_default(client).lookup_utks(
+        utks, options=opts, progress=progress, refresh=refresh
+    )
 
 
 @pd.api.extensions.register_dataframe_accessor("hubspot")
@@ -109,19 +94,16 @@ class HubSpotDataFrameAccessor:
             raise InvalidOptionError(f"column {column!r} is not unique in the frame")
         return found
 
+    @takes_lookup_options
     def lookup_utks(
         self,
         column: str = "utk",
         *,
         client: HubSpotClient | None = None,
-        properties: Sequence[str] | None = None,
-        property_mode: str = "value_only",
-        form_submission_mode: str = "newest",
-        show_list_memberships: bool = False,
-        include_deletes: bool = False,
-        endpoint: str = "byUtk",
-        progress: bool | ProgressCallback | None = None,
+        options: LookupOptions | None = None,
+        progress: Progress = None,
         refresh: bool = False,
+        **kwargs: Unpack[LookupOptionsKwargs],
     ) -> LookupResult:
         """Look up the utks in ``column`` and return their lead intelligence as tidy frames.
 
@@ -138,28 +120,10 @@ class HubSpotDataFrameAccessor:
         client
             The :class:`~hubutk_pandas.HubSpotClient` to use. ``None`` builds one from
             ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``) and ``HUBSPOT_BASE_URL``.
-        properties
-            Property names to fetch; ``None`` fetches every valued property.
-        property_mode
-            ``"value_only"`` or ``"value_and_history"`` (fills ``result.history``).
-        form_submission_mode
-            ``"newest"``, ``"oldest"``, ``"all"`` or ``"none"``.
-        show_list_memberships
-            Fetch list memberships (HubSpot stopped returning them on 2026-04-30).
-        include_deletes
-            Also return deleted contacts.
-        endpoint
-            ``"byUtk"`` (keyed by utk; the default) or ``"utks"``, the older endpoint
-            keyed by contact id. HubSpot's ``utks`` answer does not say which utk
-            matched which contact, so ``result.contacts.utk`` is filled only where that
-            is certain (a batch of one utk) and is ``<NA>`` elsewhere; likewise only a
-            batch of one utk can list its utk in ``result.missing`` as ``not_found``.
-        progress
-            Show a progress bar: ``None`` when more than one batch is sent, ``True``
-            always, ``False`` never; or a callable ``progress(done, total)`` called with
-            the number of batches sent so far (instead of the bar).
-        refresh
-            Ignore cached answers and fetch again.
+        options
+            A :class:`~hubutk_pandas.LookupOptions` to start from; the option keywords
+            below override its values.
+        <lookup options>
 
         Returns
         -------
@@ -169,8 +133,10 @@ class HubSpotDataFrameAccessor:
         ------
         KeyError
             ``column`` is not in the frame (the message lists the columns that are).
-        ValueError
-            An option is invalid (raised before any request is sent).
+        TypeError
+            An unknown keyword (a misspelt option).
+        InvalidOptionError
+            An option is invalid (raised before any request is sent; also a ValueError).
         hubutk_pandas.LookupFailedError
             Some batches failed after retries; ``.partial`` keeps what succeeded.
 
@@ -182,17 +148,14 @@ class HubSpotDataFrameAccessor:
         ['companies', 'contacts', 'form_submissions']
         """
         series = self._column(column)
-        options = _options(
-            properties,
-            property_mode,
-            form_submission_mode,
-            show_list_memberships,
-            include_deletes,
-            endpoint,
-            progress,
-            refresh,
+        return _lookup(
+            series,
+            client=client,
+            options=options,
+            overrides=dict(kwargs),
+            progress=progress,
+            refresh=refresh,
         )
-        return _lookup(series, client=client, options=options)
 
     def enrich(
         self,
@@ -202,7 +165,7 @@ class HubSpotDataFrameAccessor:
         client: HubSpotClient | None = None,
         suffix: str = "_hubspot",
         include_deletes: bool = False,
-        progress: bool | ProgressCallback | None = None,
+        progress: Progress = None,
         refresh: bool = False,
     ) -> pd.DataFrame:
         """Return a copy of the frame with typed contact properties beside each row.
@@ -242,10 +205,17 @@ class HubSpotDataFrameAccessor:
         if not isinstance(suffix, str) or not suffix:
             raise InvalidOptionError(f"suffix must be a non-empty string, not {suffix!r}")
         series = self._column(column)
-        options = _options(
-            properties, "value_only", "none", False, include_deletes, "byUtk", progress, refresh
+        # Only what the added columns need: no form submissions, keyed by utk.
+        result = _lookup(
+            series,
+            client=client,
+            options=LookupOptions(
+                properties=properties, form_submission_mode="none", include_deletes=include_deletes
+            ),
+            overrides={},
+            progress=progress,
+            refresh=refresh,
         )
-        result = _lookup(series, client=client, options=options)
         wide = result.wide(properties=properties).drop_duplicates("utk").set_index("utk")
         keys = pd.Index([normalize_utk(cell) for cell in series], dtype="string")
         added = wide.reindex(keys)
@@ -269,34 +239,36 @@ class HubSpotSeriesAccessor:
     def __init__(self, pandas_obj: pd.Series) -> None:
         self._obj = pandas_obj
 
+    @takes_lookup_options
     def lookup_utks(
         self,
         *,
         client: HubSpotClient | None = None,
-        properties: Sequence[str] | None = None,
-        property_mode: str = "value_only",
-        form_submission_mode: str = "newest",
-        show_list_memberships: bool = False,
-        include_deletes: bool = False,
-        endpoint: str = "byUtk",
-        progress: bool | ProgressCallback | None = None,
+        options: LookupOptions | None = None,
+        progress: Progress = None,
         refresh: bool = False,
+        **kwargs: Unpack[LookupOptionsKwargs],
     ) -> LookupResult:
         """Look up the Series' utks; see :meth:`HubSpotDataFrameAccessor.lookup_utks`.
+
+        Parameters
+        ----------
+        client
+            As in :meth:`HubSpotDataFrameAccessor.lookup_utks`.
+        options
+            A :class:`~hubutk_pandas.LookupOptions`; the option keywords override it.
+        <lookup options>
 
         Examples
         --------
         >>> pd.Series(["  ", None]).hubspot.lookup_utks(client=client).contacts.empty
         True
         """
-        options = _options(
-            properties,
-            property_mode,
-            form_submission_mode,
-            show_list_memberships,
-            include_deletes,
-            endpoint,
-            progress,
-            refresh,
+        return _lookup(
+            self._obj,
+            client=client,
+            options=options,
+            overrides=dict(kwargs),
+            progress=progress,
+            refresh=refresh,
         )
-        return _lookup(self._obj, client=client, options=options)

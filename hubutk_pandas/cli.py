@@ -16,7 +16,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import warnings
@@ -27,27 +26,34 @@ from typing import Any
 import pandas as pd
 
 from hubutk_pandas.errors import HubSpotError, LookupFailedError
+from hubutk_pandas.options import LookupOptions, option_specs
+from hubutk_pandas.result import FILE_FORMATS
 
-__all__ = ["main", "write_frames"]
+__all__ = ["main"]
 
-FORMATS = ("csv", "parquet")
 DEFAULT_VISITORS = Path("notebooks") / "data" / "visitors.csv"
 
 
+def _comma_separated(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--properties",
-        help="comma-separated property names to fetch (default: every valued property)",
-    )
-    parser.add_argument(
-        "--property-mode", default="value_only", choices=("value_only", "value_and_history")
-    )
-    parser.add_argument(
-        "--form-submission-mode", default="newest", choices=("all", "none", "newest", "oldest")
-    )
-    parser.add_argument("--show-list-memberships", action="store_true")
-    parser.add_argument("--include-deletes", action="store_true")
-    parser.add_argument("--endpoint", default="byUtk", choices=("byUtk", "utks"))
+    """One flag per :class:`LookupOptions` field, with its choices and default from there."""
+    for spec in option_specs():
+        flag = "--" + spec.name.replace("_", "-")
+        text = spec.doc.replace("``", "").split(". ")[0].rstrip(".")  # the first sentence
+        if isinstance(spec.default, bool):
+            parser.add_argument(flag, action="store_true", help=text)
+        elif spec.choices is not None:
+            parser.add_argument(flag, default=spec.default, choices=spec.choices, help=text)
+        else:  # properties
+            parser.add_argument(
+                flag,
+                type=_comma_separated,
+                default=spec.default,
+                help=f"comma-separated names. {text}",
+            )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     parser.add_argument("--refresh", action="store_true", help="ignore cached answers")
 
@@ -69,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     lookup.add_argument("csv", type=Path, help="a CSV file with a column of utks")
     lookup.add_argument("--column", default="utk", help="the column of utks (default: utk)")
     lookup.add_argument("--out", type=Path, default=Path("results"), help="output folder")
-    lookup.add_argument("--format", default="csv", choices=FORMATS)
+    lookup.add_argument("--format", default="csv", choices=FILE_FORMATS)
     _add_lookup_options(lookup)
 
     from hubutk_pandas.sandbox import cli as sandbox_cli
@@ -80,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="look up the sample visitors against the sandbox")
     demo.add_argument("--visitors", type=Path, default=DEFAULT_VISITORS)
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
-    demo.add_argument("--format", default="csv", choices=FORMATS)
+    demo.add_argument("--format", default="csv", choices=FILE_FORMATS)
 
     from hubutk_pandas.proxy import cli as proxy_cli
 
@@ -93,70 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cell_for_csv(value: Any) -> Any:
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def write_frames(frames: dict[str, pd.DataFrame], out: Path, fmt: str = "csv") -> list[Path]:
-    """Write each frame to ``out/<name>.<fmt>`` and return the paths.
-
-    CSV cells holding lists (``merged_vids``, multi-select values) are written as
-    JSON text; Parquet keeps them as lists.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> paths = write_frames({"t": pd.DataFrame({"a": [[1, 2]]})}, Path(tempfile.mkdtemp()))
-    >>> paths[0].read_text().splitlines()[1]
-    '"[1, 2]"'
-    """
-    if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "Parquet output needs pyarrow: pip install 'hubutk-pandas[parquet]'"
-            ) from exc
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, frame in frames.items():
-        path = out / f"{name}.{fmt}"
-        if fmt == "parquet":
-            frame.to_parquet(path, index=False)
-        else:
-            listy = [c for c in frame.columns if frame[c].dtype == object]
-            written = frame.assign(**{c: frame[c].map(_cell_for_csv) for c in listy})
-            written.to_csv(path, index=False)
-        paths.append(path)
-    return paths
-
-
-def _lookup_options(args: argparse.Namespace) -> dict[str, Any]:
-    properties = None
-    if args.properties:
-        properties = [p.strip() for p in args.properties.split(",") if p.strip()]
-    return {
-        "properties": properties,
-        "property_mode": args.property_mode,
-        "form_submission_mode": args.form_submission_mode,
-        "show_list_memberships": args.show_list_memberships,
-        "include_deletes": args.include_deletes,
-        "endpoint": args.endpoint,
-        "refresh": args.refresh,
-    }
-
-
-def _all_frames(result: Any) -> dict[str, pd.DataFrame]:
-    frames = dict(result.frames)
-    try:
-        frames["wide"] = result.wide()
-    except HubSpotError as exc:  # property definitions unavailable: keep the long frames
-        print(f"note: no typed wide table ({exc})", file=sys.stderr)
-    return frames
+def _lookup_options(args: argparse.Namespace) -> LookupOptions:
+    return LookupOptions(**{spec.name: getattr(args, spec.name) for spec in option_specs()})
 
 
 def _run_lookup(args: argparse.Namespace) -> int:
@@ -166,7 +110,9 @@ def _run_lookup(args: argparse.Namespace) -> int:
     options = _lookup_options(args)
     with HubSpotClient(cache=not args.no_cache) as client:
         try:
-            result = visitors.hubspot.lookup_utks(args.column, client=client, **options)
+            result = visitors.hubspot.lookup_utks(
+                args.column, client=client, options=options, refresh=args.refresh
+            )
             status = 0
         except LookupFailedError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -181,7 +127,7 @@ def _run_lookup(args: argparse.Namespace) -> int:
                 "rerun to fetch only those.",
                 file=sys.stderr,
             )
-        paths = write_frames(_all_frames(result), args.out, args.format)
+        paths = result.to_files(args.out, args.format)
     print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
     for path in paths:
         print(f"  {path}")

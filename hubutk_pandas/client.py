@@ -26,18 +26,24 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import settings
 from hubutk_pandas import utks as utks_rules
-from hubutk_pandas._http import batching, session
+from hubutk_pandas._http import batching, session, shapes
 from hubutk_pandas._http.fetching import raise_for_failures, run_batches
 from hubutk_pandas._http.pacing import RateLimiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
-from hubutk_pandas._http.transport import RetryPolicy, get_json
+from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
+from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.result import LookupResult
-from hubutk_pandas.settings import ClientSettings, LookupOptions, ProgressCallback
+from hubutk_pandas.settings import ClientSettings
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from typing_extensions import Unpack
+
+    from hubutk_pandas.options import LookupOptionsKwargs
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
@@ -180,7 +186,9 @@ class HubSpotClient:
             if self._store is not None:
                 self._store.close()
 
-    def _get(self, path: str, params: list[tuple[str, str]], *, refresh: bool) -> Any:
+    def _get(
+        self, path: str, params: list[tuple[str, str]], *, refresh: bool, check: ShapeCheck
+    ) -> Any:
         headers: dict[str, str] = {"Accept": "application/json"}
         if self.settings.credential_kind == "access_token":
             headers["Authorization"] = f"Bearer {self.__secret}"
@@ -195,6 +203,7 @@ class HubSpotClient:
             policy=self._retry,
             secrets_=[self.__secret],
             refresh=refresh,
+            check=check,
         )
 
     def _fixed_length(self, path: str, params: list[tuple[str, str]]) -> int:
@@ -217,23 +226,19 @@ class HubSpotClient:
         """
         with self._definitions_lock:
             if self._definitions is None or refresh:
-                data = self._get(PROPERTIES_PATH, [], refresh=refresh)
-                if not isinstance(data, list):
-                    raise HubSpotError("property definitions: expected a JSON list")
-                self._definitions = data
+                self._definitions = self._get(
+                    PROPERTIES_PATH, [], refresh=refresh, check=shapes.definitions_shape
+                )
             return self._definitions
 
+    @takes_lookup_options
     def fetch_batch(
         self,
         utks: Iterable[str],
         *,
-        endpoint: str = "byUtk",
-        properties: str | Iterable[str] | None = None,
-        property_mode: str = "value_only",
-        form_submission_mode: str = "newest",
-        show_list_memberships: bool = False,
-        include_deletes: bool = False,
+        options: LookupOptions | None = None,
         refresh: bool = False,
+        **kwargs: Unpack[LookupOptionsKwargs],
     ) -> dict[str, Any]:
         """HubSpot's raw batch answer for up to 100 utks: the wire JSON, not frames.
 
@@ -247,12 +252,11 @@ class HubSpotClient:
         utks
             At most 100 utks, sent as given (duplicates are sent once). Each must be a
             possible utk (cookie-safe, at most 64 characters); nothing is stripped.
-        endpoint
-            ``"byUtk"``: the answer is keyed by utk; ``"utks"``: keyed by vid (as text).
-        properties, property_mode, form_submission_mode, show_list_memberships, include_deletes
-            HubSpot's parameters of the same name (see :meth:`lookup_utks`).
-        refresh
-            Ignore the HTTP cache (the answer fetched is cached again).
+        options
+            A :class:`~hubutk_pandas.LookupOptions` to start from (default: the defaults);
+            the option keywords below override its values. With ``endpoint="byUtk"`` the
+            answer is keyed by utk; with ``"utks"``, by vid (as text).
+        <lookup options>
 
         Returns
         -------
@@ -278,16 +282,8 @@ class HubSpotClient:
         Traceback (most recent call last):
         hubutk_pandas.errors.InvalidOptionError: utks='a b' is not valid; ...
         """
-        opts = self.validate_options(
-            properties,
-            property_mode,
-            form_submission_mode,
-            show_list_memberships,
-            include_deletes,
-            endpoint,
-            False,
-            refresh,
-        )
+        opts = LookupOptions.resolve(options, kwargs)
+        check_controls(refresh=refresh)
         if isinstance(utks, (str, bytes)):
             raise InvalidOptionError(f"utks={utks!r} is not valid; give a list of utks")
         wanted = list(dict.fromkeys(utks))
@@ -319,9 +315,8 @@ class HubSpotClient:
         )
         answer: dict[str, Any] = {}
         for batch in batches:
-            data = self._get(path, query + [("utk", u) for u in batch], refresh=opts.refresh)
-            if not isinstance(data, dict):
-                raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
+            params = query + [("utk", u) for u in batch]
+            data = self._get(path, params, refresh=refresh, check=shapes.batch_shape)
             for key, record in data.items():
                 answer.setdefault(key, opts.trim(record) if local_filter else record)
         logger.debug(
@@ -329,25 +324,15 @@ class HubSpotClient:
         )
         return answer
 
-    validate_options = staticmethod(settings.validate_options)
-    """Check lookup options; raise :class:`InvalidOptionError` before any request.
-
-    The same as :func:`hubutk_pandas.settings.validate_options` (the accessor calls it
-    as ``HubSpotClient.validate_options(**options)``).
-    """
-
+    @takes_lookup_options
     def lookup_utks(
         self,
         utks: Iterable[Any],
         *,
-        properties: str | Iterable[str] | None = None,
-        property_mode: str = "value_only",
-        form_submission_mode: str = "newest",
-        show_list_memberships: bool = False,
-        include_deletes: bool = False,
-        endpoint: str = "byUtk",
-        progress: bool | ProgressCallback | None = None,
+        options: LookupOptions | None = None,
+        progress: Progress = None,
         refresh: bool = False,
+        **kwargs: Unpack[LookupOptionsKwargs],
     ) -> LookupResult:
         """Look a column of utks up and return the tidy :class:`LookupResult`.
 
@@ -357,24 +342,10 @@ class HubSpotClient:
             Any iterable or Series; empties are dropped, values stripped and de-duplicated.
             Values that cannot be a utk are not sent; they appear in ``missing`` with the
             reason ``"invalid"`` (one warning counts them).
-        properties
-            Only these properties (default: every valued property). A list too long
-            for the URL is applied locally instead.
-        property_mode, form_submission_mode, show_list_memberships, include_deletes
-            HubSpot's parameters of the same name.
-        endpoint
-            ``"byUtk"`` (keyed by utk) or ``"utks"`` (the older, vid-keyed endpoint:
-            matched records then carry no utk, unless the batch held a single utk, and
-            only such single-utk batches can report a utk as ``not_found`` in ``missing``).
-        progress
-            ``None``: a progress bar when more than one batch is sent; ``True`` /
-            ``False``: always / never a bar; or a callable ``progress(done, total)``
-            (no bar), called from the calling thread with ``(0, total)`` before the
-            first request, then after each batch completes, ending at
-            ``done == total``; ``total`` counts the batches sent (not the utks
-            served by the store). An exception it raises stops the lookup.
-        refresh
-            Ignore both caches (the answers fetched are stored again).
+        options
+            A :class:`~hubutk_pandas.LookupOptions` to start from (default: the defaults);
+            the option keywords below override its values.
+        <lookup options>
 
         Returns
         -------
@@ -382,6 +353,10 @@ class HubSpotClient:
 
         Raises
         ------
+        TypeError
+            An unknown keyword (a misspelt option).
+        InvalidOptionError
+            An option or control with a refused value, before any request.
         LookupFailedError
             Some batches failed after retries: ``.partial`` holds what succeeded and
             ``.failed_utks`` the rest (with the cache on and ``endpoint="byUtk"``, a
@@ -401,16 +376,8 @@ class HubSpotClient:
         ...     len(r.contacts), r.missing["reason"].tolist()
         (1, ['invalid'])
         """
-        opts = self.validate_options(
-            properties,
-            property_mode,
-            form_submission_mode,
-            show_list_memberships,
-            include_deletes,
-            endpoint,
-            progress,
-            refresh,
-        )
+        opts = LookupOptions.resolve(options, kwargs)
+        check_controls(progress=progress, refresh=refresh)
         started = time.monotonic()
         cleaned = utks_rules.clean_utks(utks)
         path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
@@ -425,7 +392,7 @@ class HubSpotClient:
         )
         answers: dict[str, dict[str, Any] | None] = {}
         use_store = self._store is not None and opts.endpoint == "byUtk"
-        if use_store and not opts.refresh:
+        if use_store and not refresh:
             assert self._store is not None
             answers = self._store.get(namespace, cleaned.valid)
         from_store = len(answers)
@@ -445,17 +412,15 @@ class HubSpotClient:
         completed: set[str] = set()
 
         def get(batch: list[str]) -> Any:
-            data = self._get(path, query + [("utk", u) for u in batch], refresh=opts.refresh)
-            if not isinstance(data, dict):
-                raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
-            return data
+            params = query + [("utk", u) for u in batch]
+            return self._get(path, params, refresh=refresh, check=shapes.batch_shape)
 
         for batch, data in run_batches(
             batches,
             get,
             max_workers=self.settings.max_workers,
             failed=failed,
-            progress=opts.progress,
+            progress=progress,
         ):
             if isinstance(data, HubSpotError):
                 fatal = fatal or data

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.result import FileFormat, LookupResult
 
 __all__ = ["run_demo", "summarize"]
 
@@ -79,7 +79,7 @@ def _save_plots(result: LookupResult, out: Path) -> list[Path]:
     return paths
 
 
-def run_demo(visitors_path: Path, out: Path, fmt: str = "csv") -> int:
+def run_demo(visitors_path: Path, out: Path, fmt: FileFormat = "csv") -> int:
     """Look the sample visitors up in a fresh sandbox; print a summary; write frames and plots.
 
     Returns the exit status (0 on success).
@@ -89,7 +89,6 @@ def run_demo(visitors_path: Path, out: Path, fmt: str = "csv") -> int:
     From a shell, ``hubutk demo`` (or ``make demo``) runs
     ``run_demo(Path("notebooks/data/visitors.csv"), Path("demo-output"))``.
     """
-    from hubutk_pandas.cli import write_frames
     from hubutk_pandas.connection import connect
 
     visitors = pd.read_csv(visitors_path, dtype="string", keep_default_na=False)
@@ -105,8 +104,6 @@ def run_demo(visitors_path: Path, out: Path, fmt: str = "csv") -> int:
         )
         elapsed = time.perf_counter() - started
         print(summarize(visitors, result, elapsed))
-        frames = dict(result.frames)
-        frames["wide"] = result.wide()
-        paths = write_frames(frames, out, fmt) + _save_plots(result, out)
+        paths = result.to_files(out, fmt) + _save_plots(result, out)
     print(f"\nWrote {len(paths)} files to {out}/")
     return 0

@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "CacheError",
     "CredentialsError",
     "DailyLimitError",
     "HubSpotAPIError",
@@ -90,9 +92,59 @@ class InvalidOptionError(HubSpotError, ValueError):
     Raised before any request is sent. It is also a :class:`ValueError`.
     """
 
+    @classmethod
+    def for_value(cls, name: str, value: Any, valid: str | Sequence[Any]) -> InvalidOptionError:
+        """The error for argument ``name`` whose ``value`` is refused.
+
+        ``valid`` says what is accepted: a sentence, or the sequence of valid values.
+
+        Examples
+        --------
+        >>> str(InvalidOptionError.for_value("max_workers", 0, "use an integer >= 1"))
+        'max_workers=0 is not valid; use an integer >= 1'
+        >>> str(InvalidOptionError.for_value("format", "xls", ("parquet", "csv")))
+        "format='xls' is not valid; choose from 'parquet', 'csv'"
+        """
+        if not isinstance(valid, str):
+            valid = "choose from " + ", ".join(map(repr, valid))
+        return cls(f"{name}={value!r} is not valid; {valid}")
+
 
 class CredentialsError(HubSpotError):
     """No credential was given and none was found in the environment."""
+
+
+class CacheError(HubSpotError):
+    """The local cache (HTTP cache, record store or salt) in ``folder`` failed.
+
+    A full disk, a locked or damaged database file, a folder that cannot be written.
+    Nothing was wrong with HubSpot's answers. The message names the folder and the
+    underlying error (kept as ``__cause__``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> err = CacheError.from_exception(Path("/tmp/c"), OSError(28, "No space left on device"))
+    >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+    The local cache in /tmp/c failed (OSError: [Errno 28] No space left on device). Free
+    some disk space, close other programs using that folder, or pass cache=False or
+    another cache folder.
+    """
+
+    def __init__(self, message: str, *, folder: Path | str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.folder = folder
+
+    @classmethod
+    def from_exception(cls, folder: Path | str | None, exc: BaseException) -> CacheError:
+        """The error for ``exc`` raised by the cache in ``folder`` (``None``: in memory)."""
+        where = f"in {folder}" if folder is not None else "in memory"
+        return cls(
+            f"The local cache {where} failed ({type(exc).__name__}: {exc}). Free some disk "
+            "space, close other programs using that folder, or pass cache=False or another "
+            "cache folder.",
+            folder=folder,
+        )
 
 
 class HubSpotAPIError(HubSpotError):
@@ -149,5 +201,40 @@ class DailyLimitError(LookupFailedError, RateLimitError):
     """The portal's daily request limit is reached (a 429 with ``policyName: DAILY``).
 
     Not retried: the limit resets at midnight in the portal's time zone. Like
-    :class:`LookupFailedError` it carries ``.partial`` and ``.failed_utks``.
+    :class:`LookupFailedError` it carries ``.partial`` and ``.failed_utks``. Built only by
+    :meth:`from_answer`.
     """
+
+    @classmethod
+    def from_answer(
+        cls,
+        answer: HubSpotError,
+        *,
+        partial: LookupResult | None = None,
+        failed_utks: Sequence[str] = (),
+        errors: Sequence[HubSpotError] = (),
+    ) -> DailyLimitError:
+        """The error for HubSpot's daily 429 ``answer``; with what a lookup kept, if any.
+
+        Examples
+        --------
+        >>> answer = RateLimitError("daily", status=429, policy_name="DAILY", correlation_id="c1")
+        >>> print(DailyLimitError.from_answer(answer, failed_utks=["u1"]))  # doctest: +ELLIPSIS
+        The portal's daily API limit is reached; ... 1 utks were not fetched; see .partial ...
+        """
+        message = (
+            "The portal's daily API limit is reached; it resets at midnight in the portal's "
+            "time zone."
+        )
+        if failed_utks:
+            message += f" {len(failed_utks)} utks were not fetched; see .partial and .failed_utks."
+        return cls(
+            message,
+            partial=partial,
+            failed_utks=failed_utks,
+            errors=errors,
+            status=429,
+            category=answer.category,
+            correlation_id=answer.correlation_id,
+            policy_name="DAILY",
+        )

@@ -8,24 +8,29 @@ when the result is pickled or copied.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from hubutk_pandas import frames
 from hubutk_pandas._warnings import warn as _warn
-from hubutk_pandas.errors import HubSpotError
+from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.frames import dtypes
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.plotting import ResultPlotter
 
-__all__ = ["LookupResult", "PropertyDefinitions"]
+__all__ = ["FILE_FORMATS", "FileFormat", "LookupResult", "PropertyDefinitions"]
 
 PropertyDefinitions = list[dict[str, Any]]
+FileFormat = Literal["parquet", "csv"]
+FILE_FORMATS: tuple[FileFormat, ...] = ("parquet", "csv")
 log = logging.getLogger("hubutk_pandas.result")
 
 
@@ -150,8 +155,9 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         Raises
         ------
         HubSpotError
-            When the result was built without a ``definitions`` provider, when the
-            provider fails, or when it returns something other than a list of dicts.
+            When the result was built without a ``definitions`` provider, or when it
+            returns something other than a list of dicts. What the provider raises
+            (the client's errors, or a bug in a provider of your own) propagates as is.
 
         Examples
         --------
@@ -166,14 +172,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
                 "this LookupResult has no property definitions: build it with "
                 "LookupResult.from_records(..., definitions=client.property_definitions)"
             )
-        try:
-            got = self._provider()
-        except HubSpotError:
-            raise
-        except Exception as exc:
-            raise HubSpotError(
-                f"fetching property definitions failed ({type(exc).__name__})"
-            ) from exc
+        got = self._provider()  # its own errors (and a broken provider's) propagate as they are
         if not isinstance(got, list) or not all(isinstance(d, Mapping) for d in got):
             raise HubSpotError(
                 "property definitions must be a list of objects (the JSON array of "
@@ -253,6 +252,79 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         take = distinct.get_indexer(pd.Index(self.contacts["vid"].to_numpy(dtype=object)))
         return grid[:, take]  # -1 (a contact without values) picks the empty last column
 
+    # ------------------------------------------------------------------ files
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``wide`` and every frame, by name: what :meth:`to_files` writes.
+
+        When the property definitions cannot be had (the portal cannot be reached),
+        ``wide`` is left out with a warning saying why; the frames are all there.
+
+        Examples
+        --------
+        >>> list(LookupResult.from_records([]).tables())[:3]
+        ['wide', 'contacts', 'properties']
+        """
+        tables: dict[str, pd.DataFrame] = {}
+        try:
+            tables["wide"] = self.wide()
+        except HubSpotError as exc:
+            _warn(f"no typed wide table: {exc}")
+        tables.update(self.frames)
+        return tables
+
+    def to_files(self, out: str | os.PathLike[str], format: FileFormat = "parquet") -> list[Path]:
+        """Write :meth:`tables` (``wide()`` and every frame) to ``out/<name>.<format>``.
+
+        Parquet keeps the dtypes and lists (``merged_vids``, multi-select values); in CSV
+        list and dict cells are written as JSON text. The folder is created if needed;
+        existing files of the same names are replaced. This method does not change the
+        result.
+
+        Parameters
+        ----------
+        out
+            The folder.
+        format
+            ``"parquet"`` (needs pyarrow: ``pip install 'hubutk-pandas[parquet]'``) or
+            ``"csv"``.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written, ``wide`` first.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> result = LookupResult.from_records([("u", {"vid": 1, "merged-vids": [1, 2]})])
+        >>> paths = result.to_files(tempfile.mkdtemp(), format="csv")
+        >>> [p.name for p in paths][:2], len(paths)
+        (['wide.csv', 'contacts.csv'], 10)
+        >>> pd.read_csv(paths[1])["merged_vids"].tolist()
+        ['[1, 2]']
+        """
+        if format not in FILE_FORMATS:
+            raise InvalidOptionError.for_value("format", format, FILE_FORMATS)
+        if format == "parquet":
+            from hubutk_pandas._optional import import_optional
+
+            import_optional("pyarrow", package="pyarrow", needed_by="to_files(format='parquet')")
+        folder = Path(out).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, frame in self.tables().items():
+            path = folder / f"{name}.{format}"
+            if format == "parquet":
+                frame.to_parquet(path, index=False)
+            else:
+                listy = [c for c in frame.columns if frame[c].dtype == object]
+                frame.assign(**{c: frame[c].map(_json_cell) for c in listy}).to_csv(
+                    path, index=False
+                )
+            paths.append(path)
+        return paths
+
     # ------------------------------------------------------------------ plotting
 
     @property
@@ -264,3 +336,10 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         from hubutk_pandas.plotting import ResultPlotter
 
         return ResultPlotter(self)
+
+
+def _json_cell(value: Any) -> Any:
+    """A list or dict cell as JSON text (for CSV); anything else as it is."""
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value

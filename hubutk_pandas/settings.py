@@ -1,27 +1,25 @@
-"""Validated configuration: client settings, lookup options and the credential.
+"""Validated client configuration and the credential.
 
-Everything a :class:`~hubutk_pandas.client.HubSpotClient` is told is checked here,
-before any request: :func:`build_settings` turns constructor arguments into a frozen
-:class:`ClientSettings`, :func:`validate_options` turns lookup arguments into a frozen
-:class:`LookupOptions`, and :func:`resolve_credential` finds the token or key (argument,
+Everything a :class:`~hubutk_pandas.client.HubSpotClient` constructor is told is checked
+here, before any request: :func:`build_settings` turns constructor arguments into a frozen
+:class:`ClientSettings`, and :func:`resolve_credential` finds the token or key (argument,
 then environment). Every refusal is an :class:`~hubutk_pandas.errors.InvalidOptionError`
 (or :class:`~hubutk_pandas.errors.CredentialsError`) whose text never shows a secret.
+The options of one lookup live in :mod:`hubutk_pandas.options`.
 
 Nothing here does I/O beyond reading the environment.
 
 Examples
 --------
->>> validate_options(properties="email", property_mode="value_and_history").properties
-('email',)
->>> validate_options(progress="auto")  # doctest: +ELLIPSIS
+>>> check_number("timeout", 0, minimum=0.001)
 Traceback (most recent call last):
-hubutk_pandas.errors.InvalidOptionError: progress='auto' is not valid; use None, True, False ...
+hubutk_pandas.errors.InvalidOptionError: timeout=0 is not valid; use a number >= 0.001
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,38 +30,16 @@ from hubutk_pandas.errors import CredentialsError, InvalidOptionError
 
 __all__ = [
     "DEFAULT_BASE_URL",
-    "ENDPOINTS",
-    "FORM_SUBMISSION_MODES",
-    "PROPERTY_MODES",
     "ClientSettings",
     "CredentialKind",
-    "LookupOptions",
-    "ProgressCallback",
     "build_settings",
+    "check_number",
     "resolve_cache_dir",
     "resolve_credential",
-    "validate_options",
 ]
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-PROPERTY_MODES = ("value_only", "value_and_history")
-FORM_SUBMISSION_MODES = ("newest", "all", "none", "oldest")
-ENDPOINTS = ("byUtk", "utks")
-
 CredentialKind = Literal["access_token", "api_key"]
-ProgressCallback = Callable[[int, int], Any]
-"""``progress(done, total)``: batches completed so far, and batches to send."""
-
-
-def invalid(name: str, value: Any, valid: str) -> InvalidOptionError:
-    """The error for an option ``name`` whose ``value`` is refused (``valid`` says what is not).
-
-    Examples
-    --------
-    >>> str(invalid("max_workers", 0, "use an integer >= 1"))
-    'max_workers=0 is not valid; use an integer >= 1'
-    """
-    return InvalidOptionError(f"{name}={value!r} is not valid; {valid}")
 
 
 def check_number(name: str, value: Any, *, minimum: float, integer: bool = False) -> None:
@@ -79,7 +55,7 @@ def check_number(name: str, value: Any, *, minimum: float, integer: bool = False
     ok = isinstance(value, int) or (not integer and isinstance(value, float))
     if isinstance(value, bool) or not ok or value < minimum:
         kind = "an integer" if integer else "a number"
-        raise invalid(name, value, f"use {kind} >= {minimum}")
+        raise InvalidOptionError.for_value(name, value, f"use {kind} >= {minimum}")
 
 
 def check_secret(name: str, value: Any) -> str:
@@ -152,7 +128,7 @@ def resolve_cache_dir(
         return None
     if isinstance(cache, (str, os.PathLike)):
         return Path(cache).expanduser()
-    raise invalid("cache", cache, "use True, False or a folder path")
+    raise InvalidOptionError.for_value("cache", cache, "use True, False or a folder path")
 
 
 @dataclass(frozen=True)
@@ -212,13 +188,15 @@ def build_settings(
     url = base_url if base_url is not None else os.environ.get("HUBSPOT_BASE_URL")
     url = (url or DEFAULT_BASE_URL).strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise invalid("base_url", url, "use an http:// or https:// URL")
+        raise InvalidOptionError.for_value("base_url", url, "use an http:// or https:// URL")
     if isinstance(expire_after, (int, float)) and not isinstance(expire_after, bool):
         expire_after = timedelta(seconds=expire_after)
     if expire_after is not None and (
         not isinstance(expire_after, timedelta) or expire_after < timedelta(0)
     ):
-        raise invalid("expire_after", expire_after, "use a timedelta, seconds >= 0 or None")
+        raise InvalidOptionError.for_value(
+            "expire_after", expire_after, "use a timedelta, seconds >= 0 or None"
+        )
     if (
         not isinstance(rate_limit, tuple)
         or len(rate_limit) != 2
@@ -228,7 +206,7 @@ def build_settings(
         or not isinstance(rate_limit[1], (int, float))
         or rate_limit[1] <= 0
     ):
-        raise invalid(
+        raise InvalidOptionError.for_value(
             "rate_limit", rate_limit, "use (requests, seconds), e.g. (100, 10.0) or (190, 10.0)"
         )
     check_number("max_workers", max_workers, minimum=1, integer=True)
@@ -251,120 +229,4 @@ def build_settings(
         max_retry_time=float(max_retry_time),
         timeout=float(timeout),
         max_url_length=max_url_length,
-    )
-
-
-@dataclass(frozen=True)
-class LookupOptions:
-    """Validated options of one lookup (see :meth:`HubSpotClient.lookup_utks`)."""
-
-    properties: tuple[str, ...] | None = None
-    property_mode: str = "value_only"
-    form_submission_mode: str = "newest"
-    show_list_memberships: bool = False
-    include_deletes: bool = False
-    endpoint: str = "byUtk"
-    progress: bool | ProgressCallback | None = None
-    refresh: bool = False
-
-    def query(self, *, with_properties: bool = True) -> list[tuple[str, str]]:
-        """The query parameters other than ``utk`` (and the credential).
-
-        Examples
-        --------
-        >>> LookupOptions(properties=("email",)).query()[:2]
-        [('property', 'email'), ('propertyMode', 'value_only')]
-        """
-        params = [("property", p) for p in (self.properties or ()) if with_properties]
-        params += [
-            ("propertyMode", self.property_mode),
-            ("formSubmissionMode", self.form_submission_mode),
-            ("showListMemberships", str(self.show_list_memberships).lower()),
-            ("includeDeletes", str(self.include_deletes).lower()),
-        ]
-        return params
-
-    def trim(self, record: Any) -> Any:
-        """``record`` with only the requested properties (for a filter applied locally).
-
-        Examples
-        --------
-        >>> opts = LookupOptions(properties=("email",))
-        >>> opts.trim({"vid": 1, "properties": {"email": "a@b.c", "city": "Oslo"}})
-        {'vid': 1, 'properties': {'email': 'a@b.c'}}
-        """
-        if self.properties is None or not isinstance(record, dict):
-            return record
-        props = record.get("properties") or {}
-        return {**record, "properties": {k: v for k, v in props.items() if k in self.properties}}
-
-    def fingerprint(self) -> dict[str, Any]:
-        """What must match for a stored answer to serve this lookup (not progress/refresh)."""
-        return {
-            "properties": sorted(self.properties) if self.properties is not None else None,
-            "property_mode": self.property_mode,
-            "form_submission_mode": self.form_submission_mode,
-            "show_list_memberships": self.show_list_memberships,
-            "include_deletes": self.include_deletes,
-        }
-
-
-def _choose(name: str, value: Any, valid: Sequence[Any]) -> Any:
-    if value not in valid or isinstance(value, bool) != isinstance(valid[0], bool):
-        raise invalid(name, value, "choose from " + ", ".join(map(repr, valid)))
-    return value
-
-
-def validate_options(
-    properties: str | Iterable[str] | None = None,
-    property_mode: str = "value_only",
-    form_submission_mode: str = "newest",
-    show_list_memberships: bool = False,
-    include_deletes: bool = False,
-    endpoint: str = "byUtk",
-    progress: bool | ProgressCallback | None = None,
-    refresh: bool = False,
-) -> LookupOptions:
-    """Check lookup options; raise :class:`InvalidOptionError` before any request.
-
-    ``progress`` is ``None`` (a bar when more than one batch is sent), ``True``,
-    ``False``, or a callable ``progress(done, total)``.
-
-    Examples
-    --------
-    >>> from hubutk_pandas.client import HubSpotClient
-    >>> HubSpotClient.validate_options(property_mode="value_and_history").property_mode
-    'value_and_history'
-    >>> validate_options(endpoint="byVid")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    hubutk_pandas.errors.InvalidOptionError: endpoint='byVid' is not valid; choose from ...
-    """
-    props: tuple[str, ...] | None = None
-    if properties is not None:
-        items = [properties] if isinstance(properties, str) else properties
-        try:
-            listed = list(items)
-        except TypeError:
-            raise invalid("properties", properties, "use None or a list of names") from None
-        bad = [p for p in listed if not isinstance(p, str) or not p.strip()]
-        if bad:
-            raise invalid("properties", bad[0], "each property must be a non-empty name")
-        props = tuple(dict.fromkeys(p.strip() for p in listed))
-    if not (progress is None or isinstance(progress, bool) or callable(progress)):
-        raise invalid(
-            "progress", progress, "use None, True, False or a callable progress(done, total)"
-        )
-    return LookupOptions(
-        properties=props,
-        property_mode=_choose("property_mode", property_mode, PROPERTY_MODES),
-        form_submission_mode=_choose(
-            "form_submission_mode", form_submission_mode, FORM_SUBMISSION_MODES
-        ),
-        show_list_memberships=_choose(
-            "show_list_memberships", show_list_memberships, (True, False)
-        ),
-        include_deletes=_choose("include_deletes", include_deletes, (True, False)),
-        endpoint=_choose("endpoint", endpoint, ENDPOINTS),
-        progress=progress,
-        refresh=_choose("refresh", refresh, (True, False)),
     )

@@ -36,6 +36,7 @@ import json
 import logging
 import re
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterable
 from datetime import timedelta
@@ -45,10 +46,13 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from hubutk_pandas.errors import CacheError
+
 __all__ = [
     "HTTP_CACHE_FILE",
     "IGNORED_PARAMS",
     "RedactingFilter",
+    "cache_folder",
     "credential_fingerprint",
     "default_cache_dir",
     "load_salt",
@@ -74,6 +78,18 @@ def _ignored_params() -> tuple[str, ...]:
 
 IGNORED_PARAMS: tuple[str, ...] = _ignored_params()
 """requests-cache's default ignored parameters plus ``hapikey``."""
+
+
+def cache_folder(session: requests.Session) -> Path | None:
+    """The folder of ``session``'s HTTP cache (``None`` for a session without one).
+
+    Examples
+    --------
+    >>> cache_folder(requests.Session()) is None
+    True
+    """
+    path = getattr(getattr(session, "cache", None), "db_path", None)
+    return Path(path).parent if path else None
 
 
 def default_cache_dir() -> Path:
@@ -102,19 +118,22 @@ def load_salt(cache_dir: Path | None) -> bytes:
     """
     if cache_dir is None:
         return secrets.token_bytes(32)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / _SALT_FILE
     try:
-        with open(path, "x", encoding="ascii") as handle:  # exclusive: the first writer wins
-            handle.write(secrets.token_hex(32))
-    except FileExistsError:
-        pass
-    for _ in range(50):  # another process may be writing it right now
-        text = path.read_text(encoding="ascii").strip()
-        if len(text) == 64:
-            return bytes.fromhex(text)
-        time.sleep(0.01)
-    raise OSError(f"unreadable salt file in the cache folder: {path}")
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "x", encoding="ascii") as handle:  # exclusive: first writer wins
+                handle.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+        for _ in range(50):  # another process may be writing it right now
+            text = path.read_text(encoding="ascii").strip()
+            if len(text) == 64:
+                return bytes.fromhex(text)
+            time.sleep(0.01)
+    except OSError as exc:  # a full disk, a folder that is a file, no permission
+        raise CacheError.from_exception(cache_dir, exc) from exc
+    raise CacheError(f"The salt file in the cache folder is unreadable: {path}", folder=cache_dir)
 
 
 def credential_fingerprint(kind: str, secret: str, salt: bytes) -> str:
@@ -245,8 +264,11 @@ def make_session(
         def key_fn(request: Any, **kwargs: Any) -> str:
             return f"{namespace}-{create_key(request, **kwargs)}"
 
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        backend = SQLiteCache(cache_dir / HTTP_CACHE_FILE, wal=False)
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            backend = SQLiteCache(cache_dir / HTTP_CACHE_FILE, wal=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError.from_exception(cache_dir, exc) from exc
         session = CachedSession(
             backend=backend,
             expire_after=-1 if expire_after is None else expire_after,

@@ -17,6 +17,8 @@ Design
 * The value is the record's JSON, or ``NULL`` for "HubSpot knows no contact with this
   utk": misses are remembered too, so they cost nothing on a rerun.
 * Rows carry their storing time; rows older than the expiry are ignored (and swept).
+* A failing file or folder (a full disk, a lock held too long, a damaged database) is a
+  :class:`~hubutk_pandas.errors.CacheError` naming the folder; a damaged *row* is a miss.
 
 The vid-keyed ``utks`` endpoint cannot say which utk a record belongs to, so it cannot
 fill this store (except for a batch of one utk, which the client does not special-case).
@@ -36,18 +38,21 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hubutk_pandas._gc import collector_paused
+from hubutk_pandas.errors import CacheError
 
 __all__ = ["RECORD_STORE_FILE", "RecordStore", "collector_paused", "namespace_for"]
 
@@ -70,6 +75,20 @@ def namespace_for(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _cache_failures(method: _Method) -> _Method:
+    """Raise a failing database or folder of the store as a :class:`CacheError`."""
+
+    @functools.wraps(method)
+    def translated(self: RecordStore, *args: Any, **kwargs: Any) -> Any:
+        with self._failures():
+            return method(self, *args, **kwargs)
+
+    return translated  # type: ignore[return-value]
+
+
 class RecordStore:
     """Per-utk answers in SQLite; ``None`` as folder means an in-memory store.
 
@@ -89,15 +108,17 @@ class RecordStore:
     """
 
     def __init__(self, cache_dir: Path | None, *, expire_after: timedelta | None = None) -> None:
-        if cache_dir is None:
-            target = ":memory:"
-        else:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            target = str(cache_dir / RECORD_STORE_FILE)
+        self._folder = cache_dir
         self._ttl = None if expire_after is None else expire_after.total_seconds()
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
-        with self._lock, self._db:
+        with self._failures():
+            if cache_dir is None:
+                target = ":memory:"
+            else:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                target = str(cache_dir / RECORD_STORE_FILE)
+            self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
+        with self._lock, self._failures(), self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS records (namespace TEXT NOT NULL, utk TEXT NOT NULL,"
                 " record TEXT, stored_at REAL NOT NULL, PRIMARY KEY (namespace, utk))"
@@ -107,6 +128,7 @@ class RecordStore:
                     "DELETE FROM records WHERE stored_at < ?", (time.time() - self._ttl,)
                 )
 
+    @_cache_failures
     def get(self, namespace: str, utks: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """Fresh answers for those ``utks`` that have one: a record, or ``None`` (not found).
 
@@ -143,6 +165,7 @@ class RecordStore:
             )
         return found
 
+    @_cache_failures
     def put(self, namespace: str, answers: Mapping[str, Mapping[str, Any] | None]) -> None:
         """Store answers (a record, or ``None`` for not found) for their utks."""
         now = time.time()
@@ -152,6 +175,14 @@ class RecordStore:
         ]
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", rows)
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """A failing database or folder (full disk, locked, damaged) is a :class:`CacheError`."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheError.from_exception(self._folder, exc) from exc
 
     def close(self) -> None:
         """Close the database connection."""

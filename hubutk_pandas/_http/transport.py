@@ -5,15 +5,19 @@ and returns its parsed JSON. It answers from the HTTP cache when it can (a hit t
 rate-limit slot), otherwise waits for a slot from the shared
 :class:`~hubutk_pandas._http.pacing.RateLimiter` and retries what is worth retrying:
 
-* 5xx answers, dropped connections, timeouts, cut bodies and invalid JSON: exponential
-  backoff with jitter (:func:`backoff_delay`), within ``max_retries`` and
-  ``max_retry_time`` (:class:`RetryPolicy`);
+* 5xx answers, dropped connections, timeouts, cut bodies, invalid JSON and 200 answers of
+  the wrong shape (``check``): exponential backoff with jitter (:func:`backoff_delay`),
+  within ``max_retries`` and ``max_retry_time`` (:class:`RetryPolicy`);
 * a ten-secondly 429: every worker is held for the window, then the request is sent again;
 * a daily 429: :class:`~hubutk_pandas.errors.DailyLimitError` at once (it resets at midnight);
 * anything else (400, 401, 403, 404, 414...): :func:`error_from_response` at once.
 
-Every error is a :class:`~hubutk_pandas.errors.HubSpotError` with credentials redacted
-and no chained exception (a chained ``requests`` error would carry the URL).
+Only these are caught: requests' exceptions, HTTP statuses and broken bodies, each
+becoming a :class:`~hubutk_pandas.errors.HubSpotError` with credentials redacted and no
+chained exception (a chained ``requests`` error would carry the URL). A failure of the
+HTTP cache (a full disk, a locked or damaged file) is a
+:class:`~hubutk_pandas.errors.CacheError` naming the folder. Anything else - a bug -
+propagates as itself, with its traceback.
 
 Examples
 --------
@@ -26,18 +30,21 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from hubutk_pandas._http.pacing import RateLimiter, rate_limit_headers
-from hubutk_pandas._http.session import redact
+from hubutk_pandas._http.session import cache_folder, redact
 from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
+    CacheError,
     DailyLimitError,
     HubSpotAPIError,
     HubSpotError,
@@ -45,7 +52,18 @@ from hubutk_pandas.errors import (
     ServerError,
 )
 
-__all__ = ["RetryPolicy", "backoff_delay", "error_from_response", "get_json"]
+__all__ = [
+    "RetryPolicy",
+    "ShapeCheck",
+    "backoff_delay",
+    "cache_failures",
+    "error_from_response",
+    "excerpt",
+    "get_json",
+]
+
+ShapeCheck = Callable[[Any], str | None]
+"""Says what is wrong with a 200 answer's parsed JSON (``None``: nothing)."""
 
 logger = logging.getLogger("hubutk_pandas._http.transport")
 
@@ -77,7 +95,7 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
         cls = ServerError
     else:
         cls = BadRequestError
-    return cls(
+    error = cls(
         redact(str(message), secrets_),
         status=status,
         category=body.get("category") or body.get("errorType"),
@@ -85,6 +103,38 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
         or response.headers.get("X-HubSpot-Correlation-Id"),
         policy_name=body.get("policyName"),
     )
+    if status == 429 and (error.policy_name or "").upper() == "DAILY":
+        return DailyLimitError.from_answer(error)
+    return error
+
+
+def excerpt(data: Any, limit: int = 80) -> str:
+    """The start of ``data`` as JSON, for an error message.
+
+    Examples
+    --------
+    >>> excerpt([{"vid": 1, "properties": {"email": {"value": "a@b.c"}}}], limit=20)
+    '[{"vid": 1, "propert…'
+    """
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+@contextmanager
+def cache_failures(session: requests.Session) -> Iterator[None]:
+    """Raise a failure of ``session``'s cache as :class:`CacheError` naming its folder.
+
+    requests' own exceptions (also ``OSError`` subclasses) pass untouched; on a session
+    without a cache nothing is translated, so an unexpected ``OSError`` stays itself.
+    """
+    try:
+        yield
+    except requests.RequestException:
+        raise
+    except (sqlite3.Error, OSError) as exc:
+        if not hasattr(session, "cache"):
+            raise
+        raise CacheError.from_exception(cache_folder(session), exc) from exc
 
 
 @dataclass(frozen=True)
@@ -129,6 +179,7 @@ def get_json(
     policy: RetryPolicy,
     secrets_: Iterable[str],
     refresh: bool = False,
+    check: ShapeCheck | None = None,
 ) -> Any:
     """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
 
@@ -151,14 +202,9 @@ def get_json(
     """
     secrets_ = list(secrets_)
     shown = redact(url, secrets_)
-    try:
-        return _get_json(session, url, params, headers, limiter, policy, secrets_, shown, refresh)
-    except HubSpotError:
-        raise
-    except Exception as exc:  # the cache's SQLite, say: still a HubSpotError, still redacted
-        raise HubSpotError(
-            redact(f"request to {shown} failed: {type(exc).__name__}: {exc}", secrets_)
-        ) from None
+    return _get_json(
+        session, url, params, headers, limiter, policy, secrets_, shown, refresh, check
+    )
 
 
 def _get_json(
@@ -171,24 +217,33 @@ def _get_json(
     secrets_: list[str],
     shown: str,
     refresh: bool,
+    check: ShapeCheck | None,
 ) -> Any:
     cached = hasattr(session, "cache")
     if cached and not refresh:
-        hit = session.get(url, params=params, headers=headers, only_if_cached=True)  # type: ignore[call-arg]
+        with cache_failures(session):
+            hit = session.get(url, params=params, headers=headers, only_if_cached=True)  # type: ignore[call-arg]
         if hit.status_code == 200:
+            wrong: str | None
             try:
                 data = json.loads(hit.content)
+            except ValueError:  # never stored (the cache keeps valid JSON only), but still
+                data, wrong = None, "invalid JSON"
+            else:
+                wrong = None if check is None else check(data)
+            if wrong is None:
                 logger.debug("cache hit GET %s (%d params)", shown, len(params))
                 return data
-            except ValueError:
-                pass
+            logger.debug("cached answer for GET %s unusable (%s): fetching again", shown, wrong)
+            refresh = True  # overwrite the stored answer with a good one
     extra: dict[str, Any] = {"force_refresh": True} if cached and refresh else {}
     deadline = time.monotonic() + policy.max_retry_time
     failures = limited = 0
     while True:
         problem: HubSpotError
         try:
-            with limiter.hold():  # the slot counts from the answer's arrival, not the send
+            # The slot counts from the answer's arrival, not the send.
+            with limiter.hold(), cache_failures(session):
                 logger.debug("GET %s (%d params)", shown, len(params))
                 response = session.get(
                     url, params=params, headers=headers, timeout=policy.timeout, **extra
@@ -205,20 +260,23 @@ def _get_json(
             status = response.status_code
             if status == 200:
                 try:
-                    return json.loads(response.content)
+                    data = json.loads(response.content)
                 except ValueError:
                     problem = ServerError("HubSpot sent a body that is not valid JSON", status=200)
+                else:
+                    wrong = None if check is None else check(data)
+                    if wrong is None:
+                        return data
+                    problem = ServerError(
+                        redact(f"HubSpot answered 200 with {wrong}: {excerpt(data)}", secrets_),
+                        status=200,
+                    )
+                    if cached:  # the cache stored it: the retry must not be served from there
+                        extra = {"force_refresh": True}
             elif status == 429:
                 error = error_from_response(response, secrets_)
-                if (error.policy_name or "").upper() == "DAILY":
-                    raise DailyLimitError(
-                        "The portal's daily API limit is reached; it resets at midnight in the "
-                        "portal's time zone.",
-                        status=429,
-                        category=error.category,
-                        correlation_id=error.correlation_id,
-                        policy_name="DAILY",
-                    )
+                if isinstance(error, DailyLimitError):
+                    raise error
                 limited += 1
                 if limited > policy.max_retries or time.monotonic() > deadline:
                     raise error

@@ -22,11 +22,28 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hubutk_pandas._optional import import_optional
+from hubutk_pandas.errors import (
+    AuthenticationError,
+    CredentialsError,
+    DailyLimitError,
+    HubSpotError,
+    InvalidOptionError,
+    LookupFailedError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
-__all__ = ["HEAD_ROWS", "TABS_CSS", "Displayable", "ipywidgets", "message", "png", "table_html"]
+__all__ = [
+    "HEAD_ROWS",
+    "TABS_CSS",
+    "Displayable",
+    "error_text",
+    "ipywidgets",
+    "message",
+    "png",
+    "table_html",
+]
 
 #: Rows shown per frame tab.
 HEAD_ROWS = 20
@@ -87,3 +104,32 @@ class Displayable:
         from IPython.display import display
 
         display(self.widget)
+
+
+def error_text(exc: BaseException, asked: int | None = None) -> str:
+    """What a widget says about ``exc`` (``asked``: how many utks were looked up).
+
+    Examples
+    --------
+    >>> error_text(InvalidOptionError("bad"))
+    'Invalid input: bad'
+    """
+    if isinstance(exc, DailyLimitError):
+        kept = len(exc.partial.contacts) if exc.partial is not None else 0
+        return (
+            f"Daily API limit reached: partial data kept ({kept:,} matched utks from "
+            f"{(asked or 0) - len(exc.failed_utks):,} of {asked or 0:,} utks looked up); "
+            f"{len(exc.failed_utks):,} utks were not fetched. Run again after the limit "
+            f"resets (midnight in the portal's time zone) to fetch only those. [{exc}]"
+        )
+    if isinstance(exc, AuthenticationError):
+        return f"Authentication failed: check the access token or API key. [{exc}]"
+    if isinstance(exc, CredentialsError):
+        return f"No credentials: {exc}"
+    if isinstance(exc, LookupFailedError):
+        return f"Lookup partly failed ({len(exc.failed_utks):,} utks not fetched): {exc}"
+    if isinstance(exc, InvalidOptionError):
+        return f"Invalid input: {exc}"
+    if isinstance(exc, HubSpotError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"Unexpected error ({type(exc).__name__}): {exc}"

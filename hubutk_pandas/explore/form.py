@@ -35,29 +35,25 @@ import logging
 import re
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hubutk_pandas.errors import (
-    AuthenticationError,
-    CredentialsError,
-    DailyLimitError,
-    HubSpotError,
-    InvalidOptionError,
-    LookupFailedError,
-)
+from hubutk_pandas.errors import HubSpotError, InvalidOptionError, LookupFailedError
 from hubutk_pandas.explore._widget_helpers import (
     HEAD_ROWS,
     TABS_CSS,
     Displayable,
+    error_text,
     ipywidgets,
     message,
     png,
     table_html,
 )
 from hubutk_pandas.explore.explorer import ContactExplorer
-from hubutk_pandas.settings import FORM_SUBMISSION_MODES, PROPERTY_MODES
+from hubutk_pandas.options import FORM_SUBMISSION_MODES, PROPERTY_MODES, LookupOptions
+from hubutk_pandas.result import FILE_FORMATS
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -156,6 +152,9 @@ class LookupForm(Displayable):
         self.list_memberships = w.Checkbox(value=False, description="list memberships")
         self.include_deletes = w.Checkbox(value=False, description="include deleted")
         self.run_button = w.Button(description="Run", button_style="primary", icon="search")
+        self.save_folder = w.Text(value="hubutk-output", description="save to")
+        self.save_format = w.Dropdown(options=FILE_FORMATS, value="csv", description="as")
+        self.save_button = w.Button(description="Save files", icon="save")
         self.progress = w.FloatProgress(value=0, min=0, max=len(_STEPS), description="")
         self.status = w.HTML(message("info", "Ready."))
         self.summary = w.HTML("")
@@ -169,6 +168,7 @@ class LookupForm(Displayable):
         self.properties.observe(self._on_select, names="value")
         self.load_button.on_click(lambda _button: self.load_properties())
         self.run_button.on_click(lambda _button: self.run())
+        self.save_button.on_click(lambda _button: self.save())
         self.widget = w.VBox(
             [
                 w.HTML(TABS_CSS),
@@ -178,6 +178,7 @@ class LookupForm(Displayable):
                 w.HBox([self.property_mode, self.form_submission_mode]),
                 w.HBox([self.list_memberships, self.include_deletes]),
                 w.HBox([self.run_button, self.progress]),
+                w.HBox([self.save_folder, self.save_format, self.save_button]),
                 self.status,
                 self.summary,
                 self.tabs,
@@ -231,6 +232,24 @@ class LookupForm(Displayable):
         return list(self._selected)
 
     # --- running ---------------------------------------------------------------------------
+
+    def options(self) -> LookupOptions:
+        """The :class:`~hubutk_pandas.LookupOptions` the form's controls describe now.
+
+        Examples
+        --------
+        >>> form = LookupForm(frame=pd.DataFrame({"utk": ["a" * 32]}))
+        >>> form.include_deletes.value = True
+        >>> form.options().include_deletes, form.options().property_mode
+        (True, 'value_and_history')
+        """
+        return LookupOptions(
+            properties=self.selected_properties or None,
+            property_mode=self.property_mode.value,
+            form_submission_mode=self.form_submission_mode.value,
+            show_list_memberships=self.list_memberships.value,
+            include_deletes=self.include_deletes.value,
+        )
 
     def _client(self) -> HubSpotClient:
         if self.client is None:
@@ -292,15 +311,7 @@ class LookupForm(Displayable):
             if not self._choices:
                 self.load_properties()
             self._step(2)
-            result = client.lookup_utks(
-                utks,
-                properties=self.selected_properties or None,
-                property_mode=self.property_mode.value,
-                form_submission_mode=self.form_submission_mode.value,
-                show_list_memberships=self.list_memberships.value,
-                include_deletes=self.include_deletes.value,
-                progress=self._on_batches,
-            )
+            result = client.lookup_utks(utks, options=self.options(), progress=self._on_batches)
         except HubSpotError as exc:
             partial = exc.partial if isinstance(exc, LookupFailedError) else None
             self.result = partial
@@ -331,37 +342,30 @@ class LookupForm(Displayable):
 
     def _show_error(self, exc: BaseException, asked: int | None = None) -> None:
         self.progress.bar_style = "danger"
-        if isinstance(exc, DailyLimitError):
-            kept = len(exc.partial.contacts) if exc.partial is not None else 0
-            text = (
-                f"Daily API limit reached: partial data kept ({kept:,} matched utks from "
-                f"{(asked or 0) - len(exc.failed_utks):,} of {asked or 0:,} utks looked up); "
-                f"{len(exc.failed_utks):,} utks were not fetched. Run again after the limit "
-                f"resets (midnight in the portal's time zone) to fetch only those. [{exc}]"
-            )
-        elif isinstance(exc, AuthenticationError):
-            text = f"Authentication failed: check the access token or API key. [{exc}]"
-        elif isinstance(exc, CredentialsError):
-            text = f"No credentials: {exc}"
-        elif isinstance(exc, LookupFailedError):
-            text = f"Lookup partly failed ({len(exc.failed_utks):,} utks not fetched): {exc}"
-        elif isinstance(exc, InvalidOptionError):
-            text = f"Invalid input: {exc}"
-        elif isinstance(exc, HubSpotError):
-            text = f"{type(exc).__name__}: {exc}"
-        else:
-            text = f"Unexpected error ({type(exc).__name__}): {exc}"
-        self.status.value = message("error", text)
+        self.status.value = message("error", error_text(exc, asked))
+
+    def save(self) -> list[Path]:
+        """Write the last result's tables to the folder and format chosen, as "Save" does.
+
+        Uses :meth:`LookupResult.to_files`; returns the paths (none, with a message in the
+        form, when there is no result or the folder cannot be written).
+        """
+        if self.result is None:
+            self.status.value = message("warning", "Nothing to save yet: run a lookup first.")
+            return []
+        folder = self.save_folder.value.strip() or "hubutk-output"
+        try:
+            paths = self.result.to_files(folder, format=self.save_format.value)
+        except (OSError, ImportError, HubSpotError) as exc:  # a folder, pyarrow, the cache
+            self.status.value = message("error", f"Could not save to {folder}: {exc}")
+            return []
+        self.status.value = message("ok", f"Saved {len(paths)} files to {folder}/")
+        return paths
 
     def _show_result(self, result: LookupResult, asked: int) -> None:
         w = ipywidgets()
         self._step(3)
-        frames: dict[str, pd.DataFrame] = {}
-        try:
-            frames["wide"] = result.wide()
-        except HubSpotError as exc:
-            logger.info("wide() failed in the form: %s", exc)
-        frames.update(result.frames)
+        frames = result.tables()  # a warning (shown under the status) if wide() cannot be had
         counts = "".join(
             f"<tr><td>{html.escape(name)}</td><td>{len(frame):,}</td></tr>"
             for name, frame in frames.items()

@@ -24,7 +24,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
@@ -37,6 +37,7 @@ from hubutk_pandas.errors import (
     InvalidOptionError,
     RateLimitError,
 )
+from hubutk_pandas.options import Endpoint
 from hubutk_pandas.proxy import wire
 from hubutk_pandas.proxy.cors import ALLOWED_METHODS, CorsPolicy
 from hubutk_pandas.proxy.limits import ClientLimiter, client_identity, parse_networks
@@ -307,7 +308,7 @@ class ProxyApp:
         try:
             answer = self.client.fetch_batch(
                 query.utks,
-                endpoint=endpoint,
+                endpoint=cast(Endpoint, endpoint),
                 properties=list(shape.properties),
                 property_mode=query.property_mode if shape.history else "value_only",
                 form_submission_mode=query.form_submission_mode if shape.forms else "none",

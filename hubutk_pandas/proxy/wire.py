@@ -20,9 +20,16 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from werkzeug.datastructures import MultiDict
+
+from hubutk_pandas.options import (
+    FORM_SUBMISSION_MODES,
+    PROPERTY_MODES,
+    FormSubmissionMode,
+    PropertyMode,
+)
 
 __all__ = [
     "MAX_UTKS",
@@ -46,8 +53,8 @@ ROUTES = (
     ("healthz", re.compile(r"^/healthz/?$")),
 )
 _CHOICES = {
-    "propertyMode": ("value_only", "value_and_history"),
-    "formSubmissionMode": ("all", "none", "newest", "oldest"),
+    "propertyMode": PROPERTY_MODES,
+    "formSubmissionMode": FORM_SUBMISSION_MODES,
     "showListMemberships": ("true", "false"),
     "includeDeletes": ("true", "false"),
 }
@@ -63,8 +70,8 @@ class BatchQuery:
 
     utks: list[str]
     properties: list[str]
-    property_mode: str = "value_only"
-    form_submission_mode: str = "newest"
+    property_mode: PropertyMode = "value_only"
+    form_submission_mode: FormSubmissionMode = "newest"
     show_list_memberships: bool = False
     include_deletes: bool = False
 
@@ -120,8 +127,10 @@ def parse_batch_query(args: MultiDict[str, str]) -> BatchQuery:
     return BatchQuery(
         utks=utks,
         properties=list(dict.fromkeys(p for p in args.getlist("property") if p)),
-        property_mode=_choice(args, "propertyMode", "value_only"),
-        form_submission_mode=_choice(args, "formSubmissionMode", "newest"),
+        property_mode=cast(PropertyMode, _choice(args, "propertyMode", "value_only")),
+        form_submission_mode=cast(
+            FormSubmissionMode, _choice(args, "formSubmissionMode", "newest")
+        ),
         show_list_memberships=_choice(args, "showListMemberships", "false") == "true",
         include_deletes=_choice(args, "includeDeletes", "false") == "true",
     )

@@ -13,7 +13,8 @@ Order of checks for every request (documented choices):
 6. faults (random or injected) on the *contact* endpoints only (batch and profile), after
    auth and limits, so a faulty answer still counts toward the limits, as a real upstream
    failure behind HubSpot's gateway would; property definitions never fault; an injected
-   ``"400"`` answers a ``VALIDATION_ERROR``;
+   ``"400"`` answers a ``VALIDATION_ERROR``, an injected ``"badshape"`` a 200 of valid JSON
+   in the wrong shape;
 7. parameters → 400 naming the parameter and its valid values; a batch holding a
    *poisoned* utk (a test hook, see ``faults.py``) → 400 naming it; then the data.
 
@@ -280,6 +281,8 @@ class SandboxApp:
             resp = r.json_response(self._batch(state, opts, by_vid=route == "utks"))
         if fault == "badjson":
             return r.bad_json(resp.get_data()), fault
+        if fault == "badshape":
+            return r.wrong_shape(resp.get_data()), fault
         if fault == "truncate":
             return r.truncated(resp.get_data(), request.environ), fault
         return resp, fault

@@ -3,8 +3,9 @@
 Kinds: ``"502"`` (HTML bad gateway), ``"503"``, ``"drop"`` (connection closed, no
 answer), ``"truncate"`` (200 whose body stops before its Content-Length),
 ``"badjson"`` (200, ``application/json``, broken body). The queue also accepts
-``"429"`` and ``"429-daily"`` (rate-limit answers with HubSpot's bodies) and ``"400"``
-(a ``VALIDATION_ERROR`` answer: a permanent, per-request refusal that is not retried).
+``"429"`` and ``"429-daily"`` (rate-limit answers with HubSpot's bodies), ``"400"``
+(a ``VALIDATION_ERROR`` answer: a permanent, per-request refusal that is not retried) and
+``"badshape"`` (a 200 of valid JSON in the wrong shape: a list where an object is due).
 
 *Poisoned* utks (:meth:`FaultPlan.poison`) make every batch that holds one answer 400
 naming it, for as long as they stay poisoned. HubSpot is documented to ignore utks it
@@ -29,7 +30,7 @@ from collections.abc import Iterable
 __all__ = ["FAULT_KINDS", "INJECT_KINDS", "FaultPlan"]
 
 FAULT_KINDS = ("502", "503", "drop", "truncate", "badjson")
-INJECT_KINDS = (*FAULT_KINDS, "429", "429-daily", "400")
+INJECT_KINDS = (*FAULT_KINDS, "429", "429-daily", "400", "badshape")
 
 
 def _check_kinds(kinds: Iterable[str], allowed: tuple[str, ...], name: str) -> tuple[str, ...]:
@@ -65,6 +66,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._rng = random.Random(f"faults:{seed}")
         self._queue: deque[str] = deque()
+        self._standing: str | None = None  # inject(kind, count=None): every request
         self._poisoned: set[str] = set()
         self.rate, self.latency = 0.0, (0.0, 0.0)
         self.kinds: tuple[str, ...] = FAULT_KINDS
@@ -95,13 +97,30 @@ class FaultPlan:
             if bounds is not None:
                 self.latency = bounds
 
-    def inject(self, kind: str, count: int = 1) -> None:
-        """Make the next ``count`` data requests fail with ``kind``."""
+    def inject(self, kind: str, count: int | None = 1) -> None:
+        """Make the next ``count`` data requests fail with ``kind``; ``None``: every one.
+
+        ``count=None`` holds until :meth:`clear` (queued faults fire first).
+
+        Examples
+        --------
+        >>> plan = FaultPlan()
+        >>> plan.inject("400", count=None)
+        >>> [plan.draw() for _ in range(3)]
+        ['400', '400', '400']
+        >>> plan.clear(); plan.draw() is None
+        True
+        """
         _check_kinds([kind], INJECT_KINDS, "kind")
-        if count < 1:
-            raise ValueError(f"count must be >= 1; got {count!r}")
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
+            raise ValueError(f"count must be an integer >= 1 or None; got {count!r}")
         with self._lock:
-            self._queue.extend([kind] * count)
+            if count is None:
+                self._standing = kind
+            else:
+                self._queue.extend([kind] * count)
 
     def poison(self, utks: Iterable[str]) -> None:
         """Make every batch holding one of ``utks`` answer 400 from now on."""
@@ -122,15 +141,18 @@ class FaultPlan:
             return [u for u in utks if u in self._poisoned]
 
     def clear(self) -> None:
-        """Drop injected faults that have not fired yet."""
+        """Drop injected faults that have not fired yet, and a standing one."""
         with self._lock:
             self._queue.clear()
+            self._standing = None
 
     def draw(self) -> str | None:
         """The fault of the next data request, or ``None``."""
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+            if self._standing is not None:
+                return self._standing
             if self.rate and self._rng.random() < self.rate:
                 return self._rng.choice(self.kinds)
             return None

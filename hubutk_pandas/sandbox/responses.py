@@ -115,6 +115,18 @@ def bad_json(body: bytes) -> Response:
     return Response(body[: max(1, len(body) // 2)] + b"\x00garbage", content_type=JSON_TYPE)
 
 
+def wrong_shape(body: bytes) -> Response:
+    """A 200 of valid JSON in the wrong shape: an object's values as a list.
+
+    Examples
+    --------
+    >>> wrong_shape(b'{"u1": {"vid": 1}}').get_data()
+    b'[{"vid":1}]'
+    """
+    data = json.loads(body)
+    return json_response(list(data.values()) if isinstance(data, dict) else {"data": data})
+
+
 def truncated(body: bytes, environ: dict[str, Any]) -> Response:
     """A 200 announcing the full Content-Length, sending half, then closing the connection."""
 

@@ -264,13 +264,20 @@ class SandboxPortal:
         if max_url_length is not _UNSET:
             self._app.max_url_length = max_url_length
 
-    def inject(self, kind: str, count: int = 1) -> None:
+    def inject(self, kind: str, count: int | None = 1) -> None:
         """Make the next ``count`` contact requests fail with ``kind``.
 
         Kinds: ``"502"``, ``"503"``, ``"drop"``, ``"truncate"``, ``"badjson"``,
-        ``"429"`` (ten-secondly), ``"429-daily"`` and ``"400"`` (``VALIDATION_ERROR``).
+        ``"429"`` (ten-secondly), ``"429-daily"``, ``"400"`` (``VALIDATION_ERROR``) and
+        ``"badshape"`` (a 200 of valid JSON, a list where an object is due).
+        ``count=None``: every contact request from now on, until :meth:`clear_faults`
+        (``inject("400", count=None)`` is a portal that refuses everything).
         """
         self._faults.inject(kind, count)
+
+    def clear_faults(self) -> None:
+        """Drop injected faults not yet fired, and one injected with ``count=None``."""
+        self._faults.clear()
 
     def poison(self, *utks: str) -> None:
         """Make every contact request holding one of ``utks`` answer 400 (until :meth:`cure`).

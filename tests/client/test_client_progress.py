@@ -98,11 +98,14 @@ def test_bar_choices_still_work(
 
 
 @pytest.mark.parametrize("value", [5, "auto", 0.5, [print]])
-def test_progress_must_be_a_callable_or_none_or_bool(value: object) -> None:
+def test_progress_must_be_a_callable_or_none_or_bool(
+    portal: SandboxPortal, make_client: MakeClient, value: object
+) -> None:
+    client = make_client(portal)
+    portal.reset_stats()
     with pytest.raises(InvalidOptionError, match="progress"):
-        HubSpotClient.validate_options(progress=value)  # type: ignore[arg-type]
-    assert HubSpotClient.validate_options(progress=print).progress is print
-    assert HubSpotClient.validate_options(progress=None).progress is None
+        client.lookup_utks(portal.sample_utks(3), progress=value)  # type: ignore[arg-type]
+    assert portal.stats.requests == 0  # refused before any request
 
 
 @pytest.mark.parametrize(

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from hubutk_pandas import InvalidOptionError, LookupFailedError, connect
 from hubutk_pandas._http.fetching import run_batches
-from hubutk_pandas._http.pacing import RateLimiter
-from hubutk_pandas._http.transport import RetryPolicy, get_json
 from hubutk_pandas.errors import BadRequestError, DailyLimitError, HubSpotError
 from hubutk_pandas.sandbox import SandboxPortal
 
@@ -21,41 +17,36 @@ from hubutk_pandas.sandbox import SandboxPortal
 def test_a_fatal_error_during_bisection_keeps_what_was_fetched_and_why() -> None:
     def get(batch: list[str]) -> dict[str, Any]:
         if "bad" in batch:
-            raise BadRequestError("utk 'bad' is not valid", status=400)
-        if "c" in batch:
+            raise BadRequestError(f"utk 'bad' is not valid ({len(batch)})", status=400)
+        if batch == ["c"]:
             raise DailyLimitError("daily limit", status=429, policy_name="DAILY")
         return {u: {"vid": 1} for u in batch}
 
     failed: list[tuple[list[str], HubSpotError | None]] = []
-    out = list(run_batches([["a", "bad", "c", "d"]], get, max_workers=1, failed=failed))
-    # [a, bad] is split into [a] (fetched) and [bad] (its 400 kept); [c, d] hits the limit.
-    assert (["a"], {"a": {"vid": 1}}) in out
+    out = list(run_batches([["a", "b", "bad", "c"]], get, max_workers=1, failed=failed))
+    # Both halves are tried: [a, b] is fetched, [bad, c] refused and split into [bad]
+    # (its 400 kept) and [c], which hits the daily limit.
+    assert (["a", "b"], {"a": {"vid": 1}, "b": {"vid": 1}}) in out
     assert [type(answer) for _, answer in out if isinstance(answer, HubSpotError)] == [
         DailyLimitError
     ]
     assert [(batch, type(error)) for batch, error in failed] == [(["bad"], BadRequestError)]
 
 
-class BrokenCacheSession(requests.Session):
-    """A session whose cache layer fails as a locked SQLite file does."""
+def test_a_split_cut_short_by_a_fatal_error_keeps_the_refusal_that_caused_it() -> None:
+    def get(batch: list[str]) -> dict[str, Any]:
+        if batch == ["c", "d"]:
+            raise DailyLimitError("daily limit", status=429, policy_name="DAILY")
+        if "bad" in batch:
+            raise BadRequestError(f"utk 'bad' is not valid ({len(batch)})", status=400)
+        return {u: {"vid": 1} for u in batch}
 
-    def get(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        raise sqlite3.OperationalError("database is locked")
-
-
-def test_an_unexpected_error_becomes_a_redacted_hubspot_error() -> None:
-    with pytest.raises(HubSpotError, match="OperationalError: database is locked") as caught:
-        get_json(
-            BrokenCacheSession(),
-            "http://127.0.0.1:9/contacts/v1/contact/byUtk/batch/",
-            [("utk", "u1"), ("hapikey", "key-123-secret")],
-            headers={},
-            limiter=RateLimiter(10, 1.0),
-            policy=RetryPolicy(),
-            secrets_=["key-123-secret"],
-        )
-    assert "key-123-secret" not in str(caught.value)
-    assert caught.value.__cause__ is None
+    failed: list[tuple[list[str], HubSpotError | None]] = []
+    out = list(run_batches([["a", "bad", "c", "d"]], get, max_workers=1, failed=failed))
+    # [a, bad] is refused while [c, d] hits the limit: [a, bad] is not split further,
+    # and the 400 that would have split it is what its utks failed with.
+    assert [type(answer) for _, answer in out] == [DailyLimitError]
+    assert [(batch, type(error)) for batch, error in failed] == [(["a", "bad"], BadRequestError)]
 
 
 def test_a_lookup_that_keeps_failing_reports_each_detail_once(make_client: Any) -> None:

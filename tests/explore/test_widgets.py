@@ -142,6 +142,26 @@ def test_pasted_utks_and_options_reach_the_lookup(client, portal):
     assert list(result.wide().columns) == ["utk", "vid", "lifecyclestage"]
 
 
+def test_save_writes_every_table_of_the_result(client, portal, tmp_path):
+    form = LookupForm(client)
+    assert form.save() == [] and "run a lookup first" in _status(form)
+    form.utk_text.value = "\n".join(portal.sample_utks(4))
+    form.include_deletes.value = True
+    assert form.options().include_deletes is True  # the controls build one LookupOptions
+    form.run()
+    form.save_folder.value = str(tmp_path / "out")
+    form.save_format.value = "csv"
+    form.save_button.click()
+    written = sorted(p.stem for p in (tmp_path / "out").iterdir())
+    assert written == sorted(form.result.tables())  # wide() and every frame
+    assert "Saved 10 files" in _status(form)
+    contacts = pd.read_csv(tmp_path / "out" / "contacts.csv")
+    assert contacts["utk"].tolist() == form.result.contacts["utk"].tolist()
+    (tmp_path / "a-file").write_text("not a folder")
+    form.save_folder.value = str(tmp_path / "a-file")
+    assert form.save() == [] and "Could not save" in _status(form)
+
+
 def test_property_filter_narrows_and_keeps_selections(client):
     form = LookupForm(client)
     everything = len(form.properties.options)
