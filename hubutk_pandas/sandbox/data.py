@@ -171,7 +171,8 @@ class SyntheticPortal:
     # ----- records -------------------------------------------------------------------------
     def _make_person(self, index: int) -> Person:
         rng = random.Random(f"person:{self.seed}:{self.portal_id}:{index}")
-        return make_person(rng, index, self.forms)
+        lead_rng = random.Random(f"lead:{self.seed}:{self.portal_id}:{index}")
+        return make_person(rng, index, self.forms, lead_rng)
 
     def record(
         self,
