@@ -158,11 +158,12 @@ def property_values(result: LookupResult, name: str) -> pd.Series:
     """One property's typed value per vid (from ``wide()``), indexed by vid.
 
     Raises :class:`InvalidOptionError` naming the property and listing the properties
-    of the result when neither the result's contacts nor the portal's definitions know it.
+    of the result when neither the result's contacts nor the portal's definitions know it
+    (a result with neither, e.g. an empty lookup built by hand, is not checked).
     """
     present = set(result.properties["property"].dropna().astype(str).unique())
     known = present | {str(d.get("name")) for d in _definitions(result)}
-    if not isinstance(name, str) or name not in known:
+    if not isinstance(name, str) or (known and name not in known):  # nothing known: no check
         raise InvalidOptionError(
             f"unknown property {name!r}; the properties of this result are: "
             f"{', '.join(sorted(present)) or 'none'}"
@@ -170,7 +171,8 @@ def property_values(result: LookupResult, name: str) -> pd.Series:
     wide = result.wide([name])
     column = f"property_{name}" if name in ("utk", "vid") else name
     wide = wide.dropna(subset=["vid"]).drop_duplicates(subset="vid")
-    return pd.Series(wide[column].to_numpy(), index=pd.Index(wide["vid"], dtype="Int64"), name=name)
+    index = pd.Index(wide["vid"], dtype="Int64")
+    return pd.Series(wide[column].array, index=index, name=name)
 
 
 def created_at(result: LookupResult, first_entry: pd.Series | None = None) -> pd.Series:

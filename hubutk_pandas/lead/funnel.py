@@ -6,7 +6,8 @@ Three ways to count a contact at a stage, as HubSpot's reports and analysts do:
 kind       a contact counts at a stage when
 ========== ==================================================================================
 reached    its furthest stage is this one or a later one ("got at least this far"); the
-           default, and it never widens
+           default, and it never widens. ``other`` is no step of the progression: when
+           asked for, it counts the contacts that had it
 any        it had the stage at any time, in any order (HubSpot's "gone through any stages")
 all        it went through every funnel stage up to this one, in order, without skipping
            (HubSpot's "gone through all stages": a skipped stage drops it from later ones)
@@ -88,8 +89,11 @@ def reached_positions(firsts: pd.DataFrame, kind: str) -> pd.DataFrame:
     had = firsts.notna().to_numpy()
     if kind == "any":
         counted = had
-    elif kind == "reached":  # every stage up to the furthest one had
-        counted = np.flip(np.logical_or.accumulate(np.flip(had, axis=1), axis=1), axis=1)
+    elif kind == "reached":  # every stage up to the furthest one had; "other" only for itself
+        path = np.array([c != "other" for c in firsts.columns], dtype=bool)
+        counted = had.copy()
+        furthest = np.flip(np.logical_or.accumulate(np.flip(had[:, path], axis=1), axis=1), axis=1)
+        counted[:, path] = furthest
     else:  # "all": the longest prefix entered, each first entry not before the previous one
         times = np.full(had.shape, np.iinfo(np.int64).max, dtype=np.int64)
         for j, column in enumerate(firsts.columns):

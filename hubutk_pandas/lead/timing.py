@@ -107,7 +107,10 @@ def time_to_stage(
     journey = stages(result, source=source)
     starts = journey[journey["stage"] == start].groupby("vid")["entered_at"].min()
     ends = journey.loc[journey["stage"] == end, ["vid", "entered_at"]]
-    ends = ends.assign(start_at=ends["vid"].map(starts)).dropna(subset=["start_at"])
+    if starts.empty or ends.empty:
+        return empty_frame(TIME_TO_STAGE_SCHEMA)
+    start_at = ends["vid"].map(starts).astype(TIMESTAMP_DTYPE)
+    ends = ends.assign(start_at=start_at).dropna(subset=["start_at"])
     ends = ends[ends["entered_at"] >= ends["start_at"]]
     firsts = ends.groupby("vid", sort=True).agg(
         start_at=("start_at", "first"), end_at=("entered_at", "min")

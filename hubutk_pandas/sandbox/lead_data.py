@@ -123,7 +123,8 @@ def stage_properties(
         props[f"hs_date_entered_{stage}"] = [_calculated(t, t) for t in entries[::-1]]
         if exits:
             props[f"hs_date_exited_{stage}"] = [_calculated(t, t) for t in exits[::-1]]
-        spent = sum((s[2] if s[2] is not None else now) - s[1] for s in mine)
+        # a contact created in the last day may have stage changes stamped after "now"
+        spent = sum(max(0, (s[2] if s[2] is not None else now) - s[1]) for s in mine)
         props[f"hs_time_in_{stage}"] = [_calculated(spent, max(entries + exits))]
     return props
 
