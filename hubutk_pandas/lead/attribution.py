@@ -99,7 +99,9 @@ def attribution(
     schema: dict[str, Any] = {by: values.dtype, **ATTRIBUTION_SCHEMA}
     vids = contact_vids(result)
     if vids.empty:
-        return empty_frame(schema)
+        out = empty_frame(schema)
+        out.attrs.update(stage=stage, by=by)
+        return out
     journey = stages(result, source=source)
     reached = reached_at(journey, stage).reindex(vids)
     created = created_at(result, journey.groupby("vid")["entered_at"].min()).reindex(vids)
@@ -121,4 +123,6 @@ def attribution(
     out["conversion"] = out["reached"] / out["contacts"]
     out = out.rename_axis(by).reset_index()
     out = out.sort_values(["contacts", "reached"], ascending=False, kind="stable")
-    return out[list(schema)].reset_index(drop=True).astype(schema)
+    out = out[list(schema)].reset_index(drop=True).astype(schema)
+    out.attrs.update(stage=stage, by=by)
+    return out

@@ -160,7 +160,8 @@ def funnel(
         (ordered categorical), ``reached`` (``Int64``), ``conversion`` (the fraction of the
         previous stage's count; NA for the first stage) and ``cumulative_conversion`` (the
         fraction of the first stage's count), both ``Float64``, NA where the base is 0.
-        Counts contacts (vids) that entered at least one stage.
+        Counts contacts (vids) that entered at least one stage. ``attrs`` holds ``kind``
+        and ``source`` (and ``by``), which :func:`~hubutk_pandas.plotting.plot_funnel` reads.
 
     Raises
     ------
@@ -185,7 +186,9 @@ def funnel(
     firsts = firsts[firsts.notna().any(axis=1)]
     counted = reached_positions(firsts, kind)
     if groups is None:
-        return _one_funnel(counted, names)
+        out = _one_funnel(counted, names)
+        out.attrs.update(kind=kind, source=source)
+        return out
     assert by is not None
     values = groups.reindex(counted.index)
     parts = []
@@ -202,4 +205,6 @@ def funnel(
     out = out.assign(_size=size.to_numpy()).sort_values(
         ["_size", by], ascending=[False, True], kind="stable", na_position="last"
     )
-    return out.drop(columns="_size").reset_index(drop=True)
+    out = out.drop(columns="_size").reset_index(drop=True)
+    out.attrs.update(kind=kind, source=source, by=by)
+    return out

@@ -239,7 +239,9 @@ def cohorts(
     created = created_at(result, first_entry)
     created = created[created.index.isin(contact_vids(result))]
     if created.empty:
-        return empty_frame(schema)
+        out = empty_frame(schema)
+        out.attrs.update(stage=stage, freq=freq)
+        return out
     reached = reached_at(journey, stage).reindex(created.index)
     delay = (reached - created).clip(lower=pd.Timedelta(0))
     if as_of is None:
@@ -259,5 +261,6 @@ def cohorts(
         share = within.reindex(full, fill_value=0) / out["contacts"].replace(0, np.nan)
         complete = (ends + pd.Timedelta(days=d)) <= now
         out[f"within_{d}d"] = share.where(complete)
-    out = out.rename_axis("cohort").reset_index()
-    return out.astype(schema)
+    out = out.rename_axis("cohort").reset_index().astype(schema)
+    out.attrs.update(stage=stage, freq=freq)
+    return out
