@@ -13,6 +13,11 @@ return frames with documented columns and dtypes, also when empty.
 - :func:`cohorts`: contacts by creation period, share reaching a stage within N days;
 - :func:`touchpoints`: the analyst's own visits before each contact's first conversion.
 
+They compute in memory with pandas. Every function reads the result only through
+``contacts``, ``properties``, ``history``, ``form_submissions``, ``wide()`` and
+``definitions()`` (see :func:`~hubutk_pandas.lead._base.check_result`), the seam where an
+out-of-core ``LookupDataset`` computing in DuckDB would plug in; that is not done yet.
+
 Examples
 --------
 >>> result = df.hubspot.lookup_utks(client=client, progress=False)

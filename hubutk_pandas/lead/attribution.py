@@ -109,7 +109,11 @@ def attribution(
         {
             "key": values.reindex(vids).to_numpy(),
             "hit": reached.notna().to_numpy(),
-            "time": (reached - created).clip(lower=pd.Timedelta(0)).to_numpy(),
+            # milliseconds as floats: a grouped median of timedeltas with NaT is wrong on
+            # pandas 2.2 (NaT taken as a huge negative number)
+            "ms": (
+                (reached - created).clip(lower=pd.Timedelta(0)).dt.total_seconds() * 1000
+            ).to_numpy(dtype=float, na_value=float("nan")),
         }
     )
     grouped = frame.groupby("key", dropna=False, sort=False, observed=True)
@@ -117,7 +121,7 @@ def attribution(
         {
             "contacts": grouped.size(),
             "reached": grouped["hit"].sum(),
-            "median_time": grouped["time"].median(),
+            "median_time": pd.to_timedelta(grouped["ms"].median().round(), unit="ms"),
         }
     )
     out["conversion"] = out["reached"] / out["contacts"]
