@@ -18,7 +18,7 @@ from hubutk_pandas.plotting import (
     plot_time_in_stage,
 )
 from hubutk_pandas.result import LookupResult
-from tests.lead.conftest import hand
+from tests.lead.handmade import hand
 
 
 @pytest.fixture

@@ -310,7 +310,7 @@ def test_progress_moves_per_batch_and_counts_distinct_utks(client, portal):
 
 
 def test_contact_explorer_journey_from_the_became_dates_of_a_value_only_lookup():
-    from tests.lead.conftest import hand
+    from tests.lead.handmade import hand
 
     explorer = ContactExplorer(hand(history=False))
     explorer.select("u2")

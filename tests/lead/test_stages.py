@@ -10,7 +10,7 @@ from hubutk_pandas.lead import STAGES_SCHEMA, stages
 from hubutk_pandas.result import LookupResult
 from hubutk_pandas.sandbox.vocab import LIFECYCLE_STAGES
 
-from .conftest import day
+from .handmade import day
 
 ORDER = [value for value, _label in LIFECYCLE_STAGES]
 
@@ -72,7 +72,7 @@ def test_auto_takes_history_per_contact_and_properties_for_the_rest(
 
 
 def _records(result: LookupResult) -> list[dict[str, object]]:
-    from .conftest import hand_record
+    from .handmade import hand_record
 
     return [hand_record(int(v), history=True) for v in result.contacts["vid"]]
 

@@ -18,7 +18,7 @@ from hubutk_pandas.lead import (
 )
 from hubutk_pandas.result import LookupResult
 
-from .conftest import day
+from .handmade import day
 
 
 def test_time_to_stage_by_hand(hand_result: LookupResult) -> None:

@@ -9,7 +9,7 @@ from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.lead import PAGES_SCHEMA, TOUCHPOINTS_SCHEMA, touchpoints
 from hubutk_pandas.result import LookupResult
 
-from .conftest import day
+from .handmade import day
 
 
 @pytest.fixture
