@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_client.py
 	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_lead.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated docs/api/modules

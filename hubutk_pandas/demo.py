@@ -52,7 +52,27 @@ def summarize(visitors: pd.DataFrame, result: LookupResult, elapsed: float) -> s
         lines += ["", "Lifecycle stages:"]
         stages = wide["lifecyclestage"].value_counts(sort=False)
         lines += [f"  {stage!s:<24}{n:>9,}" for stage, n in stages.items()]
+    lines += _lead_lines(result)
     return "\n".join(lines)
+
+
+def _lead_lines(result: LookupResult) -> list[str]:
+    """The true funnel (contacts that got at least this far) and the time to customer."""
+    funnel = result.lead.funnel()
+    lines = ["", "Funnel (contacts that got at least this far; of the first stage):"]
+    lines += [
+        f"  {row.stage!s:<24}{row.reached:>9,}  {row.cumulative_conversion:>7.1%}"
+        for row in funnel.itertuples()
+        if row.reached or row.Index == 0
+    ]
+    times = result.lead.time_to_stage_summary("lead", "customer").iloc[0]
+    if times["contacts"]:
+        lines += [
+            "",
+            f"Lead -> customer: median {times['median'].days} days, p75 {times['p75'].days}, "
+            f"p90 {times['p90'].days} ({times['contacts']:,} contacts)",
+        ]
+    return lines
 
 
 def _save_plots(result: LookupResult, out: Path) -> list[Path]:
@@ -63,6 +83,7 @@ def _save_plots(result: LookupResult, out: Path) -> list[Path]:
 
     plots = {
         "lifecycle_funnel.png": lambda ax: result.plot.lifecycle_funnel(ax=ax),
+        "funnel.png": lambda ax: result.plot.funnel(ax=ax),
         "sources.png": lambda ax: result.plot.sources(ax=ax),
         "form_submissions.png": lambda ax: result.plot.form_submissions(ax=ax),
         "lifecycle_timeline.png": lambda ax: result.plot.timeline("lifecyclestage", ax=ax),

@@ -24,6 +24,7 @@ from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.frames import dtypes
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.lead import LeadAnalytics
     from hubutk_pandas.plotting import ResultPlotter
 
 __all__ = ["FILE_FORMATS", "FileFormat", "LookupResult", "PropertyDefinitions"]
@@ -336,6 +337,24 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         from hubutk_pandas.plotting import ResultPlotter
 
         return ResultPlotter(self)
+
+    # ------------------------------------------------------------------ lead analytics
+
+    @property
+    def lead(self) -> LeadAnalytics:
+        """Lead analytics of this result (``stages``, ``funnel``, ``time_to_stage``, …).
+
+        See :mod:`hubutk_pandas.lead`; imported when the attribute is first read.
+
+        Examples
+        --------
+        >>> rec = {"vid": 1, "properties": {"hs_lifecyclestage_lead_date": {"value": "0"}}}
+        >>> LookupResult.from_records([("u", rec)]).lead.funnel()["reached"].tolist()[:3]
+        [1, 1, 0]
+        """
+        from hubutk_pandas.lead import LeadAnalytics
+
+        return LeadAnalytics(self)
 
 
 def _json_cell(value: Any) -> Any:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = [
     "NO_VALUE",
+    "concise_dates",
     "contacts_text",
+    "distinct_colours",
     "draw_empty",
     "integer_ticks",
     "label_axes",
@@ -58,7 +60,8 @@ def new_axes(ax: Axes | None) -> Axes:
     """``ax`` itself, or the Axes of a new pyplot figure when it is ``None``."""
     if ax is not None:
         return ax
-    _fig, created = pyplot().subplots(figsize=(8, 4.5))
+    # constrained layout: long tick labels and a legend beside the axes stay in the figure
+    _fig, created = pyplot().subplots(figsize=(8, 4.5), layout="constrained")
     return created
 
 
@@ -99,3 +102,20 @@ def draw_empty(ax: Axes, message: str, title: str, xlabel: str, ylabel: str) -> 
     ax.set_xticks([])
     ax.set_yticks([])
     return label_axes(ax, title, xlabel, ylabel)
+
+
+def distinct_colours(n: int) -> list[Any]:
+    """``n`` colours, none repeated while ``n <= 20`` (tab10, else tab20)."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(k % cmap.N) for k in range(n)]
+
+
+def concise_dates(ax: Axes) -> None:
+    """Date ticks that never overlap: few, short labels, the year/month said once."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))

@@ -1,7 +1,8 @@
 """The contact explorer: one contact of a lookup at a time, found by email, name or utk.
 
-:class:`ContactExplorer` shows a contact's properties, one property's history as a timeline,
-and its form submissions. Also importable from :mod:`hubutk_pandas.widgets`. ipywidgets and
+:class:`ContactExplorer` shows a contact's properties, its lifecycle-stage journey
+(:func:`hubutk_pandas.lead.stages`), one property's history as a timeline, and its form
+submissions. Also importable from :mod:`hubutk_pandas.widgets`. ipywidgets and
 matplotlib are imported on first use.
 
 Examples
@@ -24,7 +25,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
-from hubutk_pandas.explore._widget_helpers import Displayable, ipywidgets, png, table_html
+from hubutk_pandas.explore._widget_helpers import (
+    Displayable,
+    ipywidgets,
+    message,
+    png,
+    table_html,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.result import LookupResult
@@ -35,7 +42,7 @@ logger = logging.getLogger("hubutk_pandas.widgets")
 
 
 class ContactExplorer(Displayable):
-    """Browse the contacts of a result one at a time: properties, history and form submissions.
+    """Browse the contacts of a result one at a time: properties, stage journey, history, forms.
 
     Type part of an email, a name or a utk in ``search`` to narrow the ``contact`` dropdown.
 
@@ -43,7 +50,8 @@ class ContactExplorer(Displayable):
     ----------
     result
         A :class:`~hubutk_pandas.result.LookupResult`; a ``value_and_history`` lookup also
-        gets a timeline plot.
+        gets a timeline plot. The stage journey comes from the history of
+        ``lifecyclestage`` when fetched, else from the "Became a … date" properties.
 
     Examples
     --------
@@ -63,6 +71,7 @@ class ContactExplorer(Displayable):
             logger.info("wide() failed in the explorer: %s", exc)
             self._wide = pd.DataFrame({"utk": [], "vid": []})
         self._index = self._build_index()
+        self._journeys = result.lead.stages()
 
         self.search = w.Text(placeholder="email, name or utk", description="search")
         self.contact = w.Dropdown(options=[], description="contact", layout=w.Layout(width="60%"))
@@ -70,16 +79,18 @@ class ContactExplorer(Displayable):
         default = "lifecyclestage" if "lifecyclestage" in props else (props[0] if props else None)
         self.property = w.Dropdown(options=props, value=default, description="history of")
         self.properties_table = w.HTML("")
+        self.journey_table = w.HTML("")
         self.timeline = w.Image(format="png")
         self.form_table = w.HTML("")
         self.tabs = w.Tab(
             children=[
                 self.properties_table,
+                self.journey_table,
                 w.VBox([self.property, self.timeline]),
                 self.form_table,
             ]
         )
-        self.tabs.titles = ("properties", "history", "form submissions")
+        self.tabs.titles = ("properties", "stage journey", "history", "form submissions")
         self.widget = w.VBox([w.HBox([self.search, self.contact]), self.tabs])
 
         self.search.observe(lambda _change: self._filter(), names="value")
@@ -141,7 +152,7 @@ class ContactExplorer(Displayable):
     def _render(self) -> None:
         vid = self.contact.value
         if vid is None:
-            self.properties_table.value = self.form_table.value = ""
+            self.properties_table.value = self.form_table.value = self.journey_table.value = ""
             self.timeline.value = b""
             return
         row = self._wide[self._wide["vid"] == vid].head(1)
@@ -150,6 +161,7 @@ class ContactExplorer(Displayable):
         self.properties_table.value = table_html(table.dropna(subset=["value"]), rows=500)
         subs = self.result.form_submissions
         self.form_table.value = table_html(subs[subs["vid"] == vid], rows=100)
+        self.journey_table.value = self._journey_html(vid)
         self._render_timeline()
 
     def _render_timeline(self) -> None:
@@ -162,6 +174,22 @@ class ContactExplorer(Displayable):
             prop = "lifecyclestage"
         plotter = ResultPlotter(self.result)
         self.timeline.value = png(lambda ax: plotter.timeline(prop, vids=[vid], ax=ax))
+
+    def _journey_html(self, vid: int) -> str:
+        """The contact's stages in order: entered, left, how long (days), and from where."""
+        rows = self._journeys[self._journeys["vid"] == vid]
+        if rows.empty:
+            return message("info", "No lifecycle stage for this contact.")
+        table = pd.DataFrame(
+            {
+                "stage": rows["stage"].astype(str),
+                "entered (UTC)": rows["entered_at"].dt.strftime("%Y-%m-%d %H:%M"),
+                "left (UTC)": rows["exited_at"].dt.strftime("%Y-%m-%d %H:%M").fillna("current"),
+                "days": (rows["duration"].dt.total_seconds() / 86_400).round(1),
+            }
+        )
+        source = "history" if (rows["source"] == "history").all() else "Became-a dates"
+        return table_html(table, rows=50) + message("info", f"from the {source}")
 
     @property
     def selected_vid(self) -> int | None:

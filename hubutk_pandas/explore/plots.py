@@ -35,6 +35,14 @@ from hubutk_pandas.explore.count_plots import (
     plot_lifecycle_funnel,
     plot_sources,
 )
+from hubutk_pandas.explore.lead_plots import (
+    MAX_COHORTS,
+    plot_cohorts,
+    plot_conversion_by_source,
+    plot_funnel,
+    plot_stage_flow,
+    plot_time_in_stage,
+)
 from hubutk_pandas.explore.time_plots import (
     LEGEND_CONTACTS,
     MAX_CONTACTS,
@@ -52,13 +60,19 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "DEFAULT_LIFECYCLE_ORDER",
     "LEGEND_CONTACTS",
+    "MAX_COHORTS",
     "MAX_CONTACTS",
     "MAX_SERIES",
     "ResultPlotter",
+    "plot_cohorts",
+    "plot_conversion_by_source",
     "plot_form_submissions",
+    "plot_funnel",
     "plot_lifecycle_funnel",
     "plot_property_timeline",
     "plot_sources",
+    "plot_stage_flow",
+    "plot_time_in_stage",
 ]
 
 logger = logging.getLogger("hubutk_pandas.plotting")
@@ -85,7 +99,10 @@ class ResultPlotter:
         self._result = result
 
     def __repr__(self) -> str:
-        return "<ResultPlotter: timeline, form_submissions, sources, lifecycle_funnel>"
+        return (
+            "<ResultPlotter: timeline, form_submissions, sources, lifecycle_funnel, funnel, "
+            "stage_flow, time_in_stage, conversion_by_source, cohorts>"
+        )
 
     def _option_order(self, property: str) -> list[str] | None:
         """An enumeration's option values in displayOrder, from the portal's definitions.
@@ -126,3 +143,42 @@ class ResultPlotter:
     def lifecycle_funnel(self, *, ax: Axes | None = None) -> Axes:
         """:func:`plot_lifecycle_funnel` of ``result.wide()``."""
         return plot_lifecycle_funnel(self._result, ax=ax)
+
+    # ----- lead analytics (hubutk_pandas.lead, through result.lead) ---------------------------
+
+    def funnel(
+        self,
+        kind: str = "reached",
+        *,
+        stages: Sequence[str] | None = None,
+        source: str = "auto",
+        ax: Axes | None = None,
+    ) -> Axes:
+        """:func:`plot_funnel` of ``result.lead.funnel(kind=..., stages=..., source=...)``."""
+        table = self._result.lead.funnel(kind=kind, stages=stages, source=source)
+        return plot_funnel(table, ax=ax)
+
+    def stage_flow(self, *, freq: str = "M", source: str = "auto", ax: Axes | None = None) -> Axes:
+        """:func:`plot_stage_flow` of ``result.lead.stages(source=...)``."""
+        return plot_stage_flow(self._result.lead.stages(source=source), freq=freq, ax=ax)
+
+    def time_in_stage(self, *, source: str = "auto", ax: Axes | None = None) -> Axes:
+        """:func:`plot_time_in_stage` of ``result.lead.stages(source=...)``."""
+        return plot_time_in_stage(self._result.lead.stages(source=source), ax=ax)
+
+    def conversion_by_source(
+        self, stage: str = "customer", by: str = "hs_analytics_source", *, ax: Axes | None = None
+    ) -> Axes:
+        """:func:`plot_conversion_by_source` of ``result.lead.attribution(stage, by)``."""
+        return plot_conversion_by_source(self._result.lead.attribution(stage, by), ax=ax)
+
+    def cohorts(
+        self,
+        freq: str = "Q",
+        stage: str = "lead",
+        *,
+        days: Sequence[int] = (7, 30, 90),
+        ax: Axes | None = None,
+    ) -> Axes:
+        """:func:`plot_cohorts` of ``result.lead.cohorts(freq, stage, days=...)``."""
+        return plot_cohorts(self._result.lead.cohorts(freq, stage, days=days), ax=ax)

@@ -22,7 +22,9 @@ import pandas as pd
 from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.explore._plot_helpers import (
     NO_VALUE,
+    concise_dates,
     contacts_text,
+    distinct_colours,
     draw_empty,
     integer_ticks,
     label_axes,
@@ -43,7 +45,8 @@ __all__ = [
 
 #: How many contacts :func:`plot_property_timeline` draws when ``vids`` is not given.
 MAX_CONTACTS = 20
-#: Up to this many contacts, the timeline's legend sits inside the axes.
+#: Beyond this many contacts, the timeline spreads same-value lines apart in a thin band
+#: (and beyond twice as many, its legend, beside the axes, has two columns).
 LEGEND_CONTACTS = 8
 #: How many ``by`` groups :func:`plot_form_submissions` draws before lumping the rest.
 MAX_SERIES = 10
@@ -143,26 +146,44 @@ def plot_property_timeline(
 
     rows = rows.assign(_y=y.to_numpy())
     end = rows["timestamp"].max()
-    for vid in chosen:
+    drawn = [vid for vid in chosen if (rows["vid"] == vid).any()]
+    colours = distinct_colours(len(drawn))
+    # Many contacts at one category would hide one another: spread them in a thin band.
+    spread = 0.5 if categories and len(drawn) > LEGEND_CONTACTS else 0.0
+    for k, vid in enumerate(drawn):
         one = rows[rows["vid"] == vid]
-        if one.empty:
-            continue
         x, values_y = list(one["timestamp"]), list(one["_y"])
+        if spread:
+            offset = spread * (k / (len(drawn) - 1) - 0.5)
+            values_y = [v + offset for v in values_y]
         changes = list(range(len(x)))
         if x[-1] < end:  # hold the last value up to the newest change drawn, unmarked
             x.append(end)
             values_y.append(values_y[-1])
-        ax.step(x, values_y, where="post", marker="o", markevery=changes, label=str(vid))
+        ax.step(
+            x,
+            values_y,
+            where="post",
+            marker="o",
+            markersize=4 if spread else 6,
+            markevery=changes,
+            label=str(vid),
+            color=colours[k],
+        )
     if categories:
         ax.set_yticks(range(len(categories)))
         ax.set_yticklabels(categories)
-    if len(ax.lines) <= LEGEND_CONTACTS:
-        ax.legend(title="vid", fontsize="small", loc="best")
-    elif ax.lines:  # a legend of many vids would cover the lines: put it beside the axes
+    if len(ax.lines) > 1:  # beside the axes, never over the lines
         ax.legend(
-            title="vid", fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1), ncols=1
+            title="vid",
+            fontsize="x-small",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+            ncols=1 if len(ax.lines) <= 2 * LEGEND_CONTACTS else 2,
         )
-    ax.figure.autofmt_xdate()
+    else:
+        title = f"{property} over time (vid {drawn[0]})"
+    concise_dates(ax)
     return label_axes(ax, title, xlabel, ylabel)
 
 
@@ -235,5 +256,5 @@ def plot_form_submissions(
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(integer_ticks())
     ax.legend(title=by or None, fontsize="small", loc="best")
-    ax.figure.autofmt_xdate()
+    concise_dates(ax)
     return label_axes(ax, title, xlabel, ylabel)

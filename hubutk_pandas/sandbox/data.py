@@ -171,7 +171,8 @@ class SyntheticPortal:
     # ----- records -------------------------------------------------------------------------
     def _make_person(self, index: int) -> Person:
         rng = random.Random(f"person:{self.seed}:{self.portal_id}:{index}")
-        return make_person(rng, index, self.forms)
+        lead_rng = random.Random(f"lead:{self.seed}:{self.portal_id}:{index}")
+        return make_person(rng, index, self.forms, lead_rng)
 
     def record(
         self,
@@ -189,7 +190,9 @@ class SyntheticPortal:
         vid = self.vid(index)
         partner_index = self.merged_partner(index)
         partner = self._person(partner_index) if partner_index is not None else None
-        props = {name: [dict(v) for v in vs] for name, vs in person.props.items()}
+        # Shallow: the person's version dicts are shared (cached) and never mutated here;
+        # _shape_properties copies them into the answer, and only when history is asked for.
+        props = {name: list(vs) for name, vs in person.props.items()}
         merged_vids: list[int] = []
         audits: list[dict[str, Any]] = []
         profiles = [self._identity(person, vid)]
@@ -323,7 +326,7 @@ class SyntheticPortal:
             "hs_analytics_first_url",
             "lastmodifieddate",
         )
-        props = {k: [dict(v) for v in person.props[k]] for k in keep}
+        props = {k: person.props[k] for k in keep}
         vid = self.vid(index)
         out: dict[str, Any] = {
             "vid": vid,
@@ -347,5 +350,8 @@ def _shape_properties(
 ) -> dict[str, Any]:
     wanted = props if names is None else {n: props[n] for n in names if n in props}
     if mode == "value_and_history":
-        return {n: {"value": vs[0]["value"], "versions": vs} for n, vs in wanted.items()}
+        return {
+            n: {"value": vs[0]["value"], "versions": [dict(v) for v in vs]}
+            for n, vs in wanted.items()
+        }
     return {n: {"value": vs[0]["value"]} for n, vs in wanted.items()}

@@ -12,36 +12,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from hubutk_pandas.sandbox import vocab
+from hubutk_pandas.sandbox import lead_data, vocab
+from hubutk_pandas.sandbox.versions import version
 from hubutk_pandas.sandbox.vocab import DAY_MS, REFERENCE_MS
 
 __all__ = ["Person", "make_person", "version"]
 
 _USERS = (9_100_001, 9_100_002, 9_100_003, 9_100_004)
 _USER_EMAILS = ("ana@acme-analytics.example", "ben@acme-analytics.example")
-
-
-def version(
-    value: str,
-    source_type: str,
-    timestamp: int,
-    *,
-    source_id: str | None = None,
-    source_label: str | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Return one ``versions`` entry in HubSpot's key order."""
-    v: dict[str, Any] = {
-        "value": value,
-        "source-type": source_type,
-        "source-id": source_id,
-        "source-label": source_label,
-        "timestamp": timestamp,
-        "selected": False,
-    }
-    if extra:
-        v.update(extra)
-    return v
 
 
 @dataclass
@@ -88,8 +66,20 @@ def _sorted_times(rng: random.Random, lo: int, hi: int, n: int) -> list[int]:
     return sorted(rng.randrange(lo, max(lo + 1, hi)) for _ in range(n))
 
 
-def make_person(rng: random.Random, index: int, forms: list[dict[str, Any]]) -> Person:
-    """Draw one person; ``forms`` are the portal's form descriptors (id, title, page...)."""
+def make_person(
+    rng: random.Random,
+    index: int,
+    forms: list[dict[str, Any]],
+    lead_rng: random.Random | None = None,
+) -> Person:
+    """Draw one person; ``forms`` are the portal's form descriptors (id, title, page...).
+
+    ``lead_rng`` draws the lead-intelligence part (:mod:`~hubutk_pandas.sandbox.lead_data`:
+    skipped stages, backwards moves, source drill-downs, last pages), apart from ``rng``
+    so that adding to it never changes the person's other fields.
+    """
+    if lead_rng is None:
+        lead_rng = random.Random(f"lead:{index}")
     first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
     created = REFERENCE_MS - int(vocab.HISTORY_DAYS * rng.random() ** 1.6 * DAY_MS) - 1
     company = rng.randrange(len(vocab.COMPANIES)) if rng.random() < 0.65 else None
@@ -158,7 +148,9 @@ def make_person(rng: random.Random, index: int, forms: list[dict[str, Any]]) -> 
         elif stype == "FORM":
             sid, label = form0["form-id"], form0["title"]
         lc.append(version(name, stype, ts, source_id=sid, source_label=label, extra=extra))
-    props["lifecyclestage"] = lc[::-1]
+    journey = lead_data.reshape_journey(lc, lead_rng)
+    props["lifecyclestage"] = journey[::-1]
+    props.update(lead_data.stage_properties(journey))
     final_stage = path[-1]
 
     # Analytics: counters that grow, a skewed source, first-touch url.
@@ -178,6 +170,9 @@ def make_person(rng: random.Random, index: int, forms: list[dict[str, Any]]) -> 
     page = rng.choice(forms)["page-path"]
     utm = f"?utm_source={src.lower()}" if src.startswith("PAID") else ""
     props["hs_analytics_first_url"] = [version(vocab.SITE + page + utm, "ANALYTICS", first_seen)]
+    props.update(
+        lead_data.analytics_properties(lead_rng, src, first_seen, vocab.SITE + page + utm, vtimes)
+    )
     score = 0
     scores = []
     for t in _sorted_times(rng, created, REFERENCE_MS, rng.randint(1, 4)):
@@ -253,6 +248,7 @@ def make_person(rng: random.Random, index: int, forms: list[dict[str, Any]]) -> 
             sub["contact-associated-by"] = ["EMAIL"]
         subs.append(sub)
     p.forms = sorted(subs, key=lambda s: s["timestamp"], reverse=True)
+    props.update(lead_data.conversion_properties(p.forms, created))
     member = rng.sample(range(len(vocab.LISTS)), rng.choice((0, 1, 1, 2, 2, 3, 4)))
     p.lists = sorted(
         ((li, rng.randrange(created, REFERENCE_MS)) for li in member), key=lambda x: x[1]

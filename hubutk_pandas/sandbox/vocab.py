@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubutk_pandas.sandbox.lead_vocab import lead_property_rows
+
 #: Fixed "now" of every sandbox portal (2025-06-01T00:00:00Z, epoch ms): no wall clock.
 REFERENCE_MS = 1_748_736_000_000
 DAY_MS = 86_400_000
@@ -363,10 +365,10 @@ def property_definitions() -> list[dict[str, Any]]:
     >>> defs["lifecyclestage"]["type"], defs["lifecyclestage"]["options"][0]["value"]
     ('enumeration', 'subscriber')
     """
+    sources = tuple((v, label) for v, label, _ in ANALYTICS_SOURCES)
+    rows = (*_PROPERTIES, *lead_property_rows(LIFECYCLE_STAGES, sources))
     out = []
-    for order, (name, label, group, typ, field, options, calculated, builtin) in enumerate(
-        _PROPERTIES
-    ):
+    for order, (name, label, group, typ, field, options, calculated, builtin) in enumerate(rows):
         out.append(
             {
                 "name": name,

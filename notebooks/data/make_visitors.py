@@ -4,6 +4,11 @@ Run from the repository root: ``.venv/bin/python notebooks/data/make_visitors.py
 The file mixes known contacts, anonymous visitors, merged and deleted contacts,
 utks HubSpot has never seen, blanks, padded values, odd cells and repeat visits,
 like a real export from web logs. Deterministic: same seed, same file.
+
+Pages lean towards what precedes a conversion on a real site: a visit made before the
+contact's first conversion (its first form submission in the sandbox) shows the pricing,
+demo or lead-scoring page more often. That choice is drawn from its own RNG, so the
+rows, times and utks are those of the file without it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,28 @@ from hubutk_pandas.sandbox import SandboxPortal
 
 PAGES = ["/", "/pricing", "/blog/utm-guide", "/blog/lead-scoring", "/docs/api", "/demo",
          "/contact", "/careers", "/product/analytics", "/webinar/2025-q2"]
+#: Pages seen more often before a conversion, and how much more (weights over PAGES).
+BEFORE_CONVERTING = {"/pricing": 6, "/demo": 5, "/blog/lead-scoring": 3}
 ODD = ["N/A", "undefined", "not a token", "<script>", "null;", "x" * 80]
+
+
+def _first_conversion(record: dict | None) -> datetime | None:
+    subs = (record or {}).get("form-submissions") or []
+    if not subs:
+        return None
+    return datetime.fromtimestamp(subs[0]["timestamp"] / 1000, tz=timezone.utc)
+
+
+def _lean_pages(rows: list[tuple], first_conversion: dict[str, datetime | None]) -> list[tuple]:
+    rng = random.Random(f"pages:{DEMO_SEED}")
+    weights = [BEFORE_CONVERTING.get(page, 1) for page in PAGES]
+    out = []
+    for seen, page, cell in rows:
+        converted = first_conversion.get(cell.strip())
+        if converted is not None and seen < converted:
+            page = rng.choices(PAGES, weights)[0]
+        out.append((seen, page, cell))
+    return out
 
 
 def main() -> None:
@@ -28,6 +54,8 @@ def main() -> None:
         utks = (portal.sample_utks(1400, kind="contact") + portal.sample_utks(120, kind="visitor")
                 + portal.sample_utks(60, kind="merged") + portal.sample_utks(40, kind="deleted")
                 + portal.unknown_utks(200))
+        first_conversion = {utk: _first_conversion(portal.record(utk, form_submission_mode="oldest"))
+                            for utk in utks}
     rows = []
     end = datetime(2025, 6, 1, tzinfo=timezone.utc)
     for utk in utks:
@@ -39,6 +67,7 @@ def main() -> None:
         rows.append((end - timedelta(seconds=rng.randrange(90 * 24 * 3600)), rng.choice(PAGES), ""))
     for odd in ODD:
         rows.append((end - timedelta(seconds=rng.randrange(90 * 24 * 3600)), rng.choice(PAGES), odd))
+    rows = _lean_pages(rows, first_conversion)
     rows.sort(key=lambda row: row[0])
     frame = pd.DataFrame(rows, columns=["visited_at", "page", "utk"])
     frame["visited_at"] = frame["visited_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -165,8 +165,10 @@ def test_save_writes_every_table_of_the_result(client, portal, tmp_path):
 def test_property_filter_narrows_and_keeps_selections(client):
     form = LookupForm(client)
     everything = len(form.properties.options)
-    form.property_filter.value = "LIFECYCLE"
-    assert [v for _, v in form.properties.options] == ["lifecyclestage"]
+    form.property_filter.value = "LIFECYCLE"  # the stage and its date properties, any case
+    matched = form.properties.options
+    assert "lifecyclestage" in [v for _, v in matched] and len(matched) < everything
+    assert all("lifecycle" in f"{label} {v}".lower() for label, v in matched)
     form.properties.value = ("lifecyclestage",)
     form.property_filter.value = "email"
     names = [v for _, v in form.properties.options]
@@ -264,7 +266,7 @@ def test_contact_explorer_search_select_and_views(sandbox_result):
     explorer = ContactExplorer(result)
     vids = set(result.contacts["vid"])
     assert {v for _, v in explorer.contact.options} == vids
-    assert explorer.tabs.titles == ("properties", "history", "form submissions")
+    assert explorer.tabs.titles == ("properties", "stage journey", "history", "form submissions")
 
     wide = result.wide()
     row = wide.iloc[3]
@@ -282,6 +284,11 @@ def test_contact_explorer_search_select_and_views(sandbox_result):
     assert bytes(explorer.timeline.value).startswith(b"\x89PNG")
     n_forms = int((result.form_submissions["vid"] == vid).sum())
     assert f"{n_forms} rows" in explorer.form_table.value
+    journey = result.lead.stages().query("vid == @vid")
+    html = explorer.journey_table.value
+    assert f"{len(journey)} rows" in html and "from the history" in html
+    assert all(f"<td>{stage}</td>" in html for stage in journey["stage"].astype(str))
+    assert ("current" in html) == bool(journey["exited_at"].isna().iloc[-1])
 
     before = explorer.timeline.value
     other = next(p for p in explorer.property.options if p != explorer.property.value)
@@ -320,3 +327,15 @@ def test_progress_moves_per_batch_and_counts_distinct_utks(client, portal):
     assert labels[-1] == "done"
     # Repeat visits and a padded copy count once; the float cell 7.0 is the utk "7".
     assert "250 of 251 utks matched" in _status(form)
+
+
+def test_contact_explorer_journey_from_the_became_dates_of_a_value_only_lookup():
+    from tests.lead.handmade import hand
+
+    explorer = ContactExplorer(hand(history=False))
+    explorer.select("u2")
+    html = explorer.journey_table.value
+    assert "5 rows" in html and "from the Became-a dates" in html
+    assert html.index("<td>lead</td>") < html.index("<td>customer</td>") and "current" in html
+    explorer.select("u5")  # the anonymous visitor: no stage
+    assert "No lifecycle stage" in explorer.journey_table.value

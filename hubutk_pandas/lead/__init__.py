@@ -1,0 +1,70 @@
+"""Lead intelligence from a lookup: lifecycle journeys, a true funnel, time to stage, attribution.
+
+Each function takes a :class:`~hubutk_pandas.result.LookupResult` and is also reachable as
+``result.lead.<name>(...)``. They read the result's frames only, never the network, and
+return frames with documented columns and dtypes, also when empty.
+
+- :func:`stages`: one row per contact and stage entered (from the history, or from the
+  "Became a … date" properties of a value-only lookup);
+- :func:`funnel`: contacts per stage, ``kind="reached"`` / ``"any"`` / ``"all"``, with
+  next-step and cumulative conversion, optionally per property value (``by=``);
+- :func:`time_to_stage` and :func:`time_to_stage_summary`: how long from one stage to another;
+- :func:`attribution`: contacts, conversions and time to convert per source;
+- :func:`cohorts`: contacts by creation period, share reaching a stage within N days;
+- :func:`touchpoints`: the analyst's own visits before each contact's first conversion.
+
+They compute in memory with pandas. Every function reads the result only through
+``contacts``, ``properties``, ``history``, ``form_submissions``, ``wide()`` and
+``definitions()`` (see :func:`~hubutk_pandas.lead._base.check_result`), the seam where an
+out-of-core ``LookupDataset`` computing in DuckDB would plug in; that is not done yet.
+
+Examples
+--------
+>>> result = df.hubspot.lookup_utks(client=client, progress=False)
+>>> result.lead.funnel().columns.tolist()
+['stage', 'reached', 'conversion', 'cumulative_conversion']
+"""
+
+from __future__ import annotations
+
+from hubutk_pandas.lead._base import DEFAULT_STAGES
+from hubutk_pandas.lead.attribution import ATTRIBUTION_SCHEMA, attribution
+from hubutk_pandas.lead.funnel import FUNNEL_SCHEMA, KINDS, funnel
+from hubutk_pandas.lead.namespace import LeadAnalytics
+from hubutk_pandas.lead.stages import STAGES_SCHEMA, stages
+from hubutk_pandas.lead.timing import (
+    SUMMARY_SCHEMA,
+    TIME_TO_STAGE_SCHEMA,
+    cohorts,
+    cohorts_schema,
+    time_to_stage,
+    time_to_stage_summary,
+)
+from hubutk_pandas.lead.touchpoints import (
+    PAGES_SCHEMA,
+    TOUCHPOINTS_SCHEMA,
+    Touchpoints,
+    touchpoints,
+)
+
+__all__ = [
+    "ATTRIBUTION_SCHEMA",
+    "DEFAULT_STAGES",
+    "FUNNEL_SCHEMA",
+    "KINDS",
+    "PAGES_SCHEMA",
+    "STAGES_SCHEMA",
+    "SUMMARY_SCHEMA",
+    "TIME_TO_STAGE_SCHEMA",
+    "TOUCHPOINTS_SCHEMA",
+    "LeadAnalytics",
+    "Touchpoints",
+    "attribution",
+    "cohorts",
+    "cohorts_schema",
+    "funnel",
+    "stages",
+    "time_to_stage",
+    "time_to_stage_summary",
+    "touchpoints",
+]
