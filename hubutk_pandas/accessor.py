@@ -9,6 +9,7 @@ They never mutate the frame they hang off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.client import HubSpotClient
+    from hubutk_pandas.dataset import LookupDataset
     from hubutk_pandas.result import LookupResult
     from hubutk_pandas.settings import ProgressCallback
 
@@ -43,13 +45,14 @@ def _lookup(
     *,
     client: HubSpotClient | None,
     options: dict[str, Any],
-) -> LookupResult:
+    out: str | os.PathLike[str] | None = None,
+) -> Any:
     from hubutk_pandas.client import HubSpotClient
 
     # Options are checked before a client is even built, so a typo never costs a request
     # (and never hides behind a missing-credentials error).
     HubSpotClient.validate_options(**options)
-    return _client_or_default(client).lookup_utks(utks, **options)
+    return _client_or_default(client).lookup_utks(utks, **options, out=out)
 
 
 def _options(
@@ -122,7 +125,8 @@ class HubSpotDataFrameAccessor:
         endpoint: str = "byUtk",
         progress: bool | ProgressCallback | None = None,
         refresh: bool = False,
-    ) -> LookupResult:
+        out: str | os.PathLike[str] | None = None,
+    ) -> LookupResult | LookupDataset:
         """Look up the utks in ``column`` and return their lead intelligence as tidy frames.
 
         Blank cells, missing values and surrounding whitespace are cleaned away and
@@ -160,10 +164,15 @@ class HubSpotDataFrameAccessor:
             the number of batches sent so far (instead of the bar).
         refresh
             Ignore cached answers and fetch again.
+        out
+            A folder: stream the lookup to a Parquet dataset there, with bounded memory,
+            and return the :class:`~hubutk_pandas.LookupDataset` (rerun to resume; see
+            :meth:`HubSpotClient.lookup_utks`).
 
         Returns
         -------
         LookupResult
+            Or, with ``out``, the :class:`~hubutk_pandas.LookupDataset`.
 
         Raises
         ------
@@ -192,7 +201,7 @@ class HubSpotDataFrameAccessor:
             progress,
             refresh,
         )
-        return _lookup(series, client=client, options=options)
+        return _lookup(series, client=client, options=options, out=out)
 
     def enrich(
         self,
@@ -281,7 +290,8 @@ class HubSpotSeriesAccessor:
         endpoint: str = "byUtk",
         progress: bool | ProgressCallback | None = None,
         refresh: bool = False,
-    ) -> LookupResult:
+        out: str | os.PathLike[str] | None = None,
+    ) -> LookupResult | LookupDataset:
         """Look up the Series' utks; see :meth:`HubSpotDataFrameAccessor.lookup_utks`.
 
         Examples
@@ -299,4 +309,4 @@ class HubSpotSeriesAccessor:
             progress,
             refresh,
         )
-        return _lookup(self._obj, client=client, options=options)
+        return _lookup(self._obj, client=client, options=options, out=out)

@@ -25,8 +25,10 @@ import os
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
 
 from hubutk_pandas import settings
 from hubutk_pandas import utks as utks_rules
@@ -38,6 +40,11 @@ from hubutk_pandas._http.transport import RetryPolicy, get_json
 from hubutk_pandas.errors import HubSpotError
 from hubutk_pandas.result import LookupResult
 from hubutk_pandas.settings import ClientSettings, LookupOptions, ProgressCallback
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import requests
+
+    from hubutk_pandas.dataset import LookupDataset
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
@@ -154,6 +161,7 @@ class HubSpotClient:
         )
         self._definitions: list[dict[str, Any]] | None = None
         self._definitions_lock = threading.Lock()
+        self._plain_session: requests.Session | None = None  # streaming: no HTTP cache
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -176,18 +184,27 @@ class HubSpotClient:
         """Close the HTTP session and the record store."""
         try:
             self._session.close()
+            if self._plain_session is not None:
+                self._plain_session.close()
         finally:
             if self._store is not None:
                 self._store.close()
 
-    def _get(self, path: str, params: list[tuple[str, str]], *, refresh: bool) -> Any:
+    def _get(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        *,
+        refresh: bool,
+        via: requests.Session | None = None,
+    ) -> Any:
         headers: dict[str, str] = {"Accept": "application/json"}
         if self.settings.credential_kind == "access_token":
             headers["Authorization"] = f"Bearer {self.__secret}"
         else:
             params = [*params, ("hapikey", self.__secret)]
         return get_json(
-            self._session,
+            self._session if via is None else via,
             self.settings.base_url + path,
             params,
             headers=headers,
@@ -230,6 +247,7 @@ class HubSpotClient:
     as ``HubSpotClient.validate_options(**options)``).
     """
 
+    @overload
     def lookup_utks(
         self,
         utks: Iterable[Any],
@@ -242,7 +260,39 @@ class HubSpotClient:
         endpoint: str = "byUtk",
         progress: bool | ProgressCallback | None = None,
         refresh: bool = False,
-    ) -> LookupResult:
+        out: None = None,
+    ) -> LookupResult: ...
+
+    @overload
+    def lookup_utks(
+        self,
+        utks: Iterable[Any],
+        *,
+        properties: str | Iterable[str] | None = None,
+        property_mode: str = "value_only",
+        form_submission_mode: str = "newest",
+        show_list_memberships: bool = False,
+        include_deletes: bool = False,
+        endpoint: str = "byUtk",
+        progress: bool | ProgressCallback | None = None,
+        refresh: bool = False,
+        out: str | os.PathLike[str],
+    ) -> LookupDataset: ...
+
+    def lookup_utks(
+        self,
+        utks: Iterable[Any],
+        *,
+        properties: str | Iterable[str] | None = None,
+        property_mode: str = "value_only",
+        form_submission_mode: str = "newest",
+        show_list_memberships: bool = False,
+        include_deletes: bool = False,
+        endpoint: str = "byUtk",
+        progress: bool | ProgressCallback | None = None,
+        refresh: bool = False,
+        out: str | os.PathLike[str] | None = None,
+    ) -> LookupResult | LookupDataset:
         """Look a column of utks up and return the tidy :class:`LookupResult`.
 
         Parameters
@@ -269,10 +319,16 @@ class HubSpotClient:
             served by the store). An exception it raises stops the lookup.
         refresh
             Ignore both caches (the answers fetched are stored again).
+        out
+            A folder: stream the lookup to a :class:`~hubutk_pandas.dataset.LookupDataset`
+            there (Parquet, bounded memory, resumable: rerunning the same call continues
+            where it stopped) and return it; see :func:`hubutk_pandas.dataset.lookup_to_dataset`.
+            ``progress`` then counts utks, not batches.
 
         Returns
         -------
         LookupResult
+            Or, with ``out``, the :class:`~hubutk_pandas.dataset.LookupDataset`.
 
         Raises
         ------
@@ -305,6 +361,10 @@ class HubSpotClient:
             progress,
             refresh,
         )
+        if out is not None:
+            from hubutk_pandas.dataset import lookup_to_dataset
+
+            return lookup_to_dataset(self, utks, Path(out), opts)
         started = time.monotonic()
         cleaned = utks_rules.clean_utks(utks)
         path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
@@ -397,3 +457,71 @@ class HubSpotClient:
         failed_utks = [u for u in cleaned.valid if u in failed_set]
         raise_for_failures(result, fatal, failed, failed_utks, len(cleaned.valid))
         return result
+
+    # -- streaming to a dataset (used by hubutk_pandas.dataset) -----------------------------
+
+    def _fetch_chunk(self, utks: list[str], opts: LookupOptions) -> ChunkAnswers:
+        """Fetch valid, distinct ``utks`` bypassing both caches (the dataset is the state).
+
+        What :meth:`lookup_utks` does for the utks not in the store, on a session without
+        an HTTP cache, paced by the same limiter; no bar. Failures are returned, not raised.
+        """
+        with self._definitions_lock:
+            if self._plain_session is None:
+                self._plain_session = session.make_session(
+                    cache_dir=None,
+                    namespace=self._fingerprint,
+                    expire_after=None,
+                    user_agent=_user_agent(),
+                    pool_size=self.settings.max_workers,
+                )
+            plain = self._plain_session
+        path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
+        query = opts.query()
+        longest_utk = batching.param_length("utk", "x" * utks_rules.MAX_UTK_LENGTH)
+        local_filter = self._fixed_length(path, query) + longest_utk > self.settings.max_url_length
+        if local_filter:
+            query = opts.query(with_properties=False)
+        batches = batching.plan_batches(
+            utks, fixed_length=self._fixed_length(path, query),
+            max_url_length=self.settings.max_url_length,
+        )  # fmt: skip
+        out = ChunkAnswers()
+
+        def get(batch: list[str]) -> Any:
+            data = self._get(path, query + [("utk", u) for u in batch], refresh=True, via=plain)
+            if not isinstance(data, dict):
+                raise HubSpotError(f"expected a JSON object from {path}, got {type(data).__name__}")
+            return data
+
+        def keep(record: Any) -> Any:
+            return opts.trim(record) if local_filter else record
+
+        for batch, data in run_batches(
+            batches, get, max_workers=self.settings.max_workers, failed=out.failed, progress=False
+        ):
+            if isinstance(data, HubSpotError):
+                out.fatal = out.fatal or data
+                continue
+            out.completed.update(batch)
+            if opts.endpoint == "byUtk":
+                out.answers.update((u, keep(data.get(u))) for u in batch)
+            elif len(batch) == 1:
+                records = [keep(r) for r in data.values()]
+                out.answers[batch[0]] = records[0] if records else None
+            else:
+                out.by_batch[batch[0]] = [keep(r) for r in data.values()]
+        return out
+
+
+@dataclass
+class ChunkAnswers:
+    """What :meth:`HubSpotClient._fetch_chunk` got for one chunk of utks."""
+
+    answers: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    """utk -> record, or ``None`` when HubSpot has no contact for it."""
+    by_batch: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """``endpoint="utks"``, batches of several utks: first utk -> the batch's records."""
+    completed: set[str] = field(default_factory=set)
+    failed: list[tuple[list[str], HubSpotError | None]] = field(default_factory=list)
+    fatal: HubSpotError | None = None

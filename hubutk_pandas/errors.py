@@ -25,6 +25,8 @@ __all__ = [
     "BadRequestError",
     "CredentialsError",
     "DailyLimitError",
+    "DatasetError",
+    "DatasetInUseError",
     "HubSpotAPIError",
     "HubSpotError",
     "InvalidOptionError",
@@ -151,3 +153,16 @@ class DailyLimitError(LookupFailedError, RateLimitError):
     Not retried: the limit resets at midnight in the portal's time zone. Like
     :class:`LookupFailedError` it carries ``.partial`` and ``.failed_utks``.
     """
+
+
+class DatasetError(HubSpotError):
+    """A lookup dataset on disk cannot be used as asked (see :mod:`hubutk_pandas.dataset`).
+
+    Raised, before anything is written, for a folder that is not a dataset or a dataset
+    written with other options or from another portal; and for a full disk, after which
+    every part written before stays readable and a rerun continues.
+    """
+
+
+class DatasetInUseError(DatasetError):
+    """Another process is writing the same dataset right now."""
