@@ -168,7 +168,7 @@ def lookup_to_dataset(
         raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
     root = Path(out)
     with DatasetWriter(root, dataset_options(options), client.settings.base_url) as writer:
-        _, invalid = writer.state.add(utks)
+        _, invalid = writer.add_input(utks)
         if invalid:
             _warn(
                 f"{invalid} value{'s' if invalid != 1 else ''} cannot be a utk (not cookie-safe, "

@@ -189,6 +189,11 @@ class DatasetWriter:
         self.state.mark_published(part)
 
     # ----------------------------------------------------------------------------- writing
+    def add_input(self, values: Any) -> tuple[int, int]:
+        """Record the input's distinct values on disk: ``(new valid, new invalid)``."""
+        with _disk_errors(self.root, "recording the input utks"):
+            return self.state.add(values)
+
     def write_chunk(
         self, frames: dict[str, pd.DataFrame], seqs: list[int], portal_ids: set[int]
     ) -> dict[str, int]:
@@ -218,7 +223,7 @@ class DatasetWriter:
             raise
         with _disk_errors(self.root, f"publishing part {part}"):
             self._publish(part)
-            self.save_manifest()
+        self.save_manifest()
         return rows
 
     def _check_portal(self, portal_ids: set[int]) -> None:
@@ -249,7 +254,8 @@ class DatasetWriter:
             self.manifest["state"] = "complete" if complete else "incomplete"
         elif summary["pending"]:
             self.manifest["state"] = "incomplete"
-        write_manifest(self.root, self.manifest)
+        with _disk_errors(self.root, "writing the manifest"):
+            write_manifest(self.root, self.manifest)
 
     def close(self) -> None:
         try:
