@@ -164,8 +164,8 @@ def test_a_rerun_fetches_only_new_utks_in_ceil_k_over_100_requests(
         ds = client.lookup_utks([*first, *more], progress=False, out=out)
         assert portal.stats.requests == math.ceil(k / 100)
         assert ds.complete
-    expected = client.lookup_utks([*first, *portal.unknown_utks(1),
-                                   *portal.sample_utks(2000)[1000:1250]], progress=False)  # fmt: skip
+    everything = [*first, *portal.unknown_utks(1), *portal.sample_utks(2000)[1000:1250]]
+    expected = client.lookup_utks(everything, progress=False)
     assert_same_frames(expected, ds)
 
 
@@ -177,7 +177,7 @@ def test_other_options_or_a_folder_that_is_not_a_dataset_change_nothing(
     client.lookup_utks(utks, progress=False, out=out)
     before = tree_bytes(out)
     portal.reset_stats()
-    with pytest.raises(DatasetError, match="property_mode='value_only'.*value_and_history"):
+    with pytest.raises(DatasetError, match=r"property_mode='value_only'.*value_and_history"):
         client.lookup_utks(utks, progress=False, out=out, property_mode="value_and_history")
     with pytest.raises(DatasetError, match="properties=None"):
         client.lookup_utks(utks, progress=False, out=out, properties=["email"])
@@ -187,7 +187,7 @@ def test_other_options_or_a_folder_that_is_not_a_dataset_change_nothing(
     other = tmp_path / "notes"
     other.mkdir()
     (other / "mine.txt").write_text("keep me")
-    with pytest.raises(DatasetError, match="is not a lookup dataset.*mine.txt"):
+    with pytest.raises(DatasetError, match=r"is not a lookup dataset.*mine\.txt"):
         client.lookup_utks(utks, progress=False, out=other)
     assert tree_bytes(other) == {"mine.txt": b"keep me"}
     a_file = tmp_path / "file.parquet"
@@ -195,7 +195,7 @@ def test_other_options_or_a_folder_that_is_not_a_dataset_change_nothing(
     with pytest.raises(DatasetError, match="is a file"):
         client.lookup_utks(utks, progress=False, out=a_file)
     assert a_file.read_bytes() == b"PAR1"
-    with pytest.raises(DatasetError, match="no _manifest.json"):
+    with pytest.raises(DatasetError, match=r"no _manifest\.json"):
         open_dataset(other)
     with pytest.raises(InvalidOptionError):
         client.lookup_utks(utks, out=tmp_path / "never", property_mode="all")
