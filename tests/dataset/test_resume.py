@@ -125,10 +125,10 @@ def test_a_second_writer_is_told_the_dataset_is_in_use(
     proc = start_writer(slow_portal, utks, out)
     try:
         wait_for_parts(out, 1, proc)
-        with HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
-                           cache=False) as client:  # fmt: skip
-            with pytest.raises(DatasetInUseError, match="in use by another process"):
-                client.lookup_utks(utks, **FULL, out=out)
+        client = HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
+                               cache=False)  # fmt: skip
+        with client, pytest.raises(DatasetInUseError, match="in use by another process"):
+            client.lookup_utks(utks, **FULL, out=out)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
         proc.kill()
@@ -222,7 +222,7 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_what_was_written(tmp_path: Pa
             with pytest.raises(DatasetError, match="disk is full") as caught:
                 lookup_to_dataset(client, utks, disk / "ds", options, chunk_size=100)
             assert "free some space and run the same lookup again" in str(caught.value)
-            assert isinstance(caught.value.__cause__, OSError | Exception)
+            assert caught.value.__cause__ is not None  # the OSError, chained
             written = open_dataset(disk / "ds")
             assert not written.complete
             assert_prefix(written, expected)
