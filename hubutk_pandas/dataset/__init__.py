@@ -17,7 +17,8 @@ Each frame folder is a standard Parquet dataset with one schema
 (:mod:`~hubutk_pandas.dataset.layout`); each part appears whole, exactly once
 (:mod:`~hubutk_pandas.dataset.writer`); the fetch is chunked and pipelined
 (:mod:`~hubutk_pandas.dataset.stream`); :func:`open_dataset` reads it back
-(:mod:`~hubutk_pandas.dataset.reader`).
+(:mod:`~hubutk_pandas.dataset.reader`); :func:`distinct_utks` reads big inputs
+(:mod:`~hubutk_pandas.dataset.inputs`).
 
 Examples
 --------
@@ -33,7 +34,14 @@ True
 
 from __future__ import annotations
 
+from hubutk_pandas.dataset.inputs import distinct_utks
 from hubutk_pandas.dataset.reader import LookupDataset, open_dataset
 from hubutk_pandas.dataset.stream import DEFAULT_CHUNK_SIZE, lookup_to_dataset
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "LookupDataset", "lookup_to_dataset", "open_dataset"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "LookupDataset",
+    "distinct_utks",
+    "lookup_to_dataset",
+    "open_dataset",
+]

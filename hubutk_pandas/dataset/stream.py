@@ -159,7 +159,7 @@ def lookup_to_dataset(
     >>> import tempfile
     >>> from hubutk_pandas.settings import validate_options
     >>> path = tempfile.mkdtemp() + "/visits"
-    >>> ds = lookup_to_dataset(client, client.sandbox.sample_utks(5) + ["no;pe"], path,
+    >>> ds = lookup_to_dataset(client, client.sandbox.sample_utks(5) + ["f" * 32], path,
     ...                        validate_options(progress=False))
     >>> ds.counts["contacts"], ds.counts["missing"], ds.complete
     (5, 1, True)
@@ -167,7 +167,10 @@ def lookup_to_dataset(
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
     root = Path(out)
-    with DatasetWriter(root, dataset_options(options), client.settings.base_url) as writer:
+    opened = DatasetWriter(
+        root, dataset_options(options), client.settings.base_url, client.property_definitions
+    )
+    with opened as writer:
         _, invalid = writer.add_input(utks)
         if invalid:
             _warn(

@@ -26,7 +26,7 @@ import errno
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -120,12 +120,21 @@ class DatasetWriter:
         The lookup options that must match (``LookupOptions.fingerprint()`` + endpoint).
     base_url
         The API's address (only ``scheme://host:port`` is stored).
+    definitions
+        Returns the property definitions; called only to create a new dataset, before
+        anything is written (so a refused credential leaves no folder behind).
     """
 
-    def __init__(self, root: Path, options: dict[str, Any], base_url: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        options: dict[str, Any],
+        base_url: str,
+        definitions: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> None:
         self.root = root
         self.options = options
-        self.manifest = self._open_manifest(root, options, base_url)
+        self.manifest = self._open_manifest(root, options, base_url, definitions)
         self._lock = DatasetLock(root).acquire()
         try:
             with _disk_errors(root, "opening the dataset"):
@@ -139,7 +148,12 @@ class DatasetWriter:
             raise
 
     @staticmethod
-    def _open_manifest(root: Path, options: dict[str, Any], base_url: str) -> dict[str, Any]:
+    def _open_manifest(
+        root: Path,
+        options: dict[str, Any],
+        base_url: str,
+        definitions: Callable[[], list[dict[str, Any]]] | None,
+    ) -> dict[str, Any]:
         if root.exists() and not root.is_dir():
             raise DatasetError(f"{str(root)!r} is a file, not a dataset folder")
         if root.is_dir() and (root / MANIFEST).exists():
@@ -152,9 +166,11 @@ class DatasetWriter:
                 f"{str(root)!r} exists and is not a lookup dataset (it holds {names}); "
                 "choose an empty or new folder"
             )
+        manifest = new_manifest(options, base_url, None)
+        manifest["definitions"] = None if definitions is None else definitions()
         with _disk_errors(root, "creating the dataset"):
             root.mkdir(parents=True, exist_ok=True)
-        return new_manifest(options, base_url, None)
+        return manifest
 
     def _create_frames(self) -> None:
         for name in FRAME_NAMES:
