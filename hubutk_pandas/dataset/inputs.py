@@ -10,7 +10,8 @@ Examples
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (folder / "a.csv").write_text("utk,page\\n u1 ,/\\nu2,/x\\nu1,/y\\n")
->>> _ = (folder / "b.jsonl").write_text('{"utk": "u3", "page": "/"}\\n{"utk": "u2", "page": "/"}\\n')
+>>> lines = ['{"utk": "u3", "page": "/"}', '{"utk": "u2", "page": "/"}']
+>>> _ = (folder / "b.jsonl").write_text("\\n".join(lines))
 >>> list(distinct_utks([str(folder / "a.csv")], "utk"))
 ['u1', 'u2']
 >>> list(distinct_utks([str(folder / "*.csv"), str(folder / "b.jsonl")], "utk"))

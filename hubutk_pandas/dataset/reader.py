@@ -5,7 +5,8 @@ Examples
 >>> import tempfile
 >>> ds = client.lookup_utks(client.sandbox.sample_utks(20), progress=False,
 ...                         property_mode="value_and_history", out=tempfile.mkdtemp())
->>> int(ds.sql("select count(distinct vid) as n from history")["n"].iloc[0]) == len(ds.to_pandas("contacts").vid.unique())
+>>> n = ds.sql("select count(distinct vid) as n from history")["n"].iloc[0]
+>>> int(n) == ds.to_pandas("contacts")["vid"].nunique()
 True
 >>> ds.wide(["lifecyclestage"]).columns.tolist()
 ['utk', 'vid', 'lifecyclestage']
