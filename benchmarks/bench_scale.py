@@ -198,8 +198,11 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             streamed = run_child(env, "dataset", source, out)
             for label, got in (("in memory", memory), ("dataset", streamed)):
-                print(f"{n:>9,} utks {label:>9}: {got['wall']:7.1f} s, "
-                      f"{n / got['wall']:6,.0f} utks/s, peak RSS {mb(got['rss'])}", flush=True)  # fmt: skip
+                print(
+                    f"{n:>9,} utks {label:>9}: {got['wall']:7.1f} s, "
+                    f"{n / got['wall']:6,.0f} utks/s, peak RSS {mb(got['rss'])}",
+                    flush=True,
+                )
         if args.resume and sizes:
             n = max(sizes)
             source = work / f"utks-{n}.csv"
@@ -218,8 +221,11 @@ def main() -> None:
             print(f"resume: killed (-9) after {parts - 1} parts of 2,000 utks", flush=True)
             got = run_child(env, "dataset", source, out)
             same = frame_hashes(out) == frame_hashes(work / f"ds-{n}")
-            print(f"resume: rerun {got['wall']:.1f} s; equal to the uninterrupted dataset "
-                  f"(rows per frame and hash of the sorted frames): {same}", flush=True)  # fmt: skip
+            print(
+                f"resume: rerun {got['wall']:.1f} s; equal to the uninterrupted dataset "
+                f"(rows per frame and hash of the sorted frames): {same}",
+                flush=True,
+            )
         if args.dask_rows and sizes:
             n = max(sizes)
             done = subprocess.run(
@@ -228,9 +234,12 @@ def main() -> None:
                 env={**os.environ, **env}, capture_output=True, text=True, check=True,
             )  # fmt: skip
             got = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"dask enrich of {args.dask_rows:,} visits ({n:,} distinct utks): "
-                  f"{got['wall']:.1f} s (of which the lookup of the distinct utks, value_only, "
-                  f"{got['lookup']:.1f} s), driver peak RSS {mb(got['rss'])}", flush=True)  # fmt: skip
+            print(
+                f"dask enrich of {args.dask_rows:,} visits ({n:,} distinct utks): "
+                f"{got['wall']:.1f} s (of which the lookup of the distinct utks, value_only, "
+                f"{got['lookup']:.1f} s), driver peak RSS {mb(got['rss'])}",
+                flush=True,
+            )
     finally:
         sandbox.terminate()
         sandbox.wait()
