@@ -323,7 +323,8 @@ class HubSpotClient:
             A folder: stream the lookup to a :class:`~hubutk_pandas.dataset.LookupDataset`
             there (Parquet, bounded memory, resumable: rerunning the same call continues
             where it stopped) and return it; see :func:`hubutk_pandas.dataset.lookup_to_dataset`.
-            ``progress`` then counts utks, not batches.
+            ``progress`` then counts utks, not batches, and ``refresh`` changes nothing
+            (no cache is read: the dataset is the state).
 
         Returns
         -------

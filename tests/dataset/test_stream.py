@@ -240,3 +240,16 @@ def test_no_credential_in_any_byte_of_the_dataset(
     assert manifest["frames"]["history"]["rows"] == ds.counts["history"] > 0
     assert manifest["definitions"] == client.property_definitions()
     assert ds.definitions() == client.property_definitions()
+
+
+def test_the_vid_keyed_endpoint_streams_like_it_looks_up_in_memory(
+    client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
+) -> None:
+    utks = [*portal.sample_utks(250), *portal.unknown_utks(1)]
+    expected = client.lookup_utks(utks, endpoint="utks", progress=False)
+    ds = lookup_to_dataset(client, utks, tmp_path / "ds",
+                           client.validate_options(endpoint="utks", progress=False),
+                           chunk_size=120)  # fmt: skip
+    assert ds.complete and ds.options["endpoint"] == "utks"
+    assert ds.to_pandas("contacts")["utk"].isna().sum() == expected.contacts["utk"].isna().sum()
+    assert_same_frames(expected, ds)
