@@ -171,7 +171,9 @@ def lookup_to_dataset(
         root, dataset_options(options), client.settings.base_url, client.property_definitions
     )
     with opened as writer:
-        _, invalid = writer.add_input(utks)
+        valid, invalid = writer.add_input(utks)
+        if valid or invalid:
+            writer.save_manifest()  # new utks: the dataset is incomplete until they are written
         if invalid:
             _warn(
                 f"{invalid} value{'s' if invalid != 1 else ''} cannot be a utk (not cookie-safe, "
