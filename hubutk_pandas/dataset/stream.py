@@ -184,7 +184,8 @@ def lookup_to_dataset(
         if writer.manifest.get("definitions") is None:
             writer.set_definitions(client.property_definitions())
         failed, fatal = _run(client, writer, options, chunk_size)
-        writer.save_manifest(complete=not failed and fatal is None)
+        pending = writer.state.summary()["pending"]
+        writer.save_manifest(complete=not failed and fatal is None and pending == 0)
     dataset = open_dataset(root)
     _raise_for_failures(dataset, failed, fatal)
     return dataset
