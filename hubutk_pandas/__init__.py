@@ -28,6 +28,8 @@ from hubutk_pandas.errors import (
     CacheError,
     CredentialsError,
     DailyLimitError,
+    DatasetError,
+    DatasetInUseError,
     HubSpotAPIError,
     HubSpotError,
     InvalidOptionError,
@@ -40,6 +42,7 @@ from hubutk_pandas.options import LookupOptions
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from hubutk_pandas.client import HubSpotClient
     from hubutk_pandas.connection import SandboxClient, connect
+    from hubutk_pandas.dataset import LookupDataset, open_dataset
     from hubutk_pandas.result import LookupResult
     from hubutk_pandas.sandbox import SandboxPortal
 
@@ -51,10 +54,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 # Public names that live in heavier modules, loaded on first access (PEP 562).
 _LAZY = {
     "HubSpotClient": "hubutk_pandas.client",
+    "LookupDataset": "hubutk_pandas.dataset",
     "LookupResult": "hubutk_pandas.result",
     "SandboxClient": "hubutk_pandas.connection",
     "SandboxPortal": "hubutk_pandas.sandbox",
     "connect": "hubutk_pandas.connection",
+    "open_dataset": "hubutk_pandas.dataset",
 }
 
 __all__ = [
@@ -63,10 +68,13 @@ __all__ = [
     "CacheError",
     "CredentialsError",
     "DailyLimitError",
+    "DatasetError",
+    "DatasetInUseError",
     "HubSpotAPIError",
     "HubSpotClient",
     "HubSpotError",
     "InvalidOptionError",
+    "LookupDataset",
     "LookupFailedError",
     "LookupOptions",
     "LookupResult",
@@ -76,6 +84,7 @@ __all__ = [
     "ServerError",
     "__version__",
     "connect",
+    "open_dataset",
 ]
 
 

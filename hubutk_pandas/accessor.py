@@ -9,6 +9,7 @@ They never mutate the frame they hang off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
 
     from hubutk_pandas.client import HubSpotClient
+    from hubutk_pandas.dataset import LookupDataset
     from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
 
@@ -49,13 +51,14 @@ def _lookup(
     overrides: dict[str, Any],
     progress: Progress,
     refresh: bool,
-) -> LookupResult:
+    out: str | os.PathLike[str] | None = None,
+) -> LookupResult | LookupDataset:
     # Options are checked before a client is even built, so a typo never costs a request
     # (and never hides behind a missing-credentials error).
     opts = LookupOptions.resolve(options, overrides)
     check_controls(progress=progress, refresh=refresh)
     return _client_or_default(client).lookup_utks(
-        utks, options=opts, progress=progress, refresh=refresh
+        utks, options=opts, progress=progress, refresh=refresh, out=out
     )
 
 
@@ -103,8 +106,9 @@ class HubSpotDataFrameAccessor:
         options: LookupOptions | None = None,
         progress: Progress = None,
         refresh: bool = False,
+        out: str | os.PathLike[str] | None = None,
         **kwargs: Unpack[LookupOptionsKwargs],
-    ) -> LookupResult:
+    ) -> LookupResult | LookupDataset:
         """Look up the utks in ``column`` and return their lead intelligence as tidy frames.
 
         Blank cells, missing values and surrounding whitespace are cleaned away and
@@ -124,10 +128,15 @@ class HubSpotDataFrameAccessor:
             A :class:`~hubutk_pandas.LookupOptions` to start from; the option keywords
             below override its values.
         <lookup options>
+        out
+            A folder: stream the lookup to a Parquet dataset there, with bounded memory,
+            and return the :class:`~hubutk_pandas.LookupDataset` (rerun to resume; see
+            :meth:`HubSpotClient.lookup_utks`).
 
         Returns
         -------
         LookupResult
+            Or, with ``out``, the :class:`~hubutk_pandas.LookupDataset`.
 
         Raises
         ------
@@ -155,6 +164,7 @@ class HubSpotDataFrameAccessor:
             overrides=dict(kwargs),
             progress=progress,
             refresh=refresh,
+            out=out,
         )
 
     def enrich(
@@ -247,8 +257,9 @@ class HubSpotSeriesAccessor:
         options: LookupOptions | None = None,
         progress: Progress = None,
         refresh: bool = False,
+        out: str | os.PathLike[str] | None = None,
         **kwargs: Unpack[LookupOptionsKwargs],
-    ) -> LookupResult:
+    ) -> LookupResult | LookupDataset:
         """Look up the Series' utks; see :meth:`HubSpotDataFrameAccessor.lookup_utks`.
 
         Parameters
@@ -271,4 +282,5 @@ class HubSpotSeriesAccessor:
             overrides=dict(kwargs),
             progress=progress,
             refresh=refresh,
+            out=out,
         )

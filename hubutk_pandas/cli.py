@@ -7,7 +7,8 @@ Examples
 .. code-block:: console
 
     $ export HUBSPOT_ACCESS_TOKEN=pat-na1-...
-    $ hubutk lookup visitors.csv --column utk --out results/ --format parquet
+    $ hubutk lookup visitors.csv --column utk --out results/
+    $ hubutk lookup 'logs/*.csv' more.parquet --out visits-ds/ --format parquet
     $ hubutk sandbox --port 8765 --contacts 5000
     $ hubutk demo
     $ hubutk proxy --allow-origin https://www.example.com --properties firstname
@@ -68,11 +69,20 @@ def _parser() -> argparse.ArgumentParser:
 
     lookup = commands.add_parser(
         "lookup",
-        help="look up a CSV column of utks and write every frame",
+        help="look up a column of utks in CSV, Parquet or JSON-lines files",
         description="Credentials come from HUBSPOT_ACCESS_TOKEN (or HUBSPOT_API_KEY); "
-        "HUBSPOT_BASE_URL points elsewhere, for example at `hubutk sandbox`.",
+        "HUBSPOT_BASE_URL points elsewhere, for example at `hubutk sandbox`. The inputs' "
+        "distinct utks are found by DuckDB, so they never have to fit in memory. "
+        "--format csv writes every frame (and the typed wide table) as CSV files; "
+        "--format parquet streams a resumable lookup dataset into --out (rerun the same "
+        "command to continue an interrupted one; read it with hubutk_pandas.open_dataset).",
     )
-    lookup.add_argument("csv", type=Path, help="a CSV file with a column of utks")
+    lookup.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="files or globs: .csv/.tsv, .parquet, .jsonl/.ndjson (optionally .gz)",
+    )
     lookup.add_argument("--column", default="utk", help="the column of utks (default: utk)")
     lookup.add_argument("--out", type=Path, default=Path("results"), help="output folder")
     lookup.add_argument("--format", default="csv", choices=FILE_FORMATS)
@@ -105,14 +115,15 @@ def _lookup_options(args: argparse.Namespace) -> LookupOptions:
 
 def _run_lookup(args: argparse.Namespace) -> int:
     from hubutk_pandas.client import HubSpotClient
+    from hubutk_pandas.dataset import distinct_utks
 
-    visitors = pd.read_csv(args.csv, dtype="string", keep_default_na=False)
+    utks = distinct_utks(args.inputs, args.column)  # checks the files before any request
     options = _lookup_options(args)
+    if args.format == "parquet":
+        return _run_dataset_lookup(args, utks, options)
     with HubSpotClient(cache=not args.no_cache) as client:
         try:
-            result = visitors.hubspot.lookup_utks(
-                args.column, client=client, options=options, refresh=args.refresh
-            )
+            result = client.lookup_utks(list(utks), options=options, refresh=args.refresh)
             status = 0
         except LookupFailedError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -131,6 +142,24 @@ def _run_lookup(args: argparse.Namespace) -> int:
     print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
     for path in paths:
         print(f"  {path}")
+    return status
+
+
+def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOptions) -> int:
+    from hubutk_pandas.client import HubSpotClient
+
+    status = 0
+    with HubSpotClient(cache=not args.no_cache) as client:
+        try:
+            dataset = client.lookup_utks(utks, options=options, progress=True, out=args.out)
+        except LookupFailedError as exc:
+            if exc.partial is None:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            dataset, status = exc.partial, 1
+    counts = dataset.counts
+    print(f"{counts['contacts']} contacts, {counts['missing']} missing; wrote the dataset:")
+    print(f"  {dataset!r}")
     return status
 
 

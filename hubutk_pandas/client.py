@@ -24,9 +24,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
 
 from hubutk_pandas import settings
 from hubutk_pandas import utks as utks_rules
@@ -41,8 +43,10 @@ from hubutk_pandas.result import LookupResult
 from hubutk_pandas.settings import ClientSettings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    import requests
     from typing_extensions import Unpack
 
+    from hubutk_pandas.dataset import LookupDataset
     from hubutk_pandas.options import LookupOptionsKwargs
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
@@ -160,6 +164,7 @@ class HubSpotClient:
         )
         self._definitions: list[dict[str, Any]] | None = None
         self._definitions_lock = threading.Lock()
+        self._plain_session: requests.Session | None = None  # streaming: no HTTP cache
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -182,12 +187,20 @@ class HubSpotClient:
         """Close the HTTP session and the record store."""
         try:
             self._session.close()
+            if self._plain_session is not None:
+                self._plain_session.close()
         finally:
             if self._store is not None:
                 self._store.close()
 
     def _get(
-        self, path: str, params: list[tuple[str, str]], *, refresh: bool, check: ShapeCheck
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        *,
+        refresh: bool,
+        check: ShapeCheck,
+        via: requests.Session | None = None,
     ) -> Any:
         headers: dict[str, str] = {"Accept": "application/json"}
         if self.settings.credential_kind == "access_token":
@@ -195,7 +208,7 @@ class HubSpotClient:
         else:
             params = [*params, ("hapikey", self.__secret)]
         return get_json(
-            self._session,
+            self._session if via is None else via,
             self.settings.base_url + path,
             params,
             headers=headers,
@@ -324,6 +337,30 @@ class HubSpotClient:
         )
         return answer
 
+    @overload
+    def lookup_utks(
+        self,
+        utks: Iterable[Any],
+        *,
+        options: LookupOptions | None = None,
+        progress: Progress = None,
+        refresh: bool = False,
+        out: None = None,
+        **kwargs: Unpack[LookupOptionsKwargs],
+    ) -> LookupResult: ...
+
+    @overload
+    def lookup_utks(
+        self,
+        utks: Iterable[Any],
+        *,
+        options: LookupOptions | None = None,
+        progress: Progress = None,
+        refresh: bool = False,
+        out: str | os.PathLike[str],
+        **kwargs: Unpack[LookupOptionsKwargs],
+    ) -> LookupDataset: ...
+
     @takes_lookup_options
     def lookup_utks(
         self,
@@ -332,8 +369,9 @@ class HubSpotClient:
         options: LookupOptions | None = None,
         progress: Progress = None,
         refresh: bool = False,
+        out: str | os.PathLike[str] | None = None,
         **kwargs: Unpack[LookupOptionsKwargs],
-    ) -> LookupResult:
+    ) -> LookupResult | LookupDataset:
         """Look a column of utks up and return the tidy :class:`LookupResult`.
 
         Parameters
@@ -346,10 +384,17 @@ class HubSpotClient:
             A :class:`~hubutk_pandas.LookupOptions` to start from (default: the defaults);
             the option keywords below override its values.
         <lookup options>
+        out
+            A folder: stream the lookup to a :class:`~hubutk_pandas.dataset.LookupDataset`
+            there (Parquet, bounded memory, resumable: rerunning the same call continues
+            where it stopped) and return it; see :func:`hubutk_pandas.dataset.lookup_to_dataset`.
+            ``progress`` then counts utks, not batches, and ``refresh`` changes nothing
+            (no cache is read: the dataset is the state).
 
         Returns
         -------
         LookupResult
+            Or, with ``out``, the :class:`~hubutk_pandas.dataset.LookupDataset`.
 
         Raises
         ------
@@ -378,66 +423,30 @@ class HubSpotClient:
         """
         opts = LookupOptions.resolve(options, kwargs)
         check_controls(progress=progress, refresh=refresh)
+        if out is not None:
+            from hubutk_pandas.dataset import lookup_to_dataset
+
+            return lookup_to_dataset(self, utks, Path(out), opts, progress=progress)
         started = time.monotonic()
         cleaned = utks_rules.clean_utks(utks)
-        path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
-        query = opts.query()
-        longest_utk = batching.param_length("utk", "x" * utks_rules.MAX_UTK_LENGTH)
-        local_filter = False
-        if self._fixed_length(path, query) + longest_utk > self.settings.max_url_length:
-            query, local_filter = opts.query(with_properties=False), True
-            logger.info("property list too long for a URL: fetching all, filtering locally")
         namespace = namespace_for(
             self._fingerprint, self.settings.base_url, opts.endpoint, opts.fingerprint()
         )
         answers: dict[str, dict[str, Any] | None] = {}
-        use_store = self._store is not None and opts.endpoint == "byUtk"
-        if use_store and not refresh:
-            assert self._store is not None
-            answers = self._store.get(namespace, cleaned.valid)
+        store = self._store if opts.endpoint == "byUtk" else None
+        if store is not None and not refresh:
+            answers = store.get(namespace, cleaned.valid)
         from_store = len(answers)
         todo = [u for u in cleaned.valid if u not in answers]
-        batches = batching.plan_batches(
+        got = self._fetch(
             todo,
-            fixed_length=self._fixed_length(path, query),
-            max_url_length=self.settings.max_url_length,
-        )
-
-        def keep(record: Any) -> Any:
-            return opts.trim(record) if local_filter else record
-
-        by_batch: dict[str, list[dict[str, Any]]] = {}  # utks endpoint: first utk -> records
-        failed: list[tuple[list[str], HubSpotError | None]] = []
-        fatal: HubSpotError | None = None
-        completed: set[str] = set()
-
-        def get(batch: list[str]) -> Any:
-            params = query + [("utk", u) for u in batch]
-            return self._get(path, params, refresh=refresh, check=shapes.batch_shape)
-
-        for batch, data in run_batches(
-            batches,
-            get,
-            max_workers=self.settings.max_workers,
-            failed=failed,
+            opts,
+            refresh=refresh,
             progress=progress,
-        ):
-            if isinstance(data, HubSpotError):
-                fatal = fatal or data
-                continue
-            completed.update(batch)
-            if opts.endpoint == "byUtk":
-                got = {u: keep(data.get(u)) for u in batch}
-                answers.update(got)
-                if use_store:
-                    assert self._store is not None
-                    self._store.put(namespace, got)
-            elif len(batch) == 1:
-                records = [keep(r) for r in data.values()]
-                answers[batch[0]] = records[0] if records else None
-            else:
-                by_batch[batch[0]] = [keep(r) for r in data.values()]
-
+            on_answers=None if store is None else lambda found: store.put(namespace, found),
+        )
+        answers.update(got.answers)
+        by_batch, failed, fatal, completed = got.by_batch, got.failed, got.fatal, got.completed
         failed_set = {u for u in todo if u not in completed}
         invalid = set(cleaned.invalid)
         matched: list[tuple[str | None, dict[str, Any]]] = []
@@ -459,7 +468,7 @@ class HubSpotClient:
             "%d failed, in %.2fs",
             len(cleaned.order),
             from_store,
-            len(batches),
+            got.batches,
             len(matched),
             len(missing),
             len(failed_set),
@@ -468,3 +477,97 @@ class HubSpotClient:
         failed_utks = [u for u in cleaned.valid if u in failed_set]
         raise_for_failures(result, fatal, failed, failed_utks, len(cleaned.valid))
         return result
+
+    # -- fetching batches: shared by the in-memory lookup and the dataset stream -----------
+
+    def _fetch(
+        self,
+        utks: list[str],
+        opts: LookupOptions,
+        *,
+        refresh: bool,
+        progress: Progress,
+        via: requests.Session | None = None,
+        on_answers: Callable[[dict[str, dict[str, Any] | None]], Any] | None = None,
+    ) -> ChunkAnswers:
+        """Fetch valid, distinct ``utks`` on the worker pool; failures are returned, not raised.
+
+        ``on_answers(found)`` is called in the calling thread with each ``byUtk`` batch's
+        answers (utk -> record or ``None``) as it arrives (the record store uses it).
+        """
+        path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
+        query = opts.query()
+        longest_utk = batching.param_length("utk", "x" * utks_rules.MAX_UTK_LENGTH)
+        local_filter = self._fixed_length(path, query) + longest_utk > self.settings.max_url_length
+        if local_filter:
+            query = opts.query(with_properties=False)
+            logger.debug("property list too long for a URL: fetching all, filtering locally")
+        batches = batching.plan_batches(
+            utks,
+            fixed_length=self._fixed_length(path, query),
+            max_url_length=self.settings.max_url_length,
+        )
+        out = ChunkAnswers(batches=len(batches))
+
+        def get(batch: list[str]) -> Any:
+            params = query + [("utk", u) for u in batch]
+            return self._get(path, params, refresh=refresh, check=shapes.batch_shape, via=via)
+
+        def keep(record: Any) -> Any:
+            return opts.trim(record) if local_filter else record
+
+        for batch, data in run_batches(
+            batches,
+            get,
+            max_workers=self.settings.max_workers,
+            failed=out.failed,
+            progress=progress,
+        ):
+            if isinstance(data, HubSpotError):
+                out.fatal = out.fatal or data
+                continue
+            out.completed.update(batch)
+            if opts.endpoint == "byUtk":
+                found = {u: keep(data.get(u)) for u in batch}
+                out.answers.update(found)
+                if on_answers is not None:
+                    on_answers(found)
+            elif len(batch) == 1:
+                records = [keep(r) for r in data.values()]
+                out.answers[batch[0]] = records[0] if records else None
+            else:
+                out.by_batch[batch[0]] = [keep(r) for r in data.values()]
+        return out
+
+    def _fetch_chunk(self, utks: list[str], opts: LookupOptions) -> ChunkAnswers:
+        """Fetch a chunk for :mod:`hubutk_pandas.dataset`, bypassing both caches.
+
+        The dataset is the state, so nothing is read from or written to the HTTP cache or
+        the record store; the requests are paced by the same limiter as every lookup.
+        """
+        with self._definitions_lock:
+            if self._plain_session is None:
+                self._plain_session = session.make_session(
+                    cache_dir=None,
+                    namespace=self._fingerprint,
+                    expire_after=None,
+                    user_agent=_user_agent(),
+                    pool_size=self.settings.max_workers,
+                )
+            plain = self._plain_session
+        return self._fetch(utks, opts, refresh=True, progress=False, via=plain)
+
+
+@dataclass
+class ChunkAnswers:
+    """What :meth:`HubSpotClient._fetch` got for a list of utks."""
+
+    batches: int = 0
+    """Requests planned (batches), before any split."""
+    answers: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    """utk -> record, or ``None`` when HubSpot has no contact for it."""
+    by_batch: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """``endpoint="utks"``, batches of several utks: first utk -> the batch's records."""
+    completed: set[str] = field(default_factory=set)
+    failed: list[tuple[list[str], HubSpotError | None]] = field(default_factory=list)
+    fatal: HubSpotError | None = None

@@ -27,6 +27,8 @@ __all__ = [
     "CacheError",
     "CredentialsError",
     "DailyLimitError",
+    "DatasetError",
+    "DatasetInUseError",
     "HubSpotAPIError",
     "HubSpotError",
     "InvalidOptionError",
@@ -238,3 +240,16 @@ class DailyLimitError(LookupFailedError, RateLimitError):
             correlation_id=answer.correlation_id,
             policy_name="DAILY",
         )
+
+
+class DatasetError(HubSpotError):
+    """A lookup dataset on disk cannot be used as asked (see :mod:`hubutk_pandas.dataset`).
+
+    Raised, before anything is written, for a folder that is not a dataset or a dataset
+    written with other options or from another portal; and for a full disk, after which
+    every part written before stays readable and a rerun continues.
+    """
+
+
+class DatasetInUseError(DatasetError):
+    """Another process is writing the same dataset right now."""

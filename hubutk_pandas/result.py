@@ -113,6 +113,35 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         """
         return cls(matched, missing, definitions=definitions)
 
+    @classmethod
+    def from_frames(
+        cls,
+        frames_: Mapping[str, pd.DataFrame],
+        *,
+        definitions: Callable[[], PropertyDefinitions] | None = None,
+    ) -> LookupResult:
+        """A result from frames already built (e.g. read back from a dataset on disk).
+
+        ``frames_`` must hold every frame name with its documented columns (the frames
+        are used as given, not copied).
+
+        Examples
+        --------
+        >>> built = LookupResult.from_records([("u", {"vid": 1})])
+        >>> LookupResult.from_frames(built.frames).contacts["vid"].tolist()
+        [1]
+        """
+        missing = [name for name in frames.FRAME_NAMES if name not in frames_]
+        if missing:
+            raise HubSpotError(f"from_frames: frames missing: {', '.join(missing)}")
+        result = cls.__new__(cls)
+        for name in frames.FRAME_NAMES:
+            setattr(result, name, frames_[name])
+        result._provider = definitions
+        result._definitions = None
+        result._wide_cache = {}
+        return result
+
     # ------------------------------------------------------------------ containers
 
     @property

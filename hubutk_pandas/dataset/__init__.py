@@ -1,0 +1,47 @@
+"""Lookups that outgrow memory: a Parquet dataset on disk, resumable, queried with DuckDB.
+
+``client.lookup_utks(utks, ..., out=PATH)`` (and ``df.hubspot.lookup_utks(..., out=PATH)``)
+stream the lookup to a :class:`LookupDataset` at ``PATH`` and return it:
+
+.. code-block:: text
+
+    PATH/
+      _manifest.json        options, schema version, source, state, counts, definitions
+      _state.sqlite         resume state: distinct input utks (done or pending), vids written
+      _lock                 flock-ed while a process writes
+      contacts/part-000000.parquet, part-000001.parquet, ...
+      properties/ history/ form_submissions/ list_memberships/ identities/
+      merge_audits/ companies/ missing/          (one folder per frame)
+
+Each frame folder is a standard Parquet dataset with one schema
+(:mod:`~hubutk_pandas.dataset.layout`); each part appears whole, exactly once
+(:mod:`~hubutk_pandas.dataset.writer`); the fetch is chunked and pipelined
+(:mod:`~hubutk_pandas.dataset.stream`); :func:`open_dataset` reads it back
+(:mod:`~hubutk_pandas.dataset.reader`); :func:`distinct_utks` reads big inputs
+(:mod:`~hubutk_pandas.dataset.inputs`).
+
+Examples
+--------
+>>> import tempfile
+>>> ds = client.lookup_utks(client.sandbox.sample_utks(30), progress=False,
+...                         out=tempfile.mkdtemp() + "/visits")
+>>> ds.counts["contacts"], ds.complete
+(30, True)
+>>> ds.to_pandas("contacts").equals(client.lookup_utks(client.sandbox.sample_utks(30),
+...                                                   progress=False).contacts)
+True
+"""
+
+from __future__ import annotations
+
+from hubutk_pandas.dataset.inputs import distinct_utks
+from hubutk_pandas.dataset.reader import LookupDataset, open_dataset
+from hubutk_pandas.dataset.stream import DEFAULT_CHUNK_SIZE, lookup_to_dataset
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "LookupDataset",
+    "distinct_utks",
+    "lookup_to_dataset",
+    "open_dataset",
+]

@@ -1,0 +1,303 @@
+"""Reading a dataset: frames as pandas, SQL with DuckDB, ``wide()`` computed in DuckDB.
+
+Examples
+--------
+>>> import tempfile
+>>> ds = client.lookup_utks(client.sandbox.sample_utks(20), progress=False,
+...                         property_mode="value_and_history", out=tempfile.mkdtemp())
+>>> n = ds.sql("select count(distinct vid) as n from history")["n"].iloc[0]
+>>> int(n) == ds.to_pandas("contacts")["vid"].nunique()
+True
+>>> ds.wide(["lifecyclestage"]).columns.tolist()
+['utk', 'vid', 'lifecyclestage']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from hubutk_pandas._warnings import warn as _warn
+from hubutk_pandas.dataset import layout
+from hubutk_pandas.dataset.manifest import read_manifest
+from hubutk_pandas.errors import DatasetError
+from hubutk_pandas.frames import COMPANIES_SCHEMA, FRAME_NAMES, dtypes
+from hubutk_pandas.result import LookupResult
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import duckdb
+    import pyarrow as pa
+
+__all__ = ["LookupDataset", "open_dataset"]
+
+
+def open_dataset(path: str | os.PathLike[str]) -> LookupDataset:
+    """Open the lookup dataset at ``path`` for reading.
+
+    Raises
+    ------
+    DatasetError
+        ``path`` is not a lookup dataset (no manifest), or of another schema version.
+
+    Examples
+    --------
+    >>> open_dataset("no/such/folder")
+    Traceback (most recent call last):
+    hubutk_pandas.errors.DatasetError: 'no/such/folder' is not a lookup dataset: it is missing
+    """
+    return LookupDataset(path)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class LookupDataset:
+    """A lookup written to disk: one folder of Parquet parts per frame, and a manifest.
+
+    The frames, columns and dtypes are those of :class:`~hubutk_pandas.LookupResult`
+    (see :mod:`hubutk_pandas.dataset.layout` for the on-disk types). Reading never
+    locks: a dataset being written can be read, and shows the parts finished so far.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    manifest : dict
+        As read when opened (options, source, state, counts, property definitions).
+    counts : dict of str to int
+        Rows per frame.
+    complete : bool
+        Every input utk was looked up (no failure, no interruption).
+    pending : int
+        Input values not looked up yet.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.manifest = read_manifest(self.path)
+        self.counts: dict[str, int] = {
+            name: int(self.manifest.get("frames", {}).get(name, {}).get("rows", 0))
+            for name in FRAME_NAMES
+        }
+        self.complete = self.manifest.get("state") == "complete"
+        self.pending = int(self.manifest.get("utks", {}).get("pending", 0))
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The lookup options the dataset was fetched with."""
+        return dict(self.manifest["options"])
+
+    def definitions(self) -> list[dict[str, Any]]:
+        """The property definitions the dataset was fetched with (``[]`` if none)."""
+        return list(self.manifest.get("definitions") or [])
+
+    def __repr__(self) -> str:
+        utks = self.manifest.get("utks", {})
+        c = self.counts
+        rest = ", ".join(f"{n}={c[n]:,}" for n in FRAME_NAMES if n not in ("contacts", "missing"))
+        state = "complete" if self.complete else f"incomplete, {self.pending:,} pending"
+        return (
+            f"LookupDataset({str(self.path)!r}, {state}; {utks.get('distinct', 0):,} utks: "
+            f"{c['contacts']:,} matched, {c['missing']:,} missing; {rest})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td><code>{n}</code></td><td>{self.counts[n]:,}</td></tr>"
+                       for n in FRAME_NAMES)  # fmt: skip
+        return (
+            f"<div><b>LookupDataset</b> <code>{self.path}</code> "
+            f"({'complete' if self.complete else 'incomplete'})<table><thead><tr><th>frame</th>"
+            f"<th>rows</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        )
+
+    # ------------------------------------------------------------------ files
+    def _check(self, name: str) -> None:
+        if name not in FRAME_NAMES:
+            raise KeyError(f"no frame {name!r}; the frames are: {', '.join(FRAME_NAMES)}")
+
+    def files(self, name: str) -> list[Path]:
+        """The frame's part files, in the order they were written (empty part first)."""
+        self._check(name)
+        return sorted((self.path / name).glob("part-*.parquet"))
+
+    def glob(self, name: str) -> str:
+        """A glob of the frame's parts, for any Parquet reader (``dd.read_parquet``, DuckDB)."""
+        self._check(name)
+        return str(self.path / name / "part-*.parquet")
+
+    # ------------------------------------------------------------------ pandas
+    def to_pandas(
+        self,
+        name: str,
+        columns: Sequence[str] | None = None,
+        filters: Any = None,
+    ) -> pd.DataFrame:
+        """Frame ``name`` as in memory: same columns and dtypes, rows in lookup order.
+
+        Parameters
+        ----------
+        name
+            One of the frame names (``contacts``, ``history``, ...).
+        columns
+            Only these columns (for ``companies`` also property columns).
+        filters
+            pyarrow filters, as for :func:`pandas.read_parquet`: ``[("vid", "in", [1, 2])]``
+            or a :class:`pyarrow.compute.Expression` (stored columns only).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> ds = client.lookup_utks(client.sandbox.sample_utks(3), progress=False,
+        ...                         out=tempfile.mkdtemp())
+        >>> ds.to_pandas("contacts", columns=["utk", "vid"]).dtypes.astype(str).tolist()
+        ['string', 'Int64']
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._check(name)
+        schema = layout.arrow_schema(name)
+        read: list[str] | None = None
+        if columns is not None:
+            columns = [columns] if isinstance(columns, str) else list(columns)
+            stored = set(schema.names)
+            if name == "companies":
+                read = [c for c in columns if c in stored]
+                if any(c not in COMPANIES_SCHEMA for c in columns):
+                    read.append(layout.COMPANY_PROPERTIES)
+            else:
+                unknown = [c for c in columns if c not in stored]
+                if unknown:
+                    raise KeyError(f"{name} has no column {unknown[0]!r}; it has {schema.names}")
+                read = list(columns)
+        tables = [pq.read_table(f, columns=read, filters=filters, schema=schema)
+                  for f in self.files(name)]  # fmt: skip
+        if read is not None:
+            schema = pa.schema([schema.field(c) for c in dict.fromkeys(read)])
+        table = pa.concat_tables(tables) if tables else schema.empty_table()
+        return layout.table_to_frame(name, table, columns).reset_index(drop=True)
+
+    def to_result(self) -> LookupResult:
+        """Every frame in memory, as a :class:`~hubutk_pandas.LookupResult` (small datasets)."""
+        frames = {name: self.to_pandas(name) for name in FRAME_NAMES}
+        definitions = self.definitions()
+        return LookupResult.from_frames(frames, definitions=lambda: definitions)
+
+    # ------------------------------------------------------------------ DuckDB
+    def connect(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with one view per frame, named after it (``history``, ...).
+
+        Pass your own connection to add the views to it (a memory limit, other tables).
+        """
+        import duckdb
+
+        con = duckdb.connect() if con is None else con
+        con.execute("SET TimeZone = 'UTC'")
+        for name in FRAME_NAMES:
+            con.execute(
+                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet('
+                f"{_sql_text(self.glob(name))}, filename = true, file_row_number = true)"
+            )
+        return con
+
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a DuckDB query over the frames (each a view under its own name).
+
+        Every view also has ``filename`` and ``file_row_number`` (the lookup's row order).
+        Integers come back as ``Int64``, text as ``string``, booleans as ``boolean``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> ds = client.lookup_utks(client.sandbox.sample_utks(10), progress=False,
+        ...                         out=tempfile.mkdtemp())
+        >>> ds.sql("select count(*) as n from contacts")
+            n
+        0  10
+        """
+        con = self.connect()
+        try:
+            return _arrow_to_pandas(_fetch(con.sql(query, params=list(params or []) or None)))
+        finally:
+            con.close()
+
+    def wide(self, properties: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per matched utk, one typed column per property, as ``LookupResult.wide``.
+
+        The pivot runs in DuckDB, so memory is bounded by the output; the types come
+        from the property definitions stored with the dataset.
+        """
+        if isinstance(properties, str):
+            properties = [properties]
+        con = self.connect()
+        try:
+            if properties is None:
+                got = con.execute(
+                    "SELECT DISTINCT property FROM properties WHERE property IS NOT NULL"
+                ).fetchall()
+                names = sorted(p for (p,) in got)
+            else:
+                names = list(dict.fromkeys(properties))
+            picks = "".join(
+                f", any_value(p.value) FILTER (WHERE p.property = ${i + 1}) AS c{i}"
+                for i in range(len(names))
+            )
+            query = (
+                "SELECT c.utk, c.vid" + picks + " FROM contacts c LEFT JOIN properties p "
+                "ON p.vid = c.vid AND p.property IN (SELECT unnest($0::VARCHAR[])) "
+                "GROUP BY c.filename, c.file_row_number, c.utk, c.vid "
+                "ORDER BY c.filename, c.file_row_number"
+            )
+            query = query.replace("$0", f"${len(names) + 1}")
+            table = _fetch(con.sql(query, params=[*names, names]))
+        finally:
+            con.close()
+        return self._typed_wide(_arrow_to_pandas(table), names)
+
+    def _typed_wide(self, raw: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+        by_name = {str(d.get("name")): d for d in self.definitions()}
+        out: dict[str, Any] = {
+            "utk": raw["utk"].astype("string"),
+            "vid": raw["vid"].astype("Int64"),
+        }
+        bad: dict[str, int] = {}
+        for i, name in enumerate(names):
+            column, n_bad = dtypes.convert_column(raw[f"c{i}"].astype("string"), by_name.get(name))
+            if n_bad:
+                bad[name] = n_bad
+            out[f"property_{name}" if name in ("utk", "vid") else name] = column
+        if bad:
+            listing = ", ".join(f"{k} ({v})" for k, v in sorted(bad.items()))
+            _warn(f"wide(): values that do not parse as their property's type became NA: {listing}")
+        return pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
+
+
+def _fetch(relation: duckdb.DuckDBPyRelation) -> pa.Table:
+    fetch = getattr(relation, "to_arrow_table", None)  # DuckDB >= 1.4; .arrow() before
+    return fetch() if fetch is not None else relation.arrow()
+
+
+def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    import pyarrow as pa
+
+    def mapper(t: pa.DataType) -> Any:
+        if pa.types.is_integer(t):
+            return pd.Int64Dtype()
+        if pa.types.is_boolean(t):
+            return pd.BooleanDtype()
+        if (
+            pa.types.is_string(t)
+            or pa.types.is_large_string(t)
+            or getattr(pa.types, "is_string_view", lambda _: False)(t)
+        ):
+            return pd.StringDtype()
+        return None
+
+    try:
+        return table.to_pandas(types_mapper=mapper)
+    except (pa.ArrowInvalid, TypeError) as exc:  # pragma: no cover - exotic result types
+        raise DatasetError(f"the query's result cannot become a DataFrame: {exc}") from exc

@@ -1,0 +1,273 @@
+"""Stream a lookup to a dataset: chunks from disk, fetched and written in a pipeline.
+
+:func:`lookup_to_dataset` is what ``client.lookup_utks(..., out=PATH)`` runs:
+
+1. the input goes to the resume state on disk in blocks (dedupe in SQLite's unique index),
+   so nothing the size of the input is kept in Python;
+2. a fetching thread reads the pending utks in chunks of ``chunk_size`` (in input order)
+   and fetches each chunk through the client (its pacer is the one paced place; no HTTP
+   cache or record store: the dataset is the state), handing at most one finished chunk
+   ahead to the calling thread;
+3. the calling thread builds the chunk's frames with
+   :func:`~hubutk_pandas.frames.build_frames` (the in-memory path's tidy code) and writes
+   them as one part (:class:`~hubutk_pandas.dataset.writer.DatasetWriter`) while the next
+   chunk is being fetched.
+
+Peak memory is about three chunks of records (one being fetched, one queued, one being
+written), whatever the number of utks.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hubutk_pandas._warnings import warn as _warn
+from hubutk_pandas.dataset.reader import LookupDataset, open_dataset
+from hubutk_pandas.dataset.writer import DatasetWriter
+from hubutk_pandas.errors import DailyLimitError, HubSpotError, LookupFailedError
+from hubutk_pandas.frames import build_frames
+from hubutk_pandas.options import LookupOptions, Progress, check_controls
+from hubutk_pandas.utks import MAX_UTK_LENGTH
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.client import ChunkAnswers, HubSpotClient
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "lookup_to_dataset"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 2_000
+"""utks per chunk (20 requests): with full history about 50 MB of records in memory."""
+
+Chunk = list[tuple[int, str, bool]]
+_DONE = object()
+
+
+def dataset_options(opts: LookupOptions) -> dict[str, Any]:
+    """The options a dataset is bound to (what changes the answers; not progress/refresh)."""
+    return {**opts.fingerprint(), "endpoint": opts.endpoint}
+
+
+def _assemble(
+    chunk: Chunk, got: ChunkAnswers
+) -> tuple[list[tuple[str | None, Any]], list[tuple[str, str]], list[int]]:
+    """The chunk's ``matched`` and ``missing`` in input order, and the seqs that are done."""
+    matched: list[tuple[str | None, Any]] = []
+    missing: list[tuple[str, str]] = []
+    done: list[int] = []
+    for seq, utk, valid in chunk:
+        if not valid:
+            missing.append((utk, "invalid"))
+        elif utk in got.by_batch:
+            matched.extend((None, r) for r in got.by_batch[utk])
+        elif utk in got.answers:
+            record = got.answers[utk]
+            if record is None:
+                missing.append((utk, "not_found"))
+            else:
+                matched.append((utk, record))
+        elif utk not in got.completed:
+            continue  # failed or not sent: stays pending
+        done.append(seq)
+    return matched, missing, done
+
+
+def _fetcher(
+    client: HubSpotClient,
+    writer: DatasetWriter,
+    opts: LookupOptions,
+    chunk_size: int,
+    out: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
+    """The fetching thread: pending chunks → ``(chunk, answers)`` on ``out``, then ``_DONE``."""
+    try:
+        reader = writer.state.reader()
+        try:
+            after = 0
+            while not stop.is_set():
+                chunk = reader.pending(after, chunk_size)
+                if not chunk:
+                    break
+                after = chunk[-1][0]
+                got = client._fetch_chunk([u for _, u, valid in chunk if valid], opts)
+                if not _put(out, (chunk, got), stop) or got.fatal is not None:
+                    break
+        finally:
+            reader.close()
+        _put(out, _DONE, stop)
+    except BaseException as exc:  # handed to the calling thread, raised there as itself
+        _put(out, exc, stop)
+
+
+def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Hand ``item`` over unless the calling thread has stopped reading; ``True`` if handed."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def lookup_to_dataset(
+    client: HubSpotClient,
+    utks: Iterable[Any],
+    out: str | Path,
+    options: LookupOptions,
+    *,
+    progress: Progress = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> LookupDataset:
+    """Look ``utks`` up into the dataset at ``out`` (created, or continued) and return it.
+
+    Parameters
+    ----------
+    client
+        The :class:`~hubutk_pandas.HubSpotClient` that fetches (and paces).
+    utks
+        Any iterable of cells, cleaned like :meth:`HubSpotClient.lookup_utks` does.
+        Values already in the dataset are not fetched again.
+    out
+        The dataset folder: new, empty, or a dataset of the same options and portal.
+    options
+        The :class:`~hubutk_pandas.LookupOptions` the dataset is bound to.
+    progress
+        As for :meth:`~hubutk_pandas.HubSpotClient.lookup_utks`, but counting utks: a bar
+        (``None``: when there is more than one chunk), ``True``/``False``, or a callable
+        ``progress(done, total)``.
+    chunk_size
+        utks fetched and written per part; peak memory is about three chunks of records.
+
+    Returns
+    -------
+    LookupDataset
+
+    Raises
+    ------
+    DatasetError
+        ``out`` is not a dataset, holds other options or another portal, or the disk is
+        full; :class:`~hubutk_pandas.errors.DatasetInUseError` when another process is
+        writing it. Nothing already written is changed.
+    LookupFailedError, DailyLimitError
+        Some utks could not be fetched: ``.partial`` is the readable dataset of everything
+        written, ``.failed_utks`` the rest; the same call again fetches only those.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from hubutk_pandas import LookupOptions
+    >>> path = tempfile.mkdtemp() + "/visits"
+    >>> ds = lookup_to_dataset(client, client.sandbox.sample_utks(5) + ["f" * 32], path,
+    ...                        LookupOptions(), progress=False)
+    >>> ds.counts["contacts"], ds.counts["missing"], ds.complete
+    (5, 1, True)
+    """
+    check_controls(progress=progress)
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+    root = Path(out)
+    opened = DatasetWriter(
+        root, dataset_options(options), client.settings.base_url, client.property_definitions
+    )
+    with opened as writer:
+        valid, invalid = writer.add_input(utks)
+        if valid or invalid:
+            writer.save_manifest()  # new utks: the dataset is incomplete until they are written
+        if invalid:
+            _warn(
+                f"{invalid} value{'s' if invalid != 1 else ''} cannot be a utk (not cookie-safe, "
+                f"or longer than {MAX_UTK_LENGTH} characters) and "
+                f"{'were' if invalid != 1 else 'was'} not sent; see the dataset's missing "
+                "frame (reason 'invalid')."
+            )
+        if writer.manifest.get("definitions") is None:
+            writer.set_definitions(client.property_definitions())
+        failed, fatal = _run(client, writer, options, chunk_size, progress)
+        pending = writer.state.summary()["pending"]
+        writer.save_manifest(complete=not failed and fatal is None and pending == 0)
+    dataset = open_dataset(root)
+    _raise_for_failures(dataset, failed, fatal)
+    return dataset
+
+
+def _run(
+    client: HubSpotClient,
+    writer: DatasetWriter,
+    opts: LookupOptions,
+    chunk_size: int,
+    progress: Progress,
+) -> tuple[list[str], HubSpotError | None]:
+    from tqdm.auto import tqdm
+
+    total = writer.state.summary()["pending"]
+    report = progress if callable(progress) else None
+    show = report is None and (total > chunk_size if progress is None else bool(progress))
+    bar = tqdm(total=total, disable=not show, desc="HubSpot → dataset", unit="utk")
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_fetcher,
+        args=(client, writer, opts, chunk_size, handoff, stop),
+        name="hubutk-dataset-fetch",
+        daemon=True,  # on Ctrl-C the calling thread returns at once; this one ends after its chunk
+    )
+    failed: list[str] = []
+    fatal: HubSpotError | None = None
+    done = 0
+    if report is not None:
+        report(0, total)
+    thread.start()
+    try:
+        while (item := handoff.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            chunk, got = item
+            matched, missing, seqs = _assemble(chunk, got)
+            fatal = fatal or got.fatal
+            failed_here = {u for batch, _ in got.failed for u in batch}
+            failed.extend(u for _, u, valid in chunk if valid and u not in got.completed
+                          and (u in failed_here or got.fatal is not None))  # fmt: skip
+            frames = build_frames(matched, missing)
+            portal_ids = set(frames["contacts"]["portal_id"].dropna().astype(int).tolist())
+            writer.write_chunk(frames, seqs, portal_ids)
+            done += len(seqs)
+            bar.update(len(seqs))
+            if report is not None:
+                report(done, total)
+    finally:
+        stop.set()
+        bar.close()
+    return failed, fatal
+
+
+def _raise_for_failures(
+    dataset: LookupDataset, failed: list[str], fatal: HubSpotError | None
+) -> None:
+    if isinstance(fatal, DailyLimitError):
+        raise DailyLimitError(
+            f"{fatal.message} {dataset.pending} utks are not fetched yet; the dataset holds "
+            f"everything before ({dataset.counts['contacts']} contacts rows). Run the same "
+            "lookup again after the reset to continue.",
+            partial=dataset,  # type: ignore[arg-type]
+            failed_utks=failed,
+            errors=[fatal],
+            status=429,
+            policy_name="DAILY",
+            correlation_id=fatal.correlation_id,
+        )
+    if fatal is not None:
+        raise fatal
+    if failed:
+        raise LookupFailedError(
+            f"{len(failed)} utks could not be fetched; the dataset holds the rest. Run the "
+            "same lookup again to fetch only those.",
+            partial=dataset,  # type: ignore[arg-type]
+            failed_utks=failed,
+        )

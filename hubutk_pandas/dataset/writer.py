@@ -1,0 +1,286 @@
+"""Writing a dataset: parts that appear whole, exactly once, and a clear error on a full disk.
+
+A *part* is the frames of one chunk of utks. :meth:`DatasetWriter.write_chunk` writes it in
+four steps, so that a process killed at any point leaves a readable dataset and a rerun
+neither loses nor duplicates rows:
+
+1. each frame's rows go to ``<frame>/.part-NNNNNN.parquet.tmp`` (hidden: pyarrow, Dask,
+   DuckDB's ``part-*.parquet`` glob and Spark all skip names starting with ``.``), fsynced;
+2. one SQLite transaction records the part, marks its utks done and its vids written
+   (:class:`~hubutk_pandas.dataset.state.ResumeState`);
+3. the files are renamed to ``<frame>/part-NNNNNN.parquet`` (atomic on POSIX);
+4. the part is marked published and the manifest rewritten.
+
+Killed before 2: the temporary files are deleted on the next open and the chunk's utks
+are still pending, so they are fetched again. Killed after 2: the next open finishes the
+renames (roll forward). Rows of a vid already written by an earlier part are dropped before
+step 1, so every frame but ``contacts`` and ``missing`` holds one set of rows per vid.
+
+Every frame folder also has ``part-000000.parquet``, empty, written when the dataset is
+created, so each folder has the schema even when the frame has no rows.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hubutk_pandas.dataset import layout
+from hubutk_pandas.dataset.manifest import (
+    MANIFEST,
+    check_options,
+    new_manifest,
+    read_manifest,
+    write_manifest,
+)
+from hubutk_pandas.dataset.state import DatasetLock, ResumeState
+from hubutk_pandas.errors import DatasetError
+from hubutk_pandas.frames import FRAME_NAMES, SCHEMAS
+
+__all__ = ["STATE_FILE", "DatasetWriter", "part_name"]
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "_state.sqlite"
+_VID_FRAMES = [n for n in FRAME_NAMES if n not in ("contacts", "missing")]
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+# What a writer creates before the manifest: a folder holding only these was being created.
+_OWN = {"_lock", STATE_FILE, f"{STATE_FILE}-wal", f"{STATE_FILE}-shm", *FRAME_NAMES}
+
+
+def part_name(part: int, *, tmp: bool = False) -> str:
+    """``part-000007.parquet``, or its hidden temporary name.
+
+    Examples
+    --------
+    >>> part_name(7), part_name(7, tmp=True)
+    ('part-000007.parquet', '.part-000007.parquet.tmp')
+    """
+    name = f"part-{part:06d}.parquet"
+    return f".{name}.tmp" if tmp else name
+
+
+def _is_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in _FULL:
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, (OSError, sqlite3.OperationalError)) and (
+        "no space left" in text or "disk is full" in text or "quota" in text
+    )
+
+
+@contextmanager
+def _disk_errors(root: Path, what: str) -> Iterator[None]:
+    """A full disk becomes a :class:`DatasetError` that says what is kept and what to do."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not _is_full(exc):
+            raise
+        raise DatasetError(
+            f"the disk is full while {what} in {str(root)!r}. Everything written before "
+            "stays readable (open_dataset); free some space and run the same lookup again "
+            "to continue where it stopped"
+        ) from exc
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
+    with open(path, "wb") as handle:
+        pq.write_table(table, handle, compression="zstd")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class DatasetWriter:
+    """Open (or create) the dataset at ``root`` for writing: locked, checked, recovered.
+
+    Parameters
+    ----------
+    root
+        The dataset folder: new, empty, or a dataset written with the same ``options``.
+    options
+        The lookup options that must match (``LookupOptions.fingerprint()`` + endpoint).
+    base_url
+        The API's address (only ``scheme://host:port`` is stored).
+    definitions
+        Returns the property definitions; called only to create a new dataset, before
+        anything is written (so a refused credential leaves no folder behind).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        options: dict[str, Any],
+        base_url: str,
+        definitions: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> None:
+        self.root = root
+        self.options = options
+        self.manifest = self._open_manifest(root, options, base_url, definitions)
+        self._lock = DatasetLock(root).acquire()
+        try:
+            with _disk_errors(root, "opening the dataset"):
+                self.state = ResumeState(root / STATE_FILE)
+                if not (root / MANIFEST).exists():
+                    self._create_frames()
+                    write_manifest(root, self.manifest)
+                self._recover()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    @staticmethod
+    def _open_manifest(
+        root: Path,
+        options: dict[str, Any],
+        base_url: str,
+        definitions: Callable[[], list[dict[str, Any]]] | None,
+    ) -> dict[str, Any]:
+        if root.exists() and not root.is_dir():
+            raise DatasetError(f"{str(root)!r} is a file, not a dataset folder")
+        if root.is_dir() and (root / MANIFEST).exists():
+            manifest = read_manifest(root)
+            check_options(manifest, options, root)
+            return manifest
+        if root.is_dir() and any(p.name not in _OWN for p in root.iterdir()):
+            names = ", ".join(sorted(p.name for p in root.iterdir())[:5])
+            raise DatasetError(
+                f"{str(root)!r} exists and is not a lookup dataset (it holds {names}); "
+                "choose an empty or new folder"
+            )
+        manifest = new_manifest(options, base_url, None)
+        manifest["definitions"] = None if definitions is None else definitions()
+        with _disk_errors(root, "creating the dataset"):
+            root.mkdir(parents=True, exist_ok=True)
+        return manifest
+
+    def _create_frames(self) -> None:
+        for name in FRAME_NAMES:
+            folder = self.root / name
+            folder.mkdir(exist_ok=True)
+            empty = layout.arrow_schema(name).empty_table()
+            tmp = folder / part_name(0, tmp=True)
+            _write_table(empty, tmp)
+            os.replace(tmp, folder / part_name(0))
+
+    def _recover(self) -> None:
+        """Finish the renames of committed parts; delete temporary files of uncommitted ones."""
+        unpublished = set(self.state.unpublished())
+        for part in sorted(unpublished):
+            self._publish(part)
+            log.info(
+                "dataset %s: finished publishing part %d after an interruption", self.root, part
+            )
+        for name in FRAME_NAMES:
+            for tmp in (self.root / name).glob(".part-*.parquet.tmp"):
+                tmp.unlink()  # an uncommitted part: its utks are still pending
+        for tmp in self.root.glob(f".{MANIFEST}.tmp"):
+            tmp.unlink()
+
+    def _publish(self, part: int) -> None:
+        for name in FRAME_NAMES:
+            tmp = self.root / name / part_name(part, tmp=True)
+            if tmp.exists():
+                os.replace(tmp, self.root / name / part_name(part))
+        for name in FRAME_NAMES:
+            _fsync_dir(self.root / name)
+        self.state.mark_published(part)
+
+    # ----------------------------------------------------------------------------- writing
+    def add_input(self, values: Any) -> tuple[int, int]:
+        """Record the input's distinct values on disk: ``(new valid, new invalid)``."""
+        with _disk_errors(self.root, "recording the input utks"):
+            return self.state.add(values)
+
+    def write_chunk(
+        self, frames: dict[str, pd.DataFrame], seqs: list[int], portal_ids: set[int]
+    ) -> dict[str, int]:
+        """Write one chunk's frames as a part and mark ``seqs`` done; return rows written."""
+        self._check_portal(portal_ids)
+        vids = pd.concat([frames[n]["vid"] for n in ("contacts", *_VID_FRAMES)]).dropna()
+        distinct = [int(v) for v in pd.unique(vids.to_numpy(dtype="int64"))]
+        written = self.state.written_vids(distinct)
+        if written:
+            for name in _VID_FRAMES:
+                frame = frames[name]
+                frames[name] = frame[~frame["vid"].isin(list(written))].reset_index(drop=True)
+        part = self.state.next_part()
+        rows = {name: len(frames[name]) for name in FRAME_NAMES}
+        tmps: list[Path] = []
+        try:
+            with _disk_errors(self.root, f"writing part {part}"):
+                for name in FRAME_NAMES:
+                    if rows[name]:
+                        tmp = self.root / name / part_name(part, tmp=True)
+                        tmps.append(tmp)
+                        _write_table(layout.frame_to_table(name, frames[name]), tmp)
+                self.state.commit_part(part, seqs, [v for v in distinct if v not in written], rows)
+        except BaseException:
+            for tmp in tmps:
+                tmp.unlink(missing_ok=True)
+            raise
+        with _disk_errors(self.root, f"publishing part {part}"):
+            self._publish(part)
+        self.save_manifest()
+        return rows
+
+    def _check_portal(self, portal_ids: set[int]) -> None:
+        stored = self.manifest["source"].get("portal_id")
+        ids = portal_ids | ({stored} if stored is not None else set())
+        if len(ids) > 1:
+            raise DatasetError(
+                f"the dataset {str(self.root)!r} holds portal {stored}; this lookup's answers "
+                f"come from portal {sorted(ids - {stored})[0]}. Use another folder per portal"
+            )
+        if stored is None and portal_ids:
+            self.manifest["source"]["portal_id"] = next(iter(portal_ids))
+
+    def set_definitions(self, definitions: list[dict[str, Any]]) -> None:
+        self.manifest["definitions"] = definitions
+        with _disk_errors(self.root, "writing the manifest"):
+            write_manifest(self.root, self.manifest)
+
+    def save_manifest(self, *, complete: bool | None = None) -> None:
+        summary = self.state.summary()
+        rows = self.state.rows()
+        self.manifest["utks"] = summary
+        self.manifest["frames"] = {
+            name: {"rows": rows.get(name, 0), "columns": dict(SCHEMAS[name])}
+            for name in FRAME_NAMES
+        }
+        if complete is not None:
+            self.manifest["state"] = "complete" if complete else "incomplete"
+        elif summary["pending"]:
+            self.manifest["state"] = "incomplete"
+        with _disk_errors(self.root, "writing the manifest"):
+            write_manifest(self.root, self.manifest)
+
+    def close(self) -> None:
+        try:
+            self.state.close()
+        finally:
+            self._lock.release()
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,40 @@
+"""Helpers of the dataset tests: a mixed column of utks, frame-by-frame equality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas.testing as pdt
+
+from hubutk_pandas import LookupDataset, LookupOptions, LookupResult
+from hubutk_pandas.frames import FRAME_NAMES
+from hubutk_pandas.sandbox import SandboxPortal
+
+FULL = {"property_mode": "value_and_history", "form_submission_mode": "all", "progress": False}
+"""The options that make the biggest records: every frame has rows."""
+FULL_OPTIONS = LookupOptions(property_mode="value_and_history", form_submission_mode="all")
+"""The same, as the options object ``lookup_to_dataset`` takes."""
+
+
+def mixed_utks(portal: SandboxPortal, n: int) -> list[Any]:
+    """``n`` contact utks, merged ones (their vid is also reached by a contact utk, often in
+    another chunk), unknown ones, an invalid one, blanks and repeats."""
+    merged = portal.sample_utks(min(140, n // 10), kind="merged")
+    known = portal.sample_utks(n)
+    return [*known[: n // 2], *merged, *known[n // 2 :], *portal.unknown_utks(3), "bad;utk",
+            "", None, f"  {known[0]} ", *known[:5]]  # fmt: skip
+
+
+def assert_same_frames(result: LookupResult, dataset: LookupDataset) -> None:
+    """Every frame of the dataset equals the in-memory one: values, dtypes, order, index."""
+    for name in FRAME_NAMES:
+        pdt.assert_frame_equal(dataset.to_pandas(name), result.frames[name], obj=name)
+        assert dataset.counts[name] == len(result.frames[name]), name
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` and its bytes (to check that nothing changed)."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }

@@ -1,0 +1,237 @@
+"""A dataset survives interruption: kill -9, a second writer, a full disk, the daily limit."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hubutk_pandas import (
+    DailyLimitError,
+    DatasetError,
+    DatasetInUseError,
+    HubSpotClient,
+    LookupDataset,
+    LookupFailedError,
+    LookupResult,
+    open_dataset,
+)
+from hubutk_pandas.dataset import lookup_to_dataset
+from hubutk_pandas.dataset.state import ResumeState
+from hubutk_pandas.frames import FRAME_NAMES
+from hubutk_pandas.sandbox import SandboxPortal
+
+from .helpers import FULL, FULL_OPTIONS, assert_same_frames
+
+WRITER = """
+import json, sys
+from hubutk_pandas import HubSpotClient, LookupOptions
+from hubutk_pandas.dataset import lookup_to_dataset
+utks = json.loads(open(sys.argv[1]).read())
+with HubSpotClient(cache=False) as client:
+    options = LookupOptions(property_mode="value_and_history", form_submission_mode="all")
+    ds = lookup_to_dataset(client, utks, sys.argv[2], options, progress=False, chunk_size=100)
+print(ds.counts["contacts"])
+"""
+
+
+@pytest.fixture(scope="module")
+def slow_portal() -> Iterator[SandboxPortal]:
+    """A portal answering each request after 0.15 s, so a lookup can be caught midway."""
+    with SandboxPortal(contacts=3000, seed=4, rate_limit=(10_000, 10_000), latency=0.15) as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def utks_and_expected(slow_portal: SandboxPortal) -> tuple[list[str], LookupResult]:
+    utks = slow_portal.sample_utks(2000) + slow_portal.sample_utks(100, kind="merged")
+    with HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
+                       cache=False) as client:  # fmt: skip
+        return utks, client.lookup_utks(utks, **FULL)
+
+
+def start_writer(portal: SandboxPortal, utks: list[str], out: Path) -> subprocess.Popen[str]:
+    source = out.parent / "utks.json"
+    source.write_text(json.dumps(utks))
+    env = {**os.environ, "HUBSPOT_ACCESS_TOKEN": portal.access_token,
+           "HUBSPOT_BASE_URL": portal.base_url}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(source), str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_parts(out: Path, n: int, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while len(list((out / "contacts").glob("part-*.parquet"))) < n + 1:  # + the empty part 0
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the writer wrote nothing in 60 s"
+        time.sleep(0.01)
+
+
+def assert_prefix(ds: LookupDataset, expected: LookupResult) -> None:
+    """What an interrupted dataset holds is readable and is the start of the full lookup."""
+    contacts = ds.to_pandas("contacts")
+    assert 0 < len(contacts) < len(expected.contacts)
+    assert contacts["utk"].tolist() == expected.contacts["utk"].iloc[: len(contacts)].tolist()
+    for name in FRAME_NAMES:
+        assert len(ds.to_pandas(name)) <= len(expected.frames[name])
+
+
+def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
+    slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
+) -> None:
+    utks, expected = utks_and_expected
+    out = tmp_path / "ds"
+    proc = start_writer(slow_portal, utks, out)
+    wait_for_parts(out, 5, proc)
+    proc.kill()  # SIGKILL: no cleanup of any kind runs
+    proc.wait()
+    assert proc.returncode == -9
+    interrupted = open_dataset(out)
+    assert not interrupted.complete
+    assert_prefix(interrupted, expected)
+    state = ResumeState(out / "_state.sqlite", create=False)
+    pending = state.summary()["pending"]
+    state.close()
+    assert 0 < pending < len(utks)
+    slow_portal.reset_stats()
+    with HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
+                       cache=False) as client:  # fmt: skip
+        options = FULL_OPTIONS
+        ds = lookup_to_dataset(client, utks, out, options, progress=False, chunk_size=100)
+    assert slow_portal.stats.requests == math.ceil(pending / 100)  # only what was not written
+    assert ds.complete
+    assert_same_frames(expected, ds)  # no duplicates, nothing lost, same order
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_second_writer_is_told_the_dataset_is_in_use(
+    slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
+) -> None:
+    utks, expected = utks_and_expected
+    out = tmp_path / "ds"
+    proc = start_writer(slow_portal, utks, out)
+    try:
+        wait_for_parts(out, 1, proc)
+        client = HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
+                               cache=False)  # fmt: skip
+        with client, pytest.raises(DatasetInUseError, match="in use by another process"):
+            client.lookup_utks(utks, **FULL, out=out)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    assert int(stdout) == len(expected.contacts)
+    assert_same_frames(expected, open_dataset(out))
+
+
+def canonical(frame: object) -> list[str]:
+    """A frame's rows as sorted text: equality regardless of row order."""
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    return sorted(map(repr, frame.itertuples(index=False)))
+
+
+def assert_same_rows(expected: LookupResult, ds: LookupDataset) -> None:
+    for name in FRAME_NAMES:
+        got = ds.to_pandas(name)
+        assert got.dtypes.to_dict() == expected.frames[name].dtypes.to_dict(), name
+        assert canonical(got) == canonical(expected.frames[name]), name
+
+
+def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path) -> None:
+    with SandboxPortal(contacts=3000, seed=5) as free:
+        utks = free.sample_utks(1500)
+        with HubSpotClient(free.access_token, base_url=free.base_url, cache=False) as client:
+            expected = client.lookup_utks(utks, **FULL)
+    with (
+        SandboxPortal(contacts=3000, seed=5, daily_limit=8) as capped,
+        HubSpotClient(
+            capped.access_token, base_url=capped.base_url, cache=False, max_workers=1
+        ) as client,
+    ):
+        out = tmp_path / "ds"
+        options = FULL_OPTIONS
+        with pytest.raises(DailyLimitError, match="daily") as caught:
+            lookup_to_dataset(client, utks, out, options, progress=False, chunk_size=300)
+        partial = caught.value.partial
+        assert isinstance(partial, LookupDataset) and not partial.complete
+        assert partial.counts["contacts"] == len(partial.to_pandas("contacts")) == 700
+        assert_prefix(partial, expected)
+        assert caught.value.failed_utks == utks[700:900]
+        capped.reset_limits()
+        capped.reset_stats()
+        ds = lookup_to_dataset(client, utks, out, options, progress=False, chunk_size=300)
+        assert capped.stats.requests == 8  # the 800 utks not written
+        assert ds.complete
+        assert_same_rows(expected, ds)
+
+
+def test_failed_batches_keep_the_rest_and_a_rerun_fetches_only_them(
+    client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
+) -> None:
+    utks = portal.sample_utks(300)
+    expected = client.lookup_utks(utks, progress=False)
+    out = tmp_path / "ds"
+    portal.poison(utks[150])
+    try:
+        with pytest.raises(LookupFailedError, match="1 utks could not be fetched") as caught:
+            client.lookup_utks(utks, progress=False, out=out)
+    finally:
+        portal.cure()
+    assert caught.value.failed_utks == [utks[150]]
+    partial = caught.value.partial
+    assert isinstance(partial, LookupDataset) and partial.counts["contacts"] == 299
+    portal.reset_stats()
+    ds = client.lookup_utks(utks, progress=False, out=out)
+    assert portal.stats.requests == 1 and ds.complete
+    assert_same_rows(expected, ds)
+
+
+def _mount_tmpfs(where: Path, size: str) -> None:
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+                   check=True, capture_output=True)  # fmt: skip
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_gives_a_clear_error_and_keeps_what_was_written(tmp_path: Path) -> None:
+    disk = tmp_path / "small"
+    _mount_tmpfs(disk, "700k")
+    try:
+        with (
+            SandboxPortal(contacts=3000, seed=6) as portal,
+            HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client,
+        ):
+            utks = portal.sample_utks(1500)
+            expected = client.lookup_utks(utks, **FULL)
+            options = FULL_OPTIONS
+            with pytest.raises(DatasetError, match="disk is full") as caught:
+                lookup_to_dataset(
+                    client, utks, disk / "ds", options, progress=False, chunk_size=100
+                )
+            assert "free some space and run the same lookup again" in str(caught.value)
+            assert caught.value.__cause__ is not None  # the OSError, chained
+            written = open_dataset(disk / "ds")
+            assert not written.complete
+            assert_prefix(written, expected)
+            subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+            ds = lookup_to_dataset(
+                client, utks, disk / "ds", options, progress=False, chunk_size=100
+            )
+            assert ds.complete
+            assert_same_frames(expected, ds)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
