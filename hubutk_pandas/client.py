@@ -41,7 +41,7 @@ from hubutk_pandas.settings import ClientSettings, LookupOptions, ProgressCallba
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
-logger = logging.getLogger("hubutk_pandas")
+logger = logging.getLogger(__name__)
 
 BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
 UTKS_PATH = "/contacts/v1/contact/utks/batch/"
@@ -317,11 +317,11 @@ class HubSpotClient:
         namespace = namespace_for(
             self._fingerprint, self.settings.base_url, opts.endpoint, opts.fingerprint()
         )
-        answers: dict[str, dict[str, Any] | None] = {}
+        answers: dict[str, dict[str, Any] | str | None] = {}  # the store's are JSON text
         use_store = self._store is not None and opts.endpoint == "byUtk"
         if use_store and not opts.refresh:
             assert self._store is not None
-            answers = self._store.get(namespace, cleaned.valid)
+            answers.update(self._store.get(namespace, cleaned.valid))
         from_store = len(answers)
         todo = [u for u in cleaned.valid if u not in answers]
         batches = batching.plan_batches(
@@ -369,7 +369,7 @@ class HubSpotClient:
 
         failed_set = {u for u in todo if u not in completed}
         invalid = set(cleaned.invalid)
-        matched: list[tuple[str | None, dict[str, Any]]] = []
+        matched: list[tuple[str | None, dict[str, Any] | str]] = []
         missing: list[tuple[str, str]] = []
         for utk in cleaned.order:
             if utk in invalid:

@@ -16,7 +16,7 @@ It adapts at run time to what the portal says:
 * a 429 (:meth:`RateLimiter.penalize`) marks the window as full and holds every
   worker until the window has room again.
 
-Why not pyrate-limiter (4.5 is installed)? Its rates are fixed when a bucket is
+Why not a rate-limiting library such as pyrate-limiter? Its rates are fixed when a bucket is
 built, so following the headers would mean swapping buckets under running workers;
 it cannot book slots reported as used elsewhere or hold all workers after a 429;
 and its in-memory bucket starts a background "leak" thread per limiter. The log
@@ -44,7 +44,7 @@ from contextlib import contextmanager
 
 __all__ = ["RateLimiter", "rate_limit_headers"]
 
-logger = logging.getLogger("hubutk_pandas._http.pacing")
+logger = logging.getLogger(__name__)
 
 _HEADER_PREFIX = "x-hubspot-ratelimit-"
 

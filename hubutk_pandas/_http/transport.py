@@ -47,7 +47,7 @@ from hubutk_pandas.errors import (
 
 __all__ = ["RetryPolicy", "backoff_delay", "error_from_response", "get_json"]
 
-logger = logging.getLogger("hubutk_pandas._http.transport")
+logger = logging.getLogger(__name__)
 
 
 def error_from_response(response: requests.Response, secrets_: Iterable[str]) -> HubSpotError:

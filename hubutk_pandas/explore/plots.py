@@ -61,7 +61,7 @@ __all__ = [
     "plot_sources",
 ]
 
-logger = logging.getLogger("hubutk_pandas.plotting")
+logger = logging.getLogger(__name__)
 
 
 class ResultPlotter:
