@@ -30,7 +30,7 @@ from hubutk_pandas.errors import HubSpotError, LookupFailedError
 __all__ = ["main", "write_frames"]
 
 FORMATS = ("csv", "parquet")
-DEFAULT_VISITORS = Path("notebooks") / "data" / "visitors.csv"
+DEFAULT_VISITORS = None  # hubutk demo: the sample shipped in the package (hubutk_pandas/data)
 
 
 def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
