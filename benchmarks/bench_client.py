@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=None, help="client worker threads")
     parser.add_argument("--naive", action="store_true", help="also run the naive loop")
     parser.add_argument(
+        "--per-request", type=int, default=100, help="utks per request (100: HubSpot's most)"
+    )
+    parser.add_argument(
         "--properties",
         default="email,lifecyclestage",
         help="properties asked for (comma-separated; 'all' for every valued property)",
@@ -120,20 +123,31 @@ def main(argv: list[str] | None = None) -> None:
     server.start()
     base_url, token, utks = parent.recv()
     stats: dict[str, Any]
-    workers = {} if args.workers is None else {"max_workers": args.workers}
+    properties = None if args.properties == "all" else args.properties.split(",")
+    options: dict[str, Any] = {} if args.workers is None else {"max_workers": args.workers}
+    if args.per_request < 100:  # a URL with room for that many utks (at least 25: 1,024 chars)
+        from hubutk_pandas._http.batching import url_length
+
+        query = [("property", name) for name in properties or []]
+        query += [("utk", utk) for utk in utks[: args.per_request]]
+        options["max_url_length"] = max(1024, url_length(base_url + BY_UTK, query) + 1)
     try:
-        with HubSpotClient(token, base_url=base_url, cache=False, **workers) as client:
+        with HubSpotClient(token, base_url=base_url, cache=False, **options) as client:
             trips = _RoundTrips(client)
             done_at: list[tuple[int, float]] = []
             started = time.monotonic()
             result = client.lookup_utks(
                 utks,
-                properties=None if args.properties == "all" else args.properties.split(","),
+                properties=properties,
                 progress=lambda done, _total: done_at.append((done, time.monotonic())),
             )
             elapsed = time.monotonic() - started
             print(
-                f"client         {client.settings.max_workers} workers; round trip "
+                f"client         {client.settings.max_workers} workers, waited "
+                f"{client._limiter.waited:.0f} s in all for slots, held each "
+                f"{client._limiter.held / max(1, len(trips.seconds)) * 1000:.0f} ms on average, "
+                f"{client._limiter.booked_elsewhere} booked as used elsewhere; "
+                "round trip "
                 f"median {trips.median() * 1000:.0f} ms, 95th percentile "
                 f"{trips.quantile(0.95) * 1000:.0f} ms (latency {args.latency * 1000:.0f} ms)"
             )

@@ -123,6 +123,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._log: deque[float] = deque()
+        self._expired: deque[float] = deque()  # left the log in the last window
         self._blocked_until = 0.0
         self._cond = threading.Condition()
         # Credit from the portal's Remaining header (see the module docstring).
@@ -133,6 +134,10 @@ class RateLimiter:
         self._last_sent = threading.local()  # hold() -> observe(), in the same thread
         self.waited = 0.0
         """Total seconds workers spent waiting for a slot."""
+        self.held = 0.0
+        """Total seconds slots were held by requests in flight (booking to answer)."""
+        self.booked_elsewhere = 0
+        """Slots booked because the portal's ``Remaining`` was lower than our count."""
 
     @property
     def rate(self) -> tuple[int, float]:
@@ -142,7 +147,9 @@ class RateLimiter:
     def _expire(self, now: float) -> None:
         horizon = now - self._interval - self._margin
         while self._log and self._log[0] <= horizon:
-            self._log.popleft()
+            self._expired.append(self._log.popleft())  # kept a while for observe()
+        while self._expired and self._expired[0] <= horizon - self._interval:
+            self._expired.popleft()
 
     def _delay(self, now: float) -> float:
         self._expire(now)
@@ -244,6 +251,7 @@ class RateLimiter:
         finally:
             with self._cond:
                 answered = self._clock()
+                self.held += answered - booked
                 bisect.insort(self._log, answered)
                 self._in_flight -= 1
                 self._answers.append(answered)
@@ -275,13 +283,21 @@ class RateLimiter:
             if remaining is not None:
                 now = self._clock()
                 self._expire(now)
-                ours = self._max - len(self._log) - self._in_flight
-                # Book slots the portal counts but we do not: used elsewhere, or ours that
-                # the portal counted a little later than we sent them (latency), which it
-                # frees soon. Booked for a tenth of the window; booked again if it insists.
+                # Ours that the portal may still have counted when it answered: the log,
+                # those in flight, and those that left the log since that request was sent
+                # (the portal counted it up to a round trip ago).
+                since = now if sent is None else sent
+                left = len(self._expired) - bisect.bisect_right(
+                    self._expired, since - self._interval - self._margin
+                )
+                ours = self._max - len(self._log) - self._in_flight - left
+                # Book slots the portal counts but we do not: used elsewhere (another
+                # process on the same app). Booked for a tenth of the window; booked again
+                # if it insists.
                 phantom = now - self._interval + self._interval / 10
                 for _ in range(max(0, ours - max(remaining, 0))):
                     bisect.insort(self._log, phantom)  # the log stays sorted
+                    self.booked_elsewhere += 1
 
     def penalize(self, window: float | None = None) -> float:
         """Record a 429: treat the window as full and hold every worker until it has room.

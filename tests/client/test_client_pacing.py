@@ -64,6 +64,24 @@ def test_remaining_lower_than_ours_books_the_difference() -> None:
     assert fake.now < 1.0
 
 
+def test_remaining_from_a_round_trip_ago_books_nothing_for_slots_freed_since() -> None:
+    pacer, fake = limiter(2, 1.0)
+    with pacer.hold():
+        fake.now = 0.1
+    with pacer.hold():
+        fake.now = 0.2
+    with pacer.hold():  # sent at 1.1 (a window after the first answer); a slow answer
+        sent = fake.now
+        fake.now = 1.6
+    assert sent == pytest.approx(1.1)
+    # The portal counted it at about 1.15, when the second request still filled its
+    # window: Remaining 0. Our log freed that slot at 1.2: nobody else used it.
+    pacer.observe({"X-HubSpot-RateLimit-Remaining": "0"})
+    assert pacer.booked_elsewhere == 0
+    with pacer.hold():
+        assert fake.now == pytest.approx(1.6)
+
+
 def test_a_429_holds_every_worker_until_the_window_has_room() -> None:
     pacer, fake = limiter(10, 1.0)
     fake.now = 5.0
