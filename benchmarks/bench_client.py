@@ -25,6 +25,7 @@ so each slot is reused a window plus one round trip after its last use).
 Usage::
 
     .venv/bin/python benchmarks/bench_client.py                  # 1,000 requests, ~95 s
+    .venv/bin/python benchmarks/bench_client.py --utks 25000 --per-request 25  # light answers
     .venv/bin/python benchmarks/bench_client.py --utks 20000 --naive
 """
 
