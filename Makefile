@@ -7,8 +7,14 @@ CHROMIUM := /usr/bin/chromium
 # Tests and notebooks run against the sandbox only: never a developer's real portal.
 OFFLINE := env -u HUBSPOT_ACCESS_TOKEN -u HUBSPOT_API_KEY -u HUBSPOT_BASE_URL -u HUBUTK_VISITORS_CSV
 NBVAL := $(OFFLINE) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
+# uv (a dev dependency) builds the wheel and the throwaway/floor environments from its cache.
+UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
+# The floor: the oldest versions pyproject allows, on the oldest Python it allows.
+FLOOR := .venv-floor
+FLOOR_STAMP := $(FLOOR)/.installed
+FLOOR_PYTHON ?= python3.10
 
-.PHONY: setup demo test lint typecheck unit notebooks browser bench clean docs
+.PHONY: setup demo test lint typecheck unit notebooks browser bench clean docs wheelcheck floor
 
 setup: $(STAMP)
 
@@ -46,7 +52,7 @@ notebooks: setup
 browser: setup $(CHROMIUM)
 	$(OFFLINE) $(BIN)/python -m pytest tests -m browser
 
-test: setup $(CHROMIUM) lint docs
+test: setup $(CHROMIUM) lint docs wheelcheck floor
 	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas
 	$(NBVAL)
 
@@ -57,6 +63,41 @@ docs: setup
 	$(OFFLINE) $(BIN)/sphinx-build -j auto -W --keep-going -n -q -b html docs docs/_build/html
 	$(BIN)/python docs/check_site.py docs/_build/html
 
+# The built wheel, installed alone in a throwaway venv, runs `hubutk demo` in an empty folder.
+wheelcheck: setup
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(UV) build -q --wheel --out-dir "$$tmp/dist" .; \
+	$(UV) venv -q -p $(PYTHON) "$$tmp/venv"; \
+	$(UV) pip install -q -p "$$tmp/venv/bin/python" "$$tmp"/dist/*.whl; \
+	mkdir "$$tmp/empty"; cd "$$tmp/empty"; \
+	"$$tmp/venv/bin/python" -c 'import hubutk_pandas, sys; assert hubutk_pandas.__file__.startswith(sys.prefix), hubutk_pandas.__file__'; \
+	$(OFFLINE) "$$tmp/venv/bin/hubutk" demo > "$$tmp/demo.log" 2>&1 || { cat "$$tmp/demo.log"; exit 1; }; \
+	for f in contacts.csv missing.csv wide.csv history.csv sources.png; do \
+	  test -s "demo-output/$$f" || { echo "wheelcheck: demo-output/$$f was not written"; cat "$$tmp/demo.log"; exit 1; }; \
+	done; \
+	echo "wheelcheck: $$(basename "$$tmp"/dist/*.whl): hubutk demo wrote $$(ls demo-output | wc -l) files in an empty folder"
+
+# Unit tests and doctests (no browser, no notebooks) at the lowest versions pyproject allows:
+# uv's lowest-direct resolution of the project's own requirements (pandas, requests-cache,
+# pyarrow, ... at their floors; numpy and the rest as those floors need), on Python 3.10.
+$(FLOOR_STAMP): pyproject.toml | $(STAMP)
+	@py=$$(for c in $(FLOOR_PYTHON) $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do \
+	  "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo "$$c" && break; \
+	done); \
+	if [ -z "$$py" ]; then echo "make floor: no Python 3.10 here (requires-python's floor); set FLOOR_PYTHON"; exit 1; fi; \
+	rm -rf $(FLOOR) && $(UV) venv -q -p "$$py" $(FLOOR) && \
+	$(UV) pip install -q -p $(FLOOR)/bin/python --resolution lowest-direct -e '.[dask]' && \
+	$(UV) pip install -q -p $(FLOOR)/bin/python 'pytest>=8' 'pytest-timeout>=2.3'
+	touch $(FLOOR_STAMP)
+
+floor: $(FLOOR_STAMP)
+	@$(FLOOR)/bin/python -c 'import sys, numpy, pandas, pyarrow, requests, requests_cache, matplotlib; \
+	print("floor: Python", sys.version.split()[0], "pandas", pandas.__version__, "numpy", numpy.__version__, \
+	"pyarrow", pyarrow.__version__, "requests", requests.__version__, "requests-cache", \
+	requests_cache.__version__, "matplotlib", matplotlib.__version__)'
+	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser" \
+	  --ignore=tests/browser -q -p no:cacheprovider
+
 bench: setup
 	$(BIN)/python benchmarks/bench_client.py
 	$(BIN)/python benchmarks/bench_frames.py
@@ -64,4 +105,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_lead.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated docs/api/modules
+	rm -rf $(VENV) $(FLOOR) demo-output .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated docs/api/modules

@@ -1,7 +1,9 @@
 """Pausing Python's cyclic garbage collector around bulk, cycle-free work.
 
-Shared by the record store's bulk decode and the frames build, the two places
-where the package makes millions of short-lived-looking but long-kept containers.
+Shared by the record store's bulk read and the frames build (which decodes the records
+the store kept as JSON text), the places where the package makes millions of containers
+at once. Only the collector's on/off switch is touched, and it is restored: nothing is
+frozen, promoted or collected, so the caller's objects age as they would without us.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ __all__ = ["collector_paused"]
 
 
 @contextmanager
-def collector_paused(*, promote: bool = False) -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for the block; restore its state after.
 
     Decoding many records keeps millions of new containers alive at once, and each time
@@ -27,11 +29,13 @@ def collector_paused(*, promote: bool = False) -> Iterator[None]:
     The previous state is restored in ``finally`` (also when the block raises), and the
     collector is never switched on if the caller had it off.
 
-    With ``promote=True``, the objects made in the block are then moved to the oldest
-    generation without a scan (``gc.freeze()`` + ``gc.unfreeze()``; skipped if the program
-    froze objects itself). Otherwise the first young collection after the block would scan
-    every record decoded in it anyway, and the next one again: at 50,000 records, 1.5 s
-    paid by whatever the caller allocates next. They are scanned at the next full collection.
+    Objects made in the block and still alive after it stay young: the next young
+    collection scans them. The package therefore keeps its bulk objects inside one
+    block: the store returns records as JSON text (not containers), and the frames
+    build decodes them, tidies them and drops them before its block ends, so the
+    collector never sees them. (An earlier version moved everything alive to the oldest
+    generation with ``gc.freeze()`` + ``gc.unfreeze()``; that also promoted the caller's
+    objects, so a cycle the caller had dropped waited for a full collection.)
 
     Examples
     --------
@@ -46,9 +50,6 @@ def collector_paused(*, promote: bool = False) -> Iterator[None]:
     gc.disable()
     try:
         yield
-        if promote and gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
     finally:
         if was_enabled:
             gc.enable()

@@ -32,7 +32,7 @@ from hubutk_pandas.result import FILE_FORMATS
 
 __all__ = ["main"]
 
-DEFAULT_VISITORS = Path("notebooks") / "data" / "visitors.csv"
+DEFAULT_VISITORS = None  # hubutk demo: the sample shipped in the package (hubutk_pandas/data)
 
 
 def _comma_separated(text: str) -> list[str]:

@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
-logger = logging.getLogger("hubutk_pandas")
+logger = logging.getLogger(__name__)
 
 BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
 UTKS_PATH = "/contacts/v1/contact/utks/batch/"
@@ -88,7 +88,8 @@ class HubSpotClient:
     rate_limit
         ``(requests, seconds)``; HubSpot's default burst limit is 100 per 10 s.
     max_workers
-        Threads sending batches at once.
+        Threads sending batches at once (16: a window of 100 requests goes out in
+        about a second even at a few hundred ms per answer).
     max_retries, backoff_factor, backoff_max, max_retry_time
         Retries of a failing request: how many, the exponential backoff (with jitter),
         and the total seconds one request may spend retrying.
@@ -115,7 +116,7 @@ class HubSpotClient:
         cache: bool | str | os.PathLike[str] = True,
         expire_after: timedelta | float | None = timedelta(days=1),
         rate_limit: tuple[int, float] = (100, 10.0),
-        max_workers: int = 4,
+        max_workers: int = 16,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
         backoff_max: float = 30.0,
@@ -432,10 +433,10 @@ class HubSpotClient:
         namespace = namespace_for(
             self._fingerprint, self.settings.base_url, opts.endpoint, opts.fingerprint()
         )
-        answers: dict[str, dict[str, Any] | None] = {}
+        answers: dict[str, dict[str, Any] | str | None] = {}  # the store's are JSON text
         store = self._store if opts.endpoint == "byUtk" else None
         if store is not None and not refresh:
-            answers = store.get(namespace, cleaned.valid)
+            answers.update(store.get(namespace, cleaned.valid))
         from_store = len(answers)
         todo = [u for u in cleaned.valid if u not in answers]
         got = self._fetch(
@@ -449,7 +450,7 @@ class HubSpotClient:
         by_batch, failed, fatal, completed = got.by_batch, got.failed, got.fatal, got.completed
         failed_set = {u for u in todo if u not in completed}
         invalid = set(cleaned.invalid)
-        matched: list[tuple[str | None, dict[str, Any]]] = []
+        matched: list[tuple[str | None, dict[str, Any] | str]] = []
         missing: list[tuple[str, str]] = []
         for utk in cleaned.order:
             if utk in invalid:

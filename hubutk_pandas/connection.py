@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["SandboxClient", "connect", "credentials_in_environment"]
 
-logger = logging.getLogger("hubutk_pandas")
+logger = logging.getLogger(__name__)
 
 #: The sandbox that ``connect()`` starts: the same data as ``notebooks/data/visitors.csv``.
 DEMO_CONTACTS = 20_000

@@ -1,7 +1,8 @@
 """``hubutk demo``: the whole pipeline against the in-process sandbox, end to end.
 
 It reads the sample visitors file (web-visit rows with a ``utk`` column, with
-unknown utks, blanks and duplicates), looks them up with full history and every
+unknown utks, blanks and duplicates; shipped in the package as ``hubutk_pandas/data/
+visitors.csv``, so the demo runs from any folder), looks them up with full history and every
 form submission, prints a short summary and writes every frame plus a few PNG
 plots. Built on the public API only.
 """
@@ -9,6 +10,8 @@ plots. Built on the public API only.
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,21 +103,26 @@ def _save_plots(result: LookupResult, out: Path) -> list[Path]:
     return paths
 
 
-def run_demo(visitors_path: Path, out: Path, fmt: FileFormat = "csv") -> int:
+def run_demo(visitors_path: Path | None, out: Path, fmt: FileFormat = "csv") -> int:
     """Look the sample visitors up in a fresh sandbox; print a summary; write frames and plots.
 
-    Returns the exit status (0 on success).
+    ``visitors_path=None`` reads the sample shipped in the package. Returns the exit
+    status (0 on success).
 
     Examples
     --------
-    From a shell, ``hubutk demo`` (or ``make demo``) runs
-    ``run_demo(Path("notebooks/data/visitors.csv"), Path("demo-output"))``.
+    From a shell, in any folder, ``hubutk demo`` (or ``make demo``) runs
+    ``run_demo(None, Path("demo-output"))``.
     """
     from hubutk_pandas.connection import connect
 
-    visitors = pd.read_csv(visitors_path, dtype="string", keep_default_na=False)
+    with ExitStack() as stack:
+        if visitors_path is None:  # a real file even if the package is zipped
+            sample = resources.files("hubutk_pandas") / "data" / "visitors.csv"
+            visitors_path = stack.enter_context(resources.as_file(sample))
+        visitors = pd.read_csv(visitors_path, dtype="string", keep_default_na=False)
     with connect(sandbox=True) as client:
-        print(f"Sandbox portal at {client.settings.base_url}; looking up {visitors_path} ...")
+        print(f"Sandbox portal at {client.settings.base_url}; looking up {visitors_path.name} ...")
         started = time.perf_counter()
         result = visitors.hubspot.lookup_utks(
             "utk",

@@ -9,7 +9,6 @@ when the result is pickled or copied.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -32,7 +31,6 @@ __all__ = ["FILE_FORMATS", "FileFormat", "LookupResult", "PropertyDefinitions"]
 PropertyDefinitions = list[dict[str, Any]]
 FileFormat = Literal["parquet", "csv"]
 FILE_FORMATS: tuple[FileFormat, ...] = ("parquet", "csv")
-log = logging.getLogger("hubutk_pandas.result")
 
 
 class LookupResult:
@@ -56,8 +54,8 @@ merge_audits, companies, missing : DataFrame
     >>> result
     LookupResult(2 matched utks → 1 contacts, 1 missing; properties=1, history=0, \
 form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=0)
-    >>> result.wide(properties=["num"]).dtypes["num"]  # no definitions: strings
-    <StringDtype(na_value=<NA>)>
+    >>> result.wide(properties=["num"]).dtypes["num"].name  # no definitions: NA-backed strings
+    'string'
     """
 
     contacts: pd.DataFrame
@@ -72,7 +70,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
 
     def __init__(
         self,
-        matched: Sequence[tuple[str | None, Mapping[str, Any]]] = (),
+        matched: Sequence[tuple[str | None, Mapping[str, Any] | str]] = (),
         missing: Sequence[tuple[str, str]] = (),
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
@@ -87,12 +85,12 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
     @classmethod
     def from_records(
         cls,
-        matched: Sequence[tuple[str | None, Mapping[str, Any]]],
+        matched: Sequence[tuple[str | None, Mapping[str, Any] | str]],
         missing: Sequence[tuple[str, str]] = (),
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
     ) -> LookupResult:
-        """Build the result from raw records (already decoded dicts).
+        """Build the result from raw records: decoded dicts, or their JSON text.
 
         Parameters
         ----------

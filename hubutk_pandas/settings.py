@@ -147,7 +147,7 @@ class ClientSettings:
     cache_dir: Path | None
     expire_after: timedelta | None = timedelta(days=1)
     rate_limit: tuple[int, float] = (100, 10.0)
-    max_workers: int = 4
+    max_workers: int = 16
     max_retries: int = 5
     backoff_factor: float = 0.5
     backoff_max: float = 30.0

@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["SPLITTABLE", "Outcome", "fetch_batch", "raise_for_failures", "run_batches"]
 
-logger = logging.getLogger("hubutk_pandas")
+logger = logging.getLogger(__name__)
 
 SPLITTABLE = (400, 404, 414)
 """Statuses a smaller batch may avoid: a bad utk, or a URL too long for the portal."""

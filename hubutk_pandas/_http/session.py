@@ -19,9 +19,13 @@ The salt is 32 random bytes kept in ``<cache folder>/salt``, so fingerprints are
 across sessions but useless for guessing a token from a cache folder.
 
 Logs: urllib3 and requests-cache log request URLs at DEBUG, which would show a legacy
-``hapikey`` to anyone who turns DEBUG on for every logger. :func:`make_session`
-therefore gives their loggers a :class:`RedactingFilter` (idempotent; it only rewrites
-credential values, never drops a record). Headers, hence ``Authorization``, are not logged.
+``hapikey`` to anyone who turns DEBUG on for every logger. The sessions built here
+therefore run each request inside :func:`redacted_logs`: while one of our requests is
+running, those libraries' loggers carry a :class:`RedactingFilter` that rewrites the
+credential values in records logged *by a thread running one of our requests* (never
+drops a record, never touches anyone else's); when the last request ends, the filters
+are removed, so the loggers are as the program left them. Headers, hence
+``Authorization``, are not logged.
 
 Examples
 --------
@@ -31,22 +35,29 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import re
 import secrets
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from hubutk_pandas.errors import CacheError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from requests_cache import CachedSession
 
 __all__ = [
     "HTTP_CACHE_FILE",
@@ -57,8 +68,8 @@ __all__ = [
     "default_cache_dir",
     "load_salt",
     "make_session",
-    "protect_third_party_logs",
     "redact",
+    "redacted_logs",
     "valid_json_200",
 ]
 
@@ -165,16 +176,22 @@ def redact(text: str, secrets_: Iterable[str] = ()) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrite a log record whose text shows a credential parameter or Bearer token.
+    """Rewrite a record that shows a credential parameter or Bearer token, if it is ours.
+
+    Ours: logged by a thread that is running one of our requests (inside
+    :func:`redacted_logs`); any other record passes untouched. Never drops a record.
 
     Examples
     --------
     >>> record = logging.LogRecord("urllib3", 10, "x", 1, '"GET /p?hapikey=%s"', ("k1",), None)
-    >>> RedactingFilter().filter(record), record.getMessage()
+    >>> with redacted_logs():
+    ...     RedactingFilter().filter(record), record.getMessage()
     (True, '"GET /p?hapikey=REDACTED"')
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if threading.get_ident() not in _requests_running:
+            return True
         try:
             text = record.getMessage()
         except Exception:  # a broken record is the logging module's business
@@ -186,25 +203,74 @@ class RedactingFilter(logging.Filter):
 
 
 _HTTP_LOGGERS = ("urllib3", "requests", "requests_cache")
+_requests_running: Counter[int] = Counter()  # thread id -> our requests running in it
+_installed: list[tuple[logging.Logger, RedactingFilter]] = []
+_redaction_lock = threading.Lock()
 
 
-def protect_third_party_logs() -> None:
-    """Give the HTTP libraries' loggers (existing ones) a :class:`RedactingFilter`, once.
+@contextmanager
+def redacted_logs() -> Iterator[None]:
+    """Redact credentials in the HTTP libraries' log records of this thread, for the block.
 
-    A logger-level filter sees only the records logged on that very logger, so every
-    ``urllib3.*`` / ``requests.*`` / ``requests_cache.*`` logger created so far gets one.
+    The first block to start (in any thread) gives every existing ``urllib3.*``,
+    ``requests.*`` and ``requests_cache.*`` logger a :class:`RedactingFilter` (a
+    logger-level filter sees only the records logged on that very logger); the last one
+    to end removes them again. In between, the filters rewrite only records logged by
+    threads inside such a block.
 
     Examples
     --------
-    >>> protect_third_party_logs(); protect_third_party_logs()
-    >>> sum(isinstance(f, RedactingFilter) for f in logging.getLogger("urllib3").filters)
+    >>> def ours(name):
+    ...     return [f for f in logging.getLogger(name).filters if isinstance(f, RedactingFilter)]
+    >>> with redacted_logs():
+    ...     len(ours("urllib3"))
     1
+    >>> ours("urllib3")
+    []
     """
-    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in _HTTP_LOGGERS]
-    for name in {*names, *_HTTP_LOGGERS}:
-        target = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in target.filters):
-            target.addFilter(RedactingFilter())
+    ident = threading.get_ident()
+    with _redaction_lock:
+        if not _requests_running:
+            names = [
+                n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in _HTTP_LOGGERS
+            ]
+            for name in sorted({*names, *_HTTP_LOGGERS}):
+                target, redactor = logging.getLogger(name), RedactingFilter()
+                target.addFilter(redactor)
+                _installed.append((target, redactor))
+        _requests_running[ident] += 1
+    try:
+        yield
+    finally:
+        with _redaction_lock:
+            _requests_running[ident] -= 1
+            if not _requests_running[ident]:
+                del _requests_running[ident]
+            if not _requests_running:
+                while _installed:
+                    target, redactor = _installed.pop()
+                    target.removeFilter(redactor)
+
+
+class _Session(requests.Session):
+    """A plain session whose requests run inside :func:`redacted_logs`."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        with redacted_logs():
+            return super().request(*args, **kwargs)
+
+
+@functools.cache
+def _cached_session_class() -> type[CachedSession]:
+    """requests-cache's ``CachedSession``, its requests run inside :func:`redacted_logs`."""
+    from requests_cache import CachedSession
+
+    class _CachedSession(CachedSession):
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            with redacted_logs():
+                return super().request(*args, **kwargs)
+
+    return _CachedSession
 
 
 def valid_json_200(response: requests.Response) -> bool:
@@ -256,9 +322,9 @@ def make_session(
     """
     session: requests.Session
     if cache_dir is None:
-        session = requests.Session()
+        session = _Session()
     else:
-        from requests_cache import CachedSession, SQLiteCache
+        from requests_cache import SQLiteCache
         from requests_cache.cache_keys import create_key
 
         def key_fn(request: Any, **kwargs: Any) -> str:
@@ -269,7 +335,7 @@ def make_session(
             backend = SQLiteCache(cache_dir / HTTP_CACHE_FILE, wal=False)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError.from_exception(cache_dir, exc) from exc
-        session = CachedSession(
+        session = _cached_session_class()(
             backend=backend,
             expire_after=-1 if expire_after is None else expire_after,
             allowable_codes=(200,),
@@ -283,5 +349,4 @@ def make_session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
-    protect_third_party_logs()
     return session

@@ -15,7 +15,8 @@ Design
   the options fingerprint (properties, property mode, form-submission mode, list
   memberships, deletes) - so answers never cross credentials, portals or options.
 * The value is the record's JSON, or ``NULL`` for "HubSpot knows no contact with this
-  utk": misses are remembered too, so they cost nothing on a rerun.
+  utk": misses are remembered too, so they cost nothing on a rerun. :meth:`RecordStore.get`
+  returns that JSON *text*; the frames build decodes it (see :mod:`hubutk_pandas._gc`).
 * Rows carry their storing time; rows older than the expiry are ignored (and swept).
 * A failing file or folder (a full disk, a lock held too long, a damaged database) is a
   :class:`~hubutk_pandas.errors.CacheError` naming the folder; a damaged *row* is a miss.
@@ -32,7 +33,7 @@ Examples
 >>> store = RecordStore(None)      # in memory, for the example
 >>> store.put("ns", {"u1": {"vid": 1}, "u2": None})
 >>> store.get("ns", ["u1", "u2", "u3"])
-{'u1': {'vid': 1}, 'u2': None}
+{'u1': '{"vid": 1}', 'u2': None}
 >>> store.close()
 """
 
@@ -56,7 +57,7 @@ from hubutk_pandas.errors import CacheError
 
 __all__ = ["RECORD_STORE_FILE", "RecordStore", "collector_paused", "namespace_for"]
 
-logger = logging.getLogger("hubutk_pandas._http.store")
+logger = logging.getLogger(__name__)
 
 RECORD_STORE_FILE = "records.sqlite"
 _CHUNK = 500  # SQLite variables per query stay well under the 999/32766 limits
@@ -129,35 +130,34 @@ class RecordStore:
                 )
 
     @_cache_failures
-    def get(self, namespace: str, utks: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        """Fresh answers for those ``utks`` that have one: a record, or ``None`` (not found).
+    def get(self, namespace: str, utks: Sequence[str]) -> dict[str, str | None]:
+        """Fresh answers for those ``utks`` that have one: a record's JSON text, or ``None``.
 
-        The records are decoded with the cyclic garbage collector paused (see
-        :func:`collector_paused`: json decoding creates no cycles, and the collector's
-        repeated scans of a large, growing young set cost more than the decode), and
-        then moved to the oldest generation unscanned: they are the caller's long-lived data.
-        A row that no longer decodes (a damaged file) counts as not cached, with a warning
-        in the log, so the lookup fetches it again.
+        ``None`` means "not found" (remembered). The records stay JSON text here: the frames
+        build decodes them with the cyclic garbage collector paused and drops the decoded
+        containers before it resumes (:func:`~hubutk_pandas.frames.build_frames`), so
+        millions of containers never sit in the young generation for the collector to
+        rescan, and nothing else in the process has to be touched to avoid that.
+        A row that is not a JSON object (a damaged file; checked by SQLite's ``json_valid``)
+        counts as not cached, with a warning in the log, so the lookup fetches it again.
         """
-        found: dict[str, dict[str, Any] | None] = {}
+        found: dict[str, str | None] = {}
         damaged = 0
         oldest = -1.0 if self._ttl is None else time.time() - self._ttl
-        with self._lock, collector_paused(promote=True):
+        with self._lock, collector_paused():  # the rows are tuples: no rescans while reading
             for start in range(0, len(utks), _CHUNK):
                 chunk = list(utks[start : start + _CHUNK])
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT utk, record FROM records WHERE namespace = ? AND utk IN ({marks})"
-                    " AND stored_at > ?",
+                    "SELECT utk, record, CASE WHEN record IS NULL THEN 1 WHEN json_valid(record)"
+                    " THEN json_type(record) = 'object' ELSE 0 END FROM records"
+                    f" WHERE namespace = ? AND utk IN ({marks}) AND stored_at > ?",
                     (namespace, *chunk, oldest),
                 ).fetchall()
-                for utk, record in rows:
-                    if record is None:
-                        found[utk] = None
-                        continue
-                    try:
-                        found[utk] = json.loads(record)
-                    except ValueError:  # a damaged row is a cache miss, never a failed lookup
+                for utk, record, valid in rows:
+                    if valid:
+                        found[utk] = record
+                    else:  # a damaged row is a cache miss, never a failed lookup
                         damaged += 1
         if damaged:
             logger.warning(

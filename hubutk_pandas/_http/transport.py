@@ -65,7 +65,7 @@ __all__ = [
 ShapeCheck = Callable[[Any], str | None]
 """Says what is wrong with a 200 answer's parsed JSON (``None``: nothing)."""
 
-logger = logging.getLogger("hubutk_pandas._http.transport")
+logger = logging.getLogger(__name__)
 
 
 def error_from_response(response: requests.Response, secrets_: Iterable[str]) -> HubSpotError:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["ContactExplorer"]
 
-logger = logging.getLogger("hubutk_pandas.widgets")
+logger = logging.getLogger(__name__)
 
 
 class ContactExplorer(Displayable):

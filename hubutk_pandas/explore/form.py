@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["HEAD_ROWS", "ContactExplorer", "LookupForm", "split_utks"]
 
-logger = logging.getLogger("hubutk_pandas.widgets")
+logger = logging.getLogger(__name__)
 
 _STEPS = ("reading input", "connecting", "looking up", "building tables", "drawing plots")
 

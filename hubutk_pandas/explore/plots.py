@@ -75,7 +75,7 @@ __all__ = [
     "plot_time_in_stage",
 ]
 
-logger = logging.getLogger("hubutk_pandas.plotting")
+logger = logging.getLogger(__name__)
 
 
 class ResultPlotter:

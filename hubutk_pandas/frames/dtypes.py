@@ -92,8 +92,8 @@ def to_string(values: pd.Series) -> tuple[pd.Series, int]:
 
     Examples
     --------
-    >>> to_string(pd.Series(["a", None]))[0].dtype
-    <StringDtype(na_value=<NA>)>
+    >>> to_string(pd.Series(["a", None]))[0].dtype.name   # pd.NA-backed, not pandas 3's "str"
+    'string'
     """
     return values.astype("string"), 0
 

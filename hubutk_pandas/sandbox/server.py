@@ -18,7 +18,7 @@ from hubutk_pandas.sandbox.stats import SandboxStats
 
 __all__ = ["SandboxPortal"]
 
-logger = logging.getLogger("hubutk_pandas.sandbox")
+logger = logging.getLogger(__name__)
 _UNSET: Any = object()
 HOST = "127.0.0.1"
 _SECRET_PARAMS = re.compile(r"(?i)\b(hapikey|access_token|api_key|apikey)=[^&\s#'\"]*")

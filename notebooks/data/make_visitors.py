@@ -1,6 +1,8 @@
 """Regenerate visitors.csv: sample web-visit rows whose utks come from the demo sandbox.
 
 Run from the repository root: ``.venv/bin/python notebooks/data/make_visitors.py``.
+The file is package data (``hubutk_pandas/data/visitors.csv``, what ``hubutk demo`` reads
+wherever the package is installed); ``notebooks/data/visitors.csv`` is a link to it.
 The file mixes known contacts, anonymous visitors, merged and deleted contacts,
 utks HubSpot has never seen, blanks, padded values, odd cells and repeat visits,
 like a real export from web logs. Deterministic: same seed, same file.
@@ -71,7 +73,7 @@ def main() -> None:
     rows.sort(key=lambda row: row[0])
     frame = pd.DataFrame(rows, columns=["visited_at", "page", "utk"])
     frame["visited_at"] = frame["visited_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    path = Path(__file__).with_name("visitors.csv")
+    path = Path(__file__).resolve().parents[2] / "hubutk_pandas" / "data" / "visitors.csv"
     frame.to_csv(path, index=False)
     print(f"wrote {len(frame)} rows to {path}")
 

@@ -1,10 +1,16 @@
-"""The shared pacer: rolling window, header adaptation, 429 holds (a fake clock; no sleeping)."""
+"""The shared pacer: rolling window, slot dating, header adaptation, 429 holds (a fake clock).
+
+The last test drives it against the sandbox's own rolling window over real HTTP: no 429s."""
 
 from __future__ import annotations
 
 import threading
 
+import pytest
+
 from hubutk_pandas._http.pacing import RateLimiter, rate_limit_headers
+from hubutk_pandas.client import HubSpotClient
+from hubutk_pandas.sandbox import SandboxPortal
 
 
 class FakeTime:
@@ -58,6 +64,24 @@ def test_remaining_lower_than_ours_books_the_difference() -> None:
     assert fake.now < 1.0
 
 
+def test_remaining_from_a_round_trip_ago_books_nothing_for_slots_freed_since() -> None:
+    pacer, fake = limiter(2, 1.0)
+    with pacer.hold():
+        fake.now = 0.1
+    with pacer.hold():
+        fake.now = 0.2
+    with pacer.hold():  # sent at 1.1 (a window after the first answer); a slow answer
+        sent = fake.now
+        fake.now = 1.6
+    assert sent == pytest.approx(1.1)
+    # The portal counted it at about 1.15, when the second request still filled its
+    # window: Remaining 0. Our log freed that slot at 1.2: nobody else used it.
+    pacer.observe({"X-HubSpot-RateLimit-Remaining": "0"})
+    assert pacer.booked_elsewhere == 0
+    with pacer.hold():
+        assert fake.now == pytest.approx(1.6)
+
+
 def test_a_429_holds_every_worker_until_the_window_has_room() -> None:
     pacer, fake = limiter(10, 1.0)
     fake.now = 5.0
@@ -89,3 +113,88 @@ def test_threads_share_one_window() -> None:
     assert len(starts) == 40
     assert all(sum(1 for t in starts if s <= t < s + 0.2 - 1e-3) <= 20 for s in starts)
     assert starts[-1] - starts[0] >= 0.2  # the second burst had to wait
+
+
+def test_a_slot_counts_from_its_answers_arrival() -> None:
+    pacer, fake = limiter(1, 10.0)
+    with pacer.hold():
+        fake.now = 0.4  # the portal counted it somewhere in (0, 0.4]
+    with pacer.hold():  # reused a window after the answer: after the portal's count, surely
+        sent = fake.now
+        fake.now += 0.1
+    assert sent == pytest.approx(10.4)
+    pacer.acquire()
+    assert fake.now == pytest.approx(20.5)
+
+
+def test_a_failed_request_keeps_its_slot() -> None:
+    pacer, fake = limiter(1, 10.0)
+    with pytest.raises(ConnectionError), pacer.hold():
+        fake.now = 0.3
+        raise ConnectionError("the portal may have counted it")
+    pacer.acquire()
+    assert fake.now == pytest.approx(10.3)
+
+
+def test_a_request_in_flight_keeps_its_slot_past_the_window() -> None:
+    pacer, fake = limiter(1, 1.0)
+    with pacer.hold():
+        fake.now = 3.0  # a slow answer: the portal may have counted it at 2.9
+    with pacer.hold():
+        assert fake.now == pytest.approx(4.0)  # a window after the answer, not the send
+
+
+def _two_answers() -> tuple[RateLimiter, FakeTime]:
+    pacer, fake = limiter(2, 10.0)
+    with pacer.hold():
+        fake.now = 0.1
+    with pacer.hold():
+        fake.now = 0.2
+    return pacer, fake  # the log is full until 10.1
+
+
+def test_the_portals_remaining_lets_a_request_go_before_the_log_frees() -> None:
+    pacer, fake = _two_answers()
+    pacer.observe({"X-HubSpot-RateLimit-Remaining": "3"})  # at the second one's count
+    # 3 free then, less the answer that came after it was sent (the first one's, at its
+    # send time: counted, to be safe): 2 proven free now.
+    assert pacer.credit() == 2
+    with pacer.hold():
+        assert fake.now == pytest.approx(0.2)  # no wait
+        assert pacer.credit() == 1  # in flight: it may have been counted
+    with pacer.hold():
+        assert fake.now == pytest.approx(0.2)
+    with pacer.hold():  # credit spent: back to the log (the first answer's slot, 10.1)
+        assert fake.now >= 10.1
+
+
+def test_no_credit_when_the_portal_proves_nothing_free_or_after_a_429() -> None:
+    pacer, _ = _two_answers()
+    pacer.observe({"X-HubSpot-RateLimit-Remaining": "1"})  # the last free slot was that one
+    assert pacer.credit() == 0
+    pacer, _ = _two_answers()
+    pacer.observe({"X-HubSpot-RateLimit-Remaining": "50"})
+    pacer.penalize(10.0)  # the portal disagreed with us: the log alone from now on
+    assert pacer.credit() == 0
+
+
+@pytest.mark.slow
+def test_many_workers_at_the_ceiling_earn_no_429() -> None:
+    # A window of 10 per 0.5 s, 30 ms of latency, 12 workers (more than a window): about
+    # 85 requests, every slot reused several times at the ceiling. (Slots dated before
+    # their answers' arrival earned 429s here on a loaded machine.)
+    with SandboxPortal(contacts=5000, rate_limit=(10, 500), latency=0.03) as portal:
+        utks = portal.sample_utks(3000)
+        with HubSpotClient(
+            portal.access_token,
+            base_url=portal.base_url,
+            cache=False,
+            rate_limit=(10, 0.5),
+            max_workers=12,
+            max_url_length=1500,  # about 25 utks per request
+        ) as client:
+            result = client.lookup_utks(utks, progress=False)
+            assert client._limiter.waited > 0  # the workers did wait for slots
+        assert len(result.contacts) == len(utks)
+        assert portal.stats.requests >= 70
+        assert portal.stats.by_status[429] == 0, portal.stats.by_status
