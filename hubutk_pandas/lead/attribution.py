@@ -42,7 +42,7 @@ from hubutk_pandas.lead._base import (
 from hubutk_pandas.lead.stages import reached_at, stages
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import LeadSource, Lookup
 
 __all__ = ["ATTRIBUTION_SCHEMA", "attribution"]
 
@@ -56,7 +56,7 @@ ATTRIBUTION_SCHEMA: dict[str, str] = {
 
 
 def attribution(
-    result: LookupResult,
+    result: Lookup,
     stage: str = "customer",
     by: str = "hs_analytics_source",
     *,
@@ -93,7 +93,7 @@ def attribution(
     >>> attribution(result, by="hs_latest_source").columns.tolist()
     ['hs_latest_source', 'contacts', 'reached', 'conversion', 'median_time']
     """
-    check_result(result)
+    result = check_result(result)
     check_stages([stage], stage_order(result), "stage")
     values = property_values(result, by)
     schema: dict[str, Any] = {by: values.dtype, **ATTRIBUTION_SCHEMA}

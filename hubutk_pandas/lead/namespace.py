@@ -26,7 +26,7 @@ from hubutk_pandas.lead.timing import cohorts, time_to_stage, time_to_stage_summ
 from hubutk_pandas.lead.touchpoints import Touchpoints, touchpoints
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import Lookup
 
 __all__ = ["LeadAnalytics"]
 
@@ -50,7 +50,7 @@ class LeadAnalytics:
         The :class:`~hubutk_pandas.result.LookupResult` to analyse.
     """
 
-    def __init__(self, result: LookupResult) -> None:
+    def __init__(self, result: Lookup) -> None:
         self._result = result
 
     def __repr__(self) -> str:
