@@ -61,6 +61,7 @@ DEFAULT_STAGES: tuple[str, ...] = (
     "other",
 )
 
+
 def became_property(stage: str) -> str:
     """The "Became a … date" property of ``stage``.
 

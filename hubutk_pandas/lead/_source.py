@@ -114,7 +114,7 @@ class ResultSource:
         return seen
 
     def wide(self, properties: Sequence[str]) -> pd.DataFrame:
-        return self.result.wide(list(properties))  # type: ignore[no-any-return]
+        return self.result.wide(list(properties))
 
     def definitions(self) -> Sequence[Mapping[str, Any]]:
         return list(self.result.definitions())
@@ -134,7 +134,7 @@ class DatasetSource:
         key = (name, tuple(columns), repr(filters))
         if key not in self._cache:
             self._cache[key] = self.dataset.to_pandas(name, columns=list(columns), filters=filters)
-        return self._cache[key]  # type: ignore[no-any-return]
+        return self._cache[key]
 
     def contacts(self, columns: Sequence[str]) -> pd.DataFrame:
         return self._read("contacts", columns)
@@ -152,23 +152,27 @@ class DatasetSource:
         return self._read("properties", ["vid", "property", "value"], [("property", "in", wanted)])
 
     def property_names(self) -> set[str]:
-        if "names" not in self._cache:
+        key = ("property_names",)
+        if key not in self._cache:
             got = self.dataset.sql(
                 "SELECT DISTINCT property FROM properties WHERE property IS NOT NULL"
             )
-            self._cache["names"] = {str(p) for p in got["property"]}
-        return set(self._cache["names"])
+            self._cache[key] = {str(p) for p in got["property"]}
+        return set(self._cache[key])
 
     def stage_values(self, name: str) -> set[str]:
-        got = self.dataset.sql(
-            "SELECT DISTINCT value FROM history WHERE property = $1 AND value <> '' UNION "
-            "SELECT DISTINCT value FROM properties WHERE property = $1 AND value <> ''",
-            [name],
-        )
-        return {str(v) for v in got["value"]}
+        key = ("stage_values", name)
+        if key not in self._cache:
+            got = self.dataset.sql(
+                "SELECT DISTINCT value FROM history WHERE property = $1 AND value <> '' UNION "
+                "SELECT DISTINCT value FROM properties WHERE property = $1 AND value <> ''",
+                [name],
+            )
+            self._cache[key] = {str(v) for v in got["value"]}
+        return set(self._cache[key])
 
     def wide(self, properties: Sequence[str]) -> pd.DataFrame:
-        return self.dataset.wide(list(properties))  # type: ignore[no-any-return]
+        return self.dataset.wide(list(properties))
 
     def definitions(self) -> Sequence[Mapping[str, Any]]:
         return list(self.dataset.definitions())
@@ -180,7 +184,9 @@ def _is_result(value: Any) -> bool:
 
 
 def _is_dataset(value: Any) -> bool:
-    return all(callable(getattr(value, n, None)) for n in ("to_pandas", "sql", "wide", "definitions"))
+    return all(
+        callable(getattr(value, n, None)) for n in ("to_pandas", "sql", "wide", "definitions")
+    )
 
 
 def as_source(result: Any) -> LeadSource:

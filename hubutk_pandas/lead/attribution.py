@@ -42,7 +42,7 @@ from hubutk_pandas.lead._base import (
 from hubutk_pandas.lead.stages import reached_at, stages
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.lead._source import LeadSource, Lookup
+    from hubutk_pandas.lead._source import Lookup
 
 __all__ = ["ATTRIBUTION_SCHEMA", "attribution"]
 
@@ -67,7 +67,8 @@ def attribution(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
+        (read without loading it: see :mod:`hubutk_pandas.lead`).
     stage
         The conversion to credit (default ``"customer"``). A contact reached it when it
         entered it or a later stage (``other`` aside), as :func:`~hubutk_pandas.lead.funnel`

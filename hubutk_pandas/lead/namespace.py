@@ -1,4 +1,4 @@
-"""``result.lead``: the lead analytics with a lookup's result pre-bound.
+"""``result.lead`` and ``ds.lead``: the lead analytics with a lookup's result or dataset bound.
 
 Examples
 --------
@@ -42,12 +42,13 @@ _NAMES = (
 
 
 class LeadAnalytics:
-    """``result.lead``: each function of :mod:`hubutk_pandas.lead` with ``result`` bound.
+    """``result.lead`` / ``ds.lead``: each function of :mod:`hubutk_pandas.lead`, bound.
 
     Parameters
     ----------
     result
-        The :class:`~hubutk_pandas.result.LookupResult` to analyse.
+        The :class:`~hubutk_pandas.result.LookupResult` or
+        :class:`~hubutk_pandas.dataset.LookupDataset` to analyse.
     """
 
     def __init__(self, result: Lookup) -> None:

@@ -105,7 +105,8 @@ def stages(result: Lookup, *, source: str = "auto") -> pd.DataFrame:
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
+        (read without loading it: see :mod:`hubutk_pandas.lead`).
     source
         Where the journey comes from:
 

@@ -40,7 +40,7 @@ from hubutk_pandas.lead._base import (
 from hubutk_pandas.lead.stages import reached_at, stages
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.lead._source import LeadSource, Lookup
+    from hubutk_pandas.lead._source import Lookup
 
 __all__ = [
     "SUMMARY_SCHEMA",
@@ -68,9 +68,7 @@ SUMMARY_SCHEMA: dict[str, str] = {
 }
 
 
-def time_to_stage(
-    result: Lookup, start: str, end: str, *, source: str = "auto"
-) -> pd.DataFrame:
+def time_to_stage(result: Lookup, start: str, end: str, *, source: str = "auto") -> pd.DataFrame:
     """One row per contact that reached both stages: when, and how long from ``start`` to ``end``.
 
     ``start_at`` is the contact's first entry into ``start``; ``end_at`` its first entry
@@ -81,7 +79,8 @@ def time_to_stage(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
+        (read without loading it: see :mod:`hubutk_pandas.lead`).
     start, end
         Two different lifecycle stages of the portal.
     source
@@ -201,7 +200,8 @@ def cohorts(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
+        (read without loading it: see :mod:`hubutk_pandas.lead`).
     freq
         A pandas period alias for the cohorts: ``"W"``, ``"M"`` (default), ``"Q"``, ``"Y"``.
     stage

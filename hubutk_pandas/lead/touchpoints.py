@@ -125,7 +125,8 @@ def touchpoints(
         Not modified. Cells are matched as the lookup cleans them (stripped); rows whose
         utk the lookup did not match, or without a time, are left out.
     result
-        The :class:`~hubutk_pandas.result.LookupResult` of those utks.
+        The :class:`~hubutk_pandas.result.LookupResult` (or :class:`~hubutk_pandas.dataset.LookupDataset`)
+        of those utks.
     utk, at, page
         The column names of the utk, the visit's time (datetimes, or ISO 8601 text; naive
         times are taken as UTC) and the page (path or URL).
@@ -167,7 +168,9 @@ def touchpoints(
             "page": visits[page].astype("string").to_numpy(),
         }
     )
-    owners = result.contacts(["utk", "vid"]).dropna(subset=["utk", "vid"]).drop_duplicates(subset="utk")
+    owners = (
+        result.contacts(["utk", "vid"]).dropna(subset=["utk", "vid"]).drop_duplicates(subset="utk")
+    )
     vid_of = pd.Series(owners["vid"].to_numpy(), index=owners["utk"].astype(str).to_numpy())
     table["vid"] = table["utk"].map(vid_of).astype("Int64")
     table = table.dropna(subset=["vid", "at"])

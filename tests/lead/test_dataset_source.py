@@ -1,4 +1,4 @@
-"""The lead analytics on a LookupDataset: equal to the in-memory result, reading only what they need."""
+"""The lead analytics on a LookupDataset: equal to the in-memory result, reading what they need."""
 
 from __future__ import annotations
 
@@ -179,7 +179,9 @@ def test_only_the_needed_rows_and_columns_are_read(pair: Pair) -> None:
     funnel(ds, by="hs_analytics_source")
     attribution(ds)
     cohorts(ds)
-    touchpoints(pd.DataFrame({"utk": ["x"], "at": ["2024-01-01"], "p": ["/"]}), ds, at="at", page="p")
+    touchpoints(
+        pd.DataFrame({"utk": ["x"], "at": ["2024-01-01"], "p": ["/"]}), ds, at="at", page="p"
+    )
     assert ds.reads and all(columns is not None for _, columns, _, _ in ds.reads)
     read = {name for name, *_ in ds.reads}
     assert read <= {"contacts", "history", "properties", "form_submissions"}
