@@ -67,8 +67,9 @@ def attribution(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
-        (read without loading it: see :mod:`hubutk_pandas.lead`).
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     stage
         The conversion to credit (default ``"customer"``). A contact reached it when it
         entered it or a later stage (``other`` aside), as :func:`~hubutk_pandas.lead.funnel`

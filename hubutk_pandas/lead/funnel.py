@@ -141,8 +141,8 @@ def funnel(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult` or a :class:`~hubutk_pandas.dataset.LookupDataset`;
-        its journeys come from
+        A :class:`~hubutk_pandas.result.LookupResult` or a
+        :class:`~hubutk_pandas.dataset.LookupDataset`; its journeys come from
         :func:`~hubutk_pandas.lead.stages` (history, or the "Became a … date" properties).
     by
         A property, e.g. ``"hs_analytics_source"``: one funnel per value (NA included).

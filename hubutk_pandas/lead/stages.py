@@ -105,8 +105,9 @@ def stages(result: Lookup, *, source: str = "auto") -> pd.DataFrame:
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
-        (read without loading it: see :mod:`hubutk_pandas.lead`).
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     source
         Where the journey comes from:
 

@@ -79,8 +79,9 @@ def time_to_stage(result: Lookup, start: str, end: str, *, source: str = "auto")
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
-        (read without loading it: see :mod:`hubutk_pandas.lead`).
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     start, end
         Two different lifecycle stages of the portal.
     source
@@ -200,8 +201,9 @@ def cohorts(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`, or a :class:`~hubutk_pandas.dataset.LookupDataset`
-        (read without loading it: see :mod:`hubutk_pandas.lead`).
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     freq
         A pandas period alias for the cohorts: ``"W"``, ``"M"`` (default), ``"Q"``, ``"Y"``.
     stage

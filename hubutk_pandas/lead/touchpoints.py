@@ -125,8 +125,8 @@ def touchpoints(
         Not modified. Cells are matched as the lookup cleans them (stripped); rows whose
         utk the lookup did not match, or without a time, are left out.
     result
-        The :class:`~hubutk_pandas.result.LookupResult` (or :class:`~hubutk_pandas.dataset.LookupDataset`)
-        of those utks.
+        The :class:`~hubutk_pandas.result.LookupResult` (or
+        :class:`~hubutk_pandas.dataset.LookupDataset`) of those utks.
     utk, at, page
         The column names of the utk, the visit's time (datetimes, or ISO 8601 text; naive
         times are taken as UTC) and the page (path or URL).
