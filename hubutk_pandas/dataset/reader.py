@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import duckdb
     import pyarrow as pa
 
+    from hubutk_pandas.lead import LeadAnalytics
+
 __all__ = ["LookupDataset", "open_dataset"]
 
 
@@ -186,6 +188,26 @@ class LookupDataset:
         frames = {name: self.to_pandas(name) for name in FRAME_NAMES}
         definitions = self.definitions()
         return LookupResult.from_frames(frames, definitions=lambda: definitions)
+
+    # ------------------------------------------------------------------ lead analytics
+    @property
+    def lead(self) -> LeadAnalytics:
+        """Lead analytics of this dataset (``stages``, ``funnel``, ``time_to_stage``, …).
+
+        As ``LookupResult.lead``, reading only the rows and columns each analysis needs
+        (see :mod:`hubutk_pandas.lead`); imported when the attribute is first read.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> ds = client.lookup_utks(client.sandbox.sample_utks(20), progress=False,
+        ...                         out=tempfile.mkdtemp())
+        >>> ds.lead.funnel().columns.tolist()
+        ['stage', 'reached', 'conversion', 'cumulative_conversion']
+        """
+        from hubutk_pandas.lead import LeadAnalytics
+
+        return LeadAnalytics(self)
 
     # ------------------------------------------------------------------ DuckDB
     def connect(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:

@@ -1,8 +1,8 @@
 """What the lead analytics share: stage order, checks with clear errors, per-contact values.
 
-Private to :mod:`hubutk_pandas.lead`. Everything reads the frames of a
-:class:`~hubutk_pandas.result.LookupResult` (``contacts``, ``properties``, ``history``,
-``form_submissions``) and its ``wide()`` / ``definitions()``, never the network.
+Private to :mod:`hubutk_pandas.lead`. Everything reads a lookup through a
+:class:`~hubutk_pandas.lead._source.LeadSource` (a ``LookupResult`` in memory or a
+``LookupDataset`` on disk, see :func:`check_result`), never the network.
 
 Examples
 --------
@@ -22,9 +22,10 @@ import pandas as pd
 
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.frames.dtypes import to_category, to_datetime
+from hubutk_pandas.lead._source import as_source
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import LeadSource
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -59,7 +60,6 @@ DEFAULT_STAGES: tuple[str, ...] = (
     "evangelist",
     "other",
 )
-_FRAMES = ("contacts", "properties", "history", "form_submissions")
 
 
 def became_property(stage: str) -> str:
@@ -73,17 +73,10 @@ def became_property(stage: str) -> str:
     return f"hs_lifecyclestage_{stage}_date"
 
 
-def check_result(result: Any) -> LookupResult:
-    """``result`` itself when it has a lookup's frames, else a clear error."""
-    missing = [
-        name for name in _FRAMES if not isinstance(getattr(result, name, None), pd.DataFrame)
-    ]
-    if missing or not callable(getattr(result, "wide", None)):
-        raise InvalidOptionError(
-            "the lead analytics take a LookupResult (from client.lookup_utks or "
-            f"df.hubspot.lookup_utks), got {type(result).__name__}"
-        )
-    return result
+def check_result(result: Any) -> LeadSource:
+    """What the analytics read ``result`` through: a result's or a dataset's
+    :class:`~hubutk_pandas.lead._source.LeadSource`, else a clear error."""
+    return as_source(result)
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
@@ -95,14 +88,14 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
-def _definitions(result: LookupResult) -> list[Mapping[str, Any]]:
+def _definitions(result: LeadSource) -> list[Mapping[str, Any]]:
     try:
         return list(result.definitions())
     except HubSpotError:  # no provider: the default order and string values
         return []
 
 
-def stage_order(result: LookupResult) -> list[str]:
+def stage_order(result: LeadSource) -> list[str]:
     """The lifecycle stages in the portal's displayOrder, then any unknown value, sorted.
 
     From the ``lifecyclestage`` definition when the result has definitions, else
@@ -115,11 +108,7 @@ def stage_order(result: LookupResult) -> list[str]:
         order = [str(c) for c in to_category(empty, definition)[0].cat.categories]
     else:
         order = list(DEFAULT_STAGES)
-    seen: set[str] = set()
-    for frame in (result.history, result.properties):
-        values = frame.loc[frame["property"] == STAGE_PROPERTY, "value"].dropna()
-        seen.update(str(v) for v in values.unique() if str(v))
-    return order + sorted(seen - set(order))
+    return order + sorted(result.stage_values(STAGE_PROPERTY) - set(order))
 
 
 def stage_dtype(order: Sequence[str]) -> pd.CategoricalDtype:
@@ -145,23 +134,23 @@ def empty_frame(schema: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in schema.items()})
 
 
-def contact_vids(result: LookupResult) -> pd.Index:
+def contact_vids(result: LeadSource) -> pd.Index:
     """The distinct vids of live contacts (not anonymous visitors, not deleted), in order."""
-    contacts = result.contacts
+    contacts = result.contacts(["vid", "is_contact", "is_deleted"])
     live = contacts["vid"].notna()
     live &= contacts["is_contact"].fillna(True).astype(bool)
     live &= ~contacts["is_deleted"].fillna(False).astype(bool)
     return pd.Index(contacts.loc[live, "vid"].unique(), dtype="Int64", name="vid")
 
 
-def property_values(result: LookupResult, name: str) -> pd.Series:
+def property_values(result: LeadSource, name: str) -> pd.Series:
     """One property's typed value per vid (from ``wide()``), indexed by vid.
 
     Raises :class:`InvalidOptionError` naming the property and listing the properties
     of the result when neither the result's contacts nor the portal's definitions know it
     (a result with neither, e.g. an empty lookup built by hand, is not checked).
     """
-    present = set(result.properties["property"].dropna().astype(str).unique())
+    present = result.property_names()
     known = present | {str(d.get("name")) for d in _definitions(result)}
     if not isinstance(name, str) or (known and name not in known):  # nothing known: no check
         raise InvalidOptionError(
@@ -175,14 +164,13 @@ def property_values(result: LookupResult, name: str) -> pd.Series:
     return pd.Series(wide[column].array, index=index, name=name)
 
 
-def created_at(result: LookupResult, first_entry: pd.Series | None = None) -> pd.Series:
+def created_at(result: LeadSource, first_entry: pd.Series | None = None) -> pd.Series:
     """Each contact's creation time (``createdate``), by vid, as ``datetime64[ms, UTC]``.
 
     Where a contact has no ``createdate``, its first lifecycle-stage entry
     (``first_entry``, by vid) stands in.
     """
-    props = result.properties
-    rows = props[props["property"] == "createdate"].dropna(subset=["vid"])
+    rows = result.properties_of(["createdate"]).dropna(subset=["vid"])
     rows = rows.drop_duplicates(subset="vid")
     stamps, _bad = to_datetime(rows["value"].reset_index(drop=True))
     created = pd.Series(stamps.to_numpy(), index=pd.Index(rows["vid"], dtype="Int64", name="vid"))

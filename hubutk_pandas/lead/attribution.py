@@ -42,7 +42,7 @@ from hubutk_pandas.lead._base import (
 from hubutk_pandas.lead.stages import reached_at, stages
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import Lookup
 
 __all__ = ["ATTRIBUTION_SCHEMA", "attribution"]
 
@@ -56,7 +56,7 @@ ATTRIBUTION_SCHEMA: dict[str, str] = {
 
 
 def attribution(
-    result: LookupResult,
+    result: Lookup,
     stage: str = "customer",
     by: str = "hs_analytics_source",
     *,
@@ -67,7 +67,9 @@ def attribution(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     stage
         The conversion to credit (default ``"customer"``). A contact reached it when it
         entered it or a later stage (``other`` aside), as :func:`~hubutk_pandas.lead.funnel`
@@ -93,7 +95,7 @@ def attribution(
     >>> attribution(result, by="hs_latest_source").columns.tolist()
     ['hs_latest_source', 'contacts', 'reached', 'conversion', 'median_time']
     """
-    check_result(result)
+    result = check_result(result)
     check_stages([stage], stage_order(result), "stage")
     values = property_values(result, by)
     schema: dict[str, Any] = {by: values.dtype, **ATTRIBUTION_SCHEMA}

@@ -57,7 +57,7 @@ from hubutk_pandas.lead.stages import first_entries
 from hubutk_pandas.lead.stages import stages as build_stages
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import LeadSource, Lookup
 
 __all__ = ["FUNNEL_SCHEMA", "KINDS", "funnel", "funnel_stages", "reached_positions"]
 
@@ -71,7 +71,7 @@ FUNNEL_SCHEMA: dict[str, str] = {
 KINDS = ("reached", "any", "all")
 
 
-def funnel_stages(result: LookupResult, given: Sequence[str] | None) -> list[str]:
+def funnel_stages(result: LeadSource, given: Sequence[str] | None) -> list[str]:
     """The funnel's stages: ``given`` (checked), else every stage but ``other``, in order."""
     order = stage_order(result)
     if given is None:
@@ -129,7 +129,7 @@ def _one_funnel(counted: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def funnel(
-    result: LookupResult,
+    result: Lookup,
     by: str | None = None,
     kind: str = "reached",
     *,
@@ -141,7 +141,8 @@ def funnel(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`; its journeys come from
+        A :class:`~hubutk_pandas.result.LookupResult` or a
+        :class:`~hubutk_pandas.dataset.LookupDataset`; its journeys come from
         :func:`~hubutk_pandas.lead.stages` (history, or the "Became a … date" properties).
     by
         A property, e.g. ``"hs_analytics_source"``: one funnel per value (NA included).
@@ -177,7 +178,7 @@ def funnel(
     >>> bool(table["reached"].is_monotonic_decreasing)
     True
     """
-    check_result(result)
+    result = check_result(result)
     check_choice("kind", kind, KINDS)
     names = funnel_stages(result, stages)
     groups = property_values(result, by) if by is not None else None

@@ -1,4 +1,4 @@
-"""``result.lead``: the lead analytics with a lookup's result pre-bound.
+"""``result.lead`` and ``ds.lead``: the lead analytics with a lookup's result or dataset bound.
 
 Examples
 --------
@@ -26,7 +26,7 @@ from hubutk_pandas.lead.timing import cohorts, time_to_stage, time_to_stage_summ
 from hubutk_pandas.lead.touchpoints import Touchpoints, touchpoints
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import Lookup
 
 __all__ = ["LeadAnalytics"]
 
@@ -42,15 +42,16 @@ _NAMES = (
 
 
 class LeadAnalytics:
-    """``result.lead``: each function of :mod:`hubutk_pandas.lead` with ``result`` bound.
+    """``result.lead`` / ``ds.lead``: each function of :mod:`hubutk_pandas.lead`, bound.
 
     Parameters
     ----------
     result
-        The :class:`~hubutk_pandas.result.LookupResult` to analyse.
+        The :class:`~hubutk_pandas.result.LookupResult` or
+        :class:`~hubutk_pandas.dataset.LookupDataset` to analyse.
     """
 
-    def __init__(self, result: LookupResult) -> None:
+    def __init__(self, result: Lookup) -> None:
         self._result = result
 
     def __repr__(self) -> str:

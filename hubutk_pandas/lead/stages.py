@@ -33,7 +33,7 @@ from hubutk_pandas.lead._base import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import LeadSource, Lookup
 
 __all__ = ["SOURCES", "STAGES_SCHEMA", "first_entries", "reached_at", "stages"]
 
@@ -51,11 +51,8 @@ STAGES_SCHEMA: dict[str, str] = {
 SOURCES = ("auto", "history", "property")
 
 
-def _from_history(result: LookupResult) -> pd.DataFrame:
-    history = result.history
-    rows = history.loc[history["property"] == STAGE_PROPERTY, ["vid", "value", "timestamp"]].dropna(
-        subset=["vid", "timestamp"]
-    )
+def _from_history(result: LeadSource) -> pd.DataFrame:
+    rows = result.history_of(STAGE_PROPERTY).dropna(subset=["vid", "timestamp"])
     # history is newest first: reverse before a stable sort so equal timestamps keep their order
     rows = rows.iloc[::-1].sort_values(["vid", "timestamp"], kind="stable")
     value = rows["value"].fillna("").astype(str).to_numpy()
@@ -74,10 +71,9 @@ def _from_history(result: LookupResult) -> pd.DataFrame:
     return out
 
 
-def _from_properties(result: LookupResult, order: list[str]) -> pd.DataFrame:
-    props = result.properties
+def _from_properties(result: LeadSource, order: list[str]) -> pd.DataFrame:
     names = {became_property(stage): stage for stage in order}
-    rows = props[props["property"].isin(list(names))].dropna(subset=["vid", "value"])
+    rows = result.properties_of(list(names)).dropna(subset=["vid", "value"])
     rows = rows.drop_duplicates(subset=["vid", "property"])
     stamps, _bad = to_datetime(rows["value"].reset_index(drop=True))
     out = pd.DataFrame(
@@ -103,13 +99,15 @@ def _with_exits(rows: pd.DataFrame, source: str) -> pd.DataFrame:
     return out[out["stage"] != ""]
 
 
-def stages(result: LookupResult, *, source: str = "auto") -> pd.DataFrame:
+def stages(result: Lookup, *, source: str = "auto") -> pd.DataFrame:
     """One row per contact and stage entered: when it entered, when it left, how long it stayed.
 
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     source
         Where the journey comes from:
 
@@ -143,7 +141,7 @@ def stages(result: LookupResult, *, source: str = "auto") -> pd.DataFrame:
     >>> str(journey["duration"].dtype), journey["stage"].cat.ordered
     ('timedelta64[ms]', True)
     """
-    check_result(result)
+    result = check_result(result)
     check_choice("source", source, SOURCES)
     order = stage_order(result)
     parts = []

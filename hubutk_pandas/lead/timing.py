@@ -40,7 +40,7 @@ from hubutk_pandas.lead._base import (
 from hubutk_pandas.lead.stages import reached_at, stages
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import Lookup
 
 __all__ = [
     "SUMMARY_SCHEMA",
@@ -68,9 +68,7 @@ SUMMARY_SCHEMA: dict[str, str] = {
 }
 
 
-def time_to_stage(
-    result: LookupResult, start: str, end: str, *, source: str = "auto"
-) -> pd.DataFrame:
+def time_to_stage(result: Lookup, start: str, end: str, *, source: str = "auto") -> pd.DataFrame:
     """One row per contact that reached both stages: when, and how long from ``start`` to ``end``.
 
     ``start_at`` is the contact's first entry into ``start``; ``end_at`` its first entry
@@ -81,7 +79,9 @@ def time_to_stage(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     start, end
         Two different lifecycle stages of the portal.
     source
@@ -99,7 +99,7 @@ def time_to_stage(
     >>> time_to_stage(result, "lead", "customer").columns.tolist()
     ['vid', 'start_at', 'end_at', 'duration']
     """
-    check_result(result)
+    result = check_result(result)
     order = stage_order(result)
     check_stages([start, end], order, "start/end")
     if start == end:
@@ -134,7 +134,7 @@ def summarize_durations(durations: pd.Series) -> dict[str, Any]:
 
 
 def time_to_stage_summary(
-    result: LookupResult, start: str, end: str, *, by: str | None = None, source: str = "auto"
+    result: Lookup, start: str, end: str, *, by: str | None = None, source: str = "auto"
 ) -> pd.DataFrame:
     """The median, 75th and 90th percentile of :func:`time_to_stage`, overall or per ``by`` value.
 
@@ -150,6 +150,7 @@ def time_to_stage_summary(
     >>> time_to_stage_summary(result, "lead", "customer").columns.tolist()
     ['contacts', 'median', 'p75', 'p90']
     """
+    result = check_result(result)
     times = time_to_stage(result, start, end, source=source)
     schema: dict[str, Any] = dict(SUMMARY_SCHEMA)
     if by is None:
@@ -181,7 +182,7 @@ def _check_days(days: Sequence[int]) -> list[int]:
 
 
 def cohorts(
-    result: LookupResult,
+    result: Lookup,
     freq: str = "M",
     stage: str = "lead",
     *,
@@ -200,7 +201,9 @@ def cohorts(
     Parameters
     ----------
     result
-        A :class:`~hubutk_pandas.result.LookupResult`.
+        A :class:`~hubutk_pandas.result.LookupResult`, or a
+        :class:`~hubutk_pandas.dataset.LookupDataset` (read without loading it: see
+        :mod:`hubutk_pandas.lead`).
     freq
         A pandas period alias for the cohorts: ``"W"``, ``"M"`` (default), ``"Q"``, ``"Y"``.
     stage
@@ -225,7 +228,7 @@ def cohorts(
     >>> cohorts(result, freq="Q", stage="customer").columns.tolist()
     ['cohort', 'contacts', 'reached', 'within_7d', 'within_30d', 'within_90d']
     """
-    check_result(result)
+    result = check_result(result)
     windows = _check_days(days)
     check_stages([stage], stage_order(result), "stage")
     try:

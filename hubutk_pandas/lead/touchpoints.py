@@ -41,7 +41,7 @@ from hubutk_pandas.lead._base import (
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lead._source import LeadSource, Lookup
 
 __all__ = ["PAGES_SCHEMA", "TOUCHPOINTS_SCHEMA", "Touchpoints", "first_conversions", "touchpoints"]
 
@@ -82,13 +82,12 @@ class Touchpoints:
         )
 
 
-def first_conversions(result: LookupResult) -> pd.Series:
+def first_conversions(result: LeadSource) -> pd.Series:
     """Each contact's first conversion, by vid: its earliest form submission in the result or
     its ``first_conversion_date`` property, whichever is earlier."""
-    subs = result.form_submissions.dropna(subset=["vid", "timestamp"])
+    subs = result.form_submissions(["vid", "timestamp"]).dropna(subset=["vid", "timestamp"])
     by_form = subs.groupby("vid")["timestamp"].min().astype(TIMESTAMP_DTYPE)
-    props = result.properties
-    rows = props[props["property"] == "first_conversion_date"].dropna(subset=["vid"])
+    rows = result.properties_of(["first_conversion_date"]).dropna(subset=["vid"])
     rows = rows.drop_duplicates(subset="vid")
     stamps, _bad = to_datetime(rows["value"].reset_index(drop=True))
     by_prop = pd.Series(stamps.to_numpy(), index=pd.Index(rows["vid"], dtype="Int64"))
@@ -115,7 +114,7 @@ def _visit_times(values: pd.Series, column: str) -> pd.Series:
 
 
 def touchpoints(
-    visits: pd.DataFrame, result: LookupResult, utk: str = "utk", *, at: str, page: str
+    visits: pd.DataFrame, result: Lookup, utk: str = "utk", *, at: str, page: str
 ) -> Touchpoints:
     """Join the analyst's visits (one row per page view) to each contact's first conversion.
 
@@ -126,7 +125,8 @@ def touchpoints(
         Not modified. Cells are matched as the lookup cleans them (stripped); rows whose
         utk the lookup did not match, or without a time, are left out.
     result
-        The :class:`~hubutk_pandas.result.LookupResult` of those utks.
+        The :class:`~hubutk_pandas.result.LookupResult` (or
+        :class:`~hubutk_pandas.dataset.LookupDataset`) of those utks.
     utk, at, page
         The column names of the utk, the visit's time (datetimes, or ISO 8601 text; naive
         times are taken as UTC) and the page (path or URL).
@@ -151,7 +151,7 @@ def touchpoints(
     InvalidOptionError
         When a column is missing (naming it and listing the columns) or a time does not parse.
     """
-    check_result(result)
+    result = check_result(result)
     if not isinstance(visits, pd.DataFrame):
         raise InvalidOptionError(f"visits must be a DataFrame, got {type(visits).__name__}")
     missing = [c for c in (utk, at, page) if c not in visits.columns]
@@ -168,7 +168,9 @@ def touchpoints(
             "page": visits[page].astype("string").to_numpy(),
         }
     )
-    owners = result.contacts.dropna(subset=["utk", "vid"]).drop_duplicates(subset="utk")
+    owners = (
+        result.contacts(["utk", "vid"]).dropna(subset=["utk", "vid"]).drop_duplicates(subset="utk")
+    )
     vid_of = pd.Series(owners["vid"].to_numpy(), index=owners["utk"].astype(str).to_numpy())
     table["vid"] = table["utk"].map(vid_of).astype("Int64")
     table = table.dropna(subset=["vid", "at"])
