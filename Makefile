@@ -103,6 +103,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_lead.py
+	$(BIN)/python benchmarks/bench_lead_dataset.py
 
 clean:
 	rm -rf $(VENV) $(FLOOR) demo-output .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api/generated docs/api/modules
