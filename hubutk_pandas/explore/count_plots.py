@@ -29,6 +29,7 @@ from hubutk_pandas.explore._plot_helpers import (
     new_axes,
     require_columns,
 )
+from hubutk_pandas.frames.dtypes import DEFAULT_LIFECYCLE_STAGES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -37,18 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["DEFAULT_LIFECYCLE_ORDER", "plot_lifecycle_funnel", "plot_sources"]
 
-#: HubSpot's default lifecycle stages, in their displayOrder; used when ``lifecyclestage``
-#: is not an ordered categorical (for example in a hand-built frame).
-DEFAULT_LIFECYCLE_ORDER: tuple[str, ...] = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
+DEFAULT_LIFECYCLE_ORDER = DEFAULT_LIFECYCLE_STAGES
+"""HubSpot's default lifecycle stages in displayOrder (from :mod:`hubutk_pandas.frames.dtypes`)."""
 
 
 def _as_wide(result_or_wide: LookupResult | pd.DataFrame) -> pd.DataFrame:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "DEFAULT_LIFECYCLE_STAGES",
     "KINDS",
     "convert_column",
     "property_kind",
@@ -49,6 +50,19 @@ __all__ = [
     "to_number",
     "to_string",
 ]
+
+#: HubSpot's default lifecycle stages in their displayOrder: the order the lead analytics and
+#: the plots use when a result has no property definitions for ``lifecyclestage``.
+DEFAULT_LIFECYCLE_STAGES: tuple[str, ...] = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
 
 KINDS = ("number", "datetime", "date", "bool", "category", "multi", "string")
 _TRUE = frozenset(("true",))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
-from hubutk_pandas.frames.dtypes import to_category, to_datetime
+from hubutk_pandas.frames.dtypes import DEFAULT_LIFECYCLE_STAGES, to_category, to_datetime
 from hubutk_pandas.lead._source import as_source
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -48,18 +48,8 @@ STAGE_PROPERTY = "lifecyclestage"
 #: ``frames.TIMESTAMP_DTYPE``, typed as a literal for pandas-stubs.
 TIMESTAMP_DTYPE: Final = "datetime64[ms, UTC]"
 DURATION_DTYPE: Final = "timedelta64[ms]"
-#: HubSpot's default lifecycle stages in displayOrder: the order when the result has no
-#: property definitions.
-DEFAULT_STAGES: tuple[str, ...] = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
+DEFAULT_STAGES = DEFAULT_LIFECYCLE_STAGES
+"""HubSpot's default lifecycle stages in displayOrder (from :mod:`hubutk_pandas.frames.dtypes`)."""
 
 
 def became_property(stage: str) -> str:
