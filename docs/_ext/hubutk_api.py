@@ -12,7 +12,12 @@ Two jobs, both driven by the package itself rather than by hand-kept lists:
    ``:class:`HubSpotError```. When Sphinx cannot find such a target, the object is imported
    and the reference goes to its canonical page. An object of the package that exists but has
    no page (a private helper) is shown as plain code; a target that does not exist stays a
-   missing reference, which ``-n -W`` turns into an error.
+   missing reference, which ``-n -W`` turns into an error. A docstring's short names are
+   looked up where Python would: its class, the module it was written in, then the packages
+   above.
+3. **Set signatures.** A function given a ``__signature__`` on purpose (the lookup options of
+   ``takes_lookup_options``) keeps it: Sphinx's ``autodoc_preserve_defaults`` step, which
+   reads defaults from the source, is skipped for it.
 """
 
 from __future__ import annotations
