@@ -17,8 +17,10 @@ import inspect
 import re
 import runpy
 import sys
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 HERE = Path(__file__).resolve().parent
@@ -103,6 +105,21 @@ def opening(obj: object) -> str | None:
     return " ".join(doc.splitlines()[0].split()[:5])
 
 
+def _documented(home: str, modules: list[str], resolve: Callable[[str], Any]) -> Any:
+    """The object the page of ``home`` documents.
+
+    An object page documents the attribute, which may shadow a submodule of the same name
+    (``hubutk_pandas.lead.funnel`` is the function there, not the module).
+    """
+    if home not in modules:
+        parent, _, last = home.rpartition(".")
+        try:
+            return getattr(resolve(parent), last)
+        except (LookupError, AttributeError):
+            pass
+    return resolve(home)
+
+
 def missing_pages(
     root: Path, modules: list[str], pages: dict[Path, _Page] | None = None
 ) -> list[str]:
@@ -135,7 +152,7 @@ def missing_pages(
         if not found:
             problems.append(f"{public}: no page documents {home}")
             continue
-        words = opening(resolve(home))
+        words = opening(_documented(home, modules, resolve))
         if words and _letters(words) not in _letters(" ".join(found[0].text)):
             problems.append(f"{public}: the page of {home} lacks its docstring ({words!r} ...)")
     return problems

@@ -12,7 +12,12 @@ Two jobs, both driven by the package itself rather than by hand-kept lists:
    ``:class:`HubSpotError```. When Sphinx cannot find such a target, the object is imported
    and the reference goes to its canonical page. An object of the package that exists but has
    no page (a private helper) is shown as plain code; a target that does not exist stays a
-   missing reference, which ``-n -W`` turns into an error.
+   missing reference, which ``-n -W`` turns into an error. A docstring's short names are
+   looked up where Python would: its class, the module it was written in, then the packages
+   above.
+3. **Set signatures.** A function given a ``__signature__`` on purpose (the lookup options of
+   ``takes_lookup_options``) keeps it: Sphinx's ``autodoc_preserve_defaults`` step, which
+   reads defaults from the source, is skipped for it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +81,12 @@ def _key(obj: Any, name: str) -> Any:
 
 
 def _is_alias(obj: Any) -> bool:
-    """A typing construct (``list[dict[str, Any]]``, ``Literal[...]``, ``Callable[...]``)."""
+    """A typing construct (``list[dict[str, Any]]``, ``Literal[...]``, ``Callable[...]``).
+
+    A ``TypedDict`` is a class with a docstring of its own, so it gets a page.
+    """
+    if typing.is_typeddict(obj):
+        return False
     return isinstance(obj, types.GenericAlias) or type(obj).__module__ == "typing"
 
 
@@ -169,17 +180,36 @@ def _write_pages(app: Sphinx, config: Config) -> None:
             path.write_text(text)
 
 
+def _written_in(refdoc: str) -> str | None:
+    """The module whose source holds the docstring of an object page (``generated/<name>``).
+
+    A docstring names its neighbours as its own module sees them; the page may document
+    the object under a package that re-exports it (``hubutk_pandas.lead.touchpoints``).
+    """
+    folder, _, name = refdoc.rpartition("/")
+    if not folder.endswith("generated"):
+        return None
+    parent, _, last = name.rpartition(".")
+    try:  # the attribute first: ``hubutk_pandas.lead.touchpoints`` is a function there
+        obj = getattr(resolve(parent), last)
+    except (LookupError, AttributeError):
+        return None
+    module = getattr(obj, "__module__", None)
+    return module if isinstance(module, str) else None
+
+
 def _candidates(target: str, node: pending_xref) -> list[str]:
     """Where Python would look: the class, the module, then each enclosing package."""
     module, cls = node.get("py:module"), node.get("py:class")
     names = []
     if module and cls:
         names.append(f"{module}.{cls}.{target}")
-    while module:
-        names.append(f"{module}.{target}")
-        module = module.rpartition(".")[0]
+    for where in (module, _written_in(node.get("refdoc", ""))):
+        while where:
+            names.append(f"{where}.{target}")
+            where = where.rpartition(".")[0]
     names.append(target)
-    return names
+    return list(dict.fromkeys(names))
 
 
 def _missing_reference(
@@ -217,8 +247,36 @@ def _missing_reference(
     return None
 
 
+def _keep_set_signatures() -> None:
+    """``autodoc_preserve_defaults``, except for a signature set on purpose.
+
+    ``takes_lookup_options`` gives ``lookup_utks`` a ``__signature__`` that lists every
+    option in place of ``**options``. Those defaults are not in the source, and Sphinx's
+    preserve-defaults step fails on it ("pop from empty list"); they are plain values that
+    read well as they are, so that step is skipped for such functions. Sphinx 9 calls the
+    step from ``_dynamic._signatures``, earlier versions from ``preserve_defaults``.
+    """
+    for name in ("sphinx.ext.autodoc._dynamic._signatures", "sphinx.ext.autodoc.preserve_defaults"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        original = getattr(module, "update_default_value", None)
+        if original is None or getattr(original, "hubutk_wrapped", False):
+            continue
+
+        def update_default_value(obj: Any, bound_method: bool, _original: Any = original) -> None:
+            func = getattr(obj, "__func__", obj)
+            if "__signature__" not in getattr(func, "__dict__", {}):
+                _original(obj, bound_method)
+
+        update_default_value.hubutk_wrapped = True  # type: ignore[attr-defined]
+        module.update_default_value = update_default_value  # type: ignore[attr-defined]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("hubutk_api_modules", [], "env")
+    _keep_set_signatures()
     app.connect("config-inited", _write_pages)
     app.connect("missing-reference", _missing_reference)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
