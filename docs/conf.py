@@ -71,6 +71,8 @@ autosummary_generate_overwrite = True
 autosummary_ignore_module_all = False
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "signature"
+# The lead functions take "a result or a dataset" (a private alias in lead/_source.py).
+autodoc_type_aliases = {"Lookup": "hubutk_pandas.lead._source.Lookup"}
 autodoc_preserve_defaults = True
 add_module_names = False
 
