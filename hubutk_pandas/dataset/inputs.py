@@ -76,6 +76,25 @@ def _reader(path: str) -> str:
     return f"read_json({_sql_text(path)}, format = 'newline_delimited')"
 
 
+def _text_reader(path: str) -> str:
+    """The scan that keeps each cell's text as written.
+
+    JSON lines are read as raw objects: DuckDB's JSON type detection would otherwise turn a
+    32-hex utk into a UUID (with dashes), as DuckDB 1.1 does.
+    """
+    if _kind(path) == "json":
+        return f"read_json_objects({_sql_text(path)}, format = 'newline_delimited')"
+    return _reader(path)
+
+
+def _cell_text(path: str, column: str, quoted: str) -> str:
+    """The SQL for ``column``'s cell as text, in a row of :func:`_text_reader`."""
+    if _kind(path) == "json":
+        key = '$."' + column.replace('"', '\\"') + '"'
+        return f"json_extract_string(json, {_sql_text(key)})"
+    return f"CAST({quoted} AS VARCHAR)"
+
+
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
     """Files named or matched by globs (``logs/*.csv``), each once, in the order given.
 
@@ -167,7 +186,7 @@ def distinct_utks(
     quoted = '"' + column.replace('"', '""') + '"'
     scans = " UNION ALL ".join(
         f"SELECT {i}::BIGINT * {_ROWS_PER_FILE} + row_number() OVER () AS pos, "
-        f"trim(CAST({quoted} AS VARCHAR)) AS utk FROM {_reader(path)}"
+        f"trim({_cell_text(path, column, quoted)}) AS utk FROM {_text_reader(path)}"
         for i, path in enumerate(files)
     )
     query = (
