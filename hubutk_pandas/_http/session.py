@@ -59,6 +59,9 @@ from hubutk_pandas.errors import CacheError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from requests_cache import CachedSession
 
+BUSY_TIMEOUT_MS = 30_000
+"""How long a cache read or write waits for another thread's or program's lock."""
+
 __all__ = [
     "HTTP_CACHE_FILE",
     "IGNORED_PARAMS",
@@ -332,7 +335,12 @@ def make_session(
 
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            backend = SQLiteCache(cache_dir / HTTP_CACHE_FILE, wal=False)
+            # Threads of one client (the proxy serves many browsers at once) queue for
+            # SQLite's write lock: wait up to BUSY_TIMEOUT_MS for it, not SQLite's 5 s, so a
+            # busy machine does not turn a cache write into a failed lookup.
+            backend = SQLiteCache(
+                cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=BUSY_TIMEOUT_MS
+            )
         except (OSError, sqlite3.Error) as exc:
             raise CacheError.from_exception(cache_dir, exc) from exc
         session = _cached_session_class()(

@@ -101,7 +101,7 @@ def test_a_locked_http_cache_is_a_cache_error_naming_the_folder(
     other = sqlite3.connect(tmp_path / "http_cache.sqlite")
     try:
         other.execute("BEGIN EXCLUSIVE")  # another program holds the file
-        # Reading it fails after SQLite's busy timeout (5 s in requests-cache).
+        # Reading it fails after the cache's busy timeout (session.BUSY_TIMEOUT_MS).
         with pytest.raises(CacheError, match="database is locked") as caught:
             client.lookup_utks(own.sample_utks(30), endpoint="utks", progress=False)
     finally:
