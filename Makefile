@@ -97,7 +97,6 @@ floor: $(FLOOR_STAMP)
 	requests_cache.__version__, "matplotlib", matplotlib.__version__)'
 	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser" \
 	  --ignore=tests/browser --ignore=tests/docs/test_check_site.py \
-	  --deselect tests/proxy/test_proxy_load.py::test_twenty_browsers_never_push_hubspot_over_its_limit \
 	  -q -p no:cacheprovider
 
 bench: setup

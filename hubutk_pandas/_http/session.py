@@ -59,7 +59,7 @@ from hubutk_pandas.errors import CacheError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from requests_cache import CachedSession
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 10_000
 """How long a cache read or write waits for another thread's or program's lock."""
 
 __all__ = [
@@ -276,6 +276,56 @@ def _cached_session_class() -> type[CachedSession]:
     return _CachedSession
 
 
+_file_locks: dict[str, threading.RLock] = {}
+_file_locks_guard = threading.Lock()
+
+
+def _file_lock(path: Path) -> threading.RLock:
+    """The one lock of this process for the cache file at ``path``."""
+    key = str(path.resolve())
+    with _file_locks_guard:
+        return _file_locks.setdefault(key, threading.RLock())
+
+
+@functools.cache
+def _serialized_cache_class() -> type[Any]:
+    """requests-cache's ``SQLiteCache``, every operation of this process taken in turn.
+
+    requests-cache shares one SQLite connection among a session's threads and lets reads
+    run while another thread holds the write transaction. Under many threads (the
+    proxy's two dozen) that queued reads behind SQLite's busy timeout until lookups
+    failed ("database is locked") or, with requests-cache 1.3, hung. A read or write of
+    the cache takes a millisecond or two, so taking them one at a time per file costs
+    nothing next to HubSpot's pacing; other programs on the same file still meet
+    SQLite's own lock and wait up to :data:`BUSY_TIMEOUT_MS`.
+    """
+    from requests_cache import SQLiteCache
+
+    class _SerializedSQLiteCache(SQLiteCache):
+        def __init__(self, db_path: Path, **kwargs: Any) -> None:
+            self._one_at_a_time = _file_lock(db_path)
+            with self._one_at_a_time:
+                super().__init__(db_path, **kwargs)
+
+        def get_response(self, *args: Any, **kwargs: Any) -> Any:
+            with self._one_at_a_time:
+                return super().get_response(*args, **kwargs)
+
+        def save_response(self, *args: Any, **kwargs: Any) -> None:
+            with self._one_at_a_time:
+                super().save_response(*args, **kwargs)
+
+        def delete(self, *args: Any, **kwargs: Any) -> None:
+            with self._one_at_a_time:
+                super().delete(*args, **kwargs)
+
+        def close(self) -> None:
+            with self._one_at_a_time:
+                super().close()
+
+    return _SerializedSQLiteCache
+
+
 def valid_json_200(response: requests.Response) -> bool:
     """The cache filter: keep only ``200`` answers whose body parses as JSON.
 
@@ -327,7 +377,6 @@ def make_session(
     if cache_dir is None:
         session = _Session()
     else:
-        from requests_cache import SQLiteCache
         from requests_cache.cache_keys import create_key
 
         def key_fn(request: Any, **kwargs: Any) -> str:
@@ -335,10 +384,9 @@ def make_session(
 
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
-            # Threads of one client (the proxy serves many browsers at once) queue for
-            # SQLite's write lock: wait up to BUSY_TIMEOUT_MS for it, not SQLite's 5 s, so a
-            # busy machine does not turn a cache write into a failed lookup.
-            backend = SQLiteCache(
+            # This process's threads take the file in turn (see _serialized_cache_class);
+            # another program holding it is waited for up to BUSY_TIMEOUT_MS.
+            backend = _serialized_cache_class()(
                 cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=BUSY_TIMEOUT_MS
             )
         except (OSError, sqlite3.Error) as exc:
