@@ -553,7 +553,7 @@ class HubSpotClient:
                     namespace=self._fingerprint,
                     expire_after=None,
                     user_agent=_user_agent(),
-                    pool_size=self.settings.max_workers,
+                    pool_size=2 * self.settings.max_workers,  # dataset.stream: 2 chunks at once
                 )
             plain = self._plain_session
         return self._fetch(utks, opts, refresh=True, progress=False, via=plain)

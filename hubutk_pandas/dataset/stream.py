@@ -5,15 +5,16 @@
 1. the input goes to the resume state on disk in blocks (dedupe in SQLite's unique index),
    so nothing the size of the input is kept in Python;
 2. a fetching thread reads the pending utks in chunks of ``chunk_size`` (in input order)
-   and fetches each chunk through the client (its pacer is the one paced place; no HTTP
-   cache or record store: the dataset is the state), handing at most one finished chunk
-   ahead to the calling thread;
+   and fetches them through the client, two at a time so that the worker pool never
+   drains at a chunk's end (its pacer is the one paced place; no HTTP cache or record
+   store: the dataset is the state), handing at most one finished chunk ahead to the
+   calling thread;
 3. the calling thread builds the chunk's frames with
    :func:`~hubutk_pandas.frames.build_frames` (the in-memory path's tidy code) and writes
    them as one part (:class:`~hubutk_pandas.dataset.writer.DatasetWriter`) while the next
    chunk is being fetched.
 
-Peak memory is about three chunks of records (one being fetched, one queued, one being
+Peak memory is about four chunks of records (two being fetched, one queued, one being
 written), whatever the number of utks.
 """
 
@@ -22,7 +23,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +49,7 @@ DEFAULT_CHUNK_SIZE = 2_000
 
 Chunk = list[tuple[int, str, bool]]
 _DONE = object()
+_AHEAD = 2  # chunks being fetched at once
 
 
 def dataset_options(opts: LookupOptions) -> dict[str, Any]:
@@ -85,19 +89,29 @@ def _fetcher(
     out: queue.Queue[Any],
     stop: threading.Event,
 ) -> None:
-    """The fetching thread: pending chunks → ``(chunk, answers)`` on ``out``, then ``_DONE``."""
+    """The fetching thread: pending chunks → ``(chunk, answers)`` on ``out``, then ``_DONE``.
+
+    Two chunks are fetched at a time, handed over in order: the next chunk's requests
+    start while this one's last answers are awaited, so the client's workers never all
+    wait for one chunk's slowest request (the pacer still paces both).
+    """
     try:
         reader = writer.state.reader()
         try:
-            after = 0
-            while not stop.is_set():
-                chunk = reader.pending(after, chunk_size)
-                if not chunk:
-                    break
-                after = chunk[-1][0]
-                got = client._fetch_chunk([u for _, u, valid in chunk if valid], opts)
-                if not _put(out, (chunk, got), stop) or got.fatal is not None:
-                    break
+            with ThreadPoolExecutor(_AHEAD, thread_name_prefix="hubutk-chunk") as pool:
+                after = 0
+                ahead: deque[tuple[Chunk, Future[ChunkAnswers]]] = deque()
+                while not stop.is_set():
+                    while len(ahead) < _AHEAD and (chunk := reader.pending(after, chunk_size)):
+                        after = chunk[-1][0]
+                        valid = [u for _, u, ok in chunk if ok]
+                        ahead.append((chunk, pool.submit(client._fetch_chunk, valid, opts)))
+                    if not ahead:
+                        break
+                    chunk, fetching = ahead.popleft()
+                    got = fetching.result()
+                    if not _put(out, (chunk, got), stop) or got.fatal is not None:
+                        break  # a chunk still ahead is awaited (below), never handed over
         finally:
             reader.close()
         _put(out, _DONE, stop)
@@ -143,7 +157,7 @@ def lookup_to_dataset(
         (``None``: when there is more than one chunk), ``True``/``False``, or a callable
         ``progress(done, total)``.
     chunk_size
-        utks fetched and written per part; peak memory is about three chunks of records.
+        utks fetched and written per part; peak memory is about four chunks of records.
 
     Returns
     -------
