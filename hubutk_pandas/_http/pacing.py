@@ -57,8 +57,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["RateLimiter", "rate_limit_headers"]
+__all__ = ["RateLimiter", "Slot", "rate_limit_headers"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,34 @@ def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, int]:
             except ValueError:
                 continue
     return found
+
+
+class Slot:
+    """One request's booking in :meth:`RateLimiter.hold`: marks when its answer arrived.
+
+    Examples
+    --------
+    >>> slot = Slot(lambda: 1.5)
+    >>> slot.mark(); slot.mark()   # the first mark counts
+    >>> slot.marked
+    1.5
+    """
+
+    __slots__ = ("_clock", "marked")
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.marked: float | None = None
+
+    def mark(self) -> None:
+        """Note now as the answer's arrival (its headers); later calls change nothing."""
+        if self.marked is None:
+            self.marked = self._clock()
+
+    def hook(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """A requests ``response`` hook: :meth:`mark`, before the body is read."""
+        self.mark()
+        return response
 
 
 class RateLimiter:
@@ -225,7 +254,7 @@ class RateLimiter:
                     waited += step
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
+    def hold(self) -> Iterator[Slot]:
         """Book a slot for one request, held while it is in flight and a window after its answer.
 
         The portal counts a request when it *arrives*, somewhere between our send and
@@ -236,6 +265,11 @@ class RateLimiter:
         portal's, whatever the latency. Also on errors: a request that failed may still
         have been counted.
 
+        The answer arrives when its status line and headers do: the portal counted the
+        request before it began to answer. The :class:`Slot` yielded marks that moment
+        (its :meth:`Slot.hook` is a requests ``response`` hook, which runs before the body
+        is read); unmarked, the block's end stands for it.
+
         Examples
         --------
         >>> now = [0.0]
@@ -244,13 +278,21 @@ class RateLimiter:
         ...     now[0] = 0.5          # the answer arrives half a second later
         >>> limiter._delay(now[0])  # the slot frees 10 s after the answer, not the send
         10.0
+        >>> now[0] = 10.5             # a window later, the slot is free again
+        >>> with limiter.hold() as slot:
+        ...     now[0] = 11.0
+        ...     slot.mark()           # the headers arrive ...
+        ...     now[0] = 11.5         # ... the body has been read half a second later
+        >>> limiter._delay(now[0])  # the slot frees 10 s after the headers
+        9.5
         """
         booked, _ = self._book()
+        slot = Slot(self._clock)
         try:
-            yield
+            yield slot
         finally:
             with self._cond:
-                answered = self._clock()
+                answered = self._clock() if slot.marked is None else slot.marked
                 self.held += answered - booked
                 bisect.insort(self._log, answered)
                 self._in_flight -= 1

@@ -242,11 +242,17 @@ def _get_json(
     while True:
         problem: HubSpotError
         try:
-            # The slot counts from the answer's arrival, not the send.
-            with limiter.hold(), cache_failures(session):
+            # The slot counts from the answer's arrival (its headers), not the send.
+            with limiter.hold() as slot, cache_failures(session):
                 logger.debug("GET %s (%d params)", shown, len(params))
+                hooks = {"response": [*session.hooks.get("response", []), slot.hook]}
                 response = session.get(
-                    url, params=params, headers=headers, timeout=policy.timeout, **extra
+                    url,
+                    params=params,
+                    headers=headers,
+                    timeout=policy.timeout,
+                    hooks=hooks,
+                    **extra,
                 )
         except _TRANSIENT as exc:
             problem = ServerError(f"network error talking to HubSpot: {type(exc).__name__}")

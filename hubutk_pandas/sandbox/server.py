@@ -309,6 +309,15 @@ class SandboxPortal:
         """``n`` realistic 32-hex utks that match nothing."""
         return self._main.data.unknown_utks(n)
 
+    def prebuild(self, utks: Iterable[str]) -> int:
+        """Build the main portal's people behind ``utks`` ahead of the requests.
+
+        For benchmarks, so that the sandbox's own CPU does not set the pace on a small
+        machine; see :meth:`SyntheticPortal.prebuild
+        <hubutk_pandas.sandbox.data.SyntheticPortal.prebuild>`. Returns the number kept.
+        """
+        return self._main.data.prebuild(utks)
+
     def record(
         self,
         utk_or_vid: str | int,

@@ -198,3 +198,46 @@ def test_many_workers_at_the_ceiling_earn_no_429() -> None:
         assert len(result.contacts) == len(utks)
         assert portal.stats.requests >= 70
         assert portal.stats.by_status[429] == 0, portal.stats.by_status
+
+
+def test_a_slot_counts_from_the_answers_headers_not_the_end_of_its_body() -> None:
+    """A portal that answers at once but sends a slow body (real HTTP on loopback)."""
+    import time
+    from collections.abc import Iterator
+
+    from werkzeug.serving import make_server
+
+    from hubutk_pandas._http.session import make_session
+    from hubutk_pandas._http.transport import RetryPolicy, get_json
+
+    def slow_body(environ: dict[str, object], start_response: object) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])  # type: ignore[operator]
+        yield b'{"a": '
+        time.sleep(0.8)
+        yield b"1}"
+
+    server = make_server("127.0.0.1", 0, slow_body, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pacer = RateLimiter(1, 5.0, margin=0.0)
+    try:
+        with make_session(cache_dir=None, namespace="x", expire_after=None, user_agent="t") as s:
+            sent = time.monotonic()
+            data = get_json(
+                s,
+                f"http://127.0.0.1:{server.server_port}/x",
+                [],
+                headers={},
+                limiter=pacer,
+                policy=RetryPolicy(),
+                secrets_=[],
+            )
+            done = time.monotonic()
+    finally:
+        server.shutdown()
+    assert data == {"a": 1}
+    assert done - sent >= 0.8
+    # The slot frees a window after the headers (at once), not after the body (0.8 s on).
+    frees_in = pacer._delay(time.monotonic())
+    assert frees_in <= 5.0 - 0.6, frees_in
+    assert frees_in >= 5.0 - (time.monotonic() - sent) - 0.01, frees_in

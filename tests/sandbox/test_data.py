@@ -35,6 +35,15 @@ def test_same_seed_same_answers_other_seed_differs() -> None:
         assert batch(c, utks) == {}  # utks are keyed by seed: no overlap
 
 
+def test_prebuilt_people_answer_exactly_as_people_drawn_on_demand() -> None:
+    with SandboxPortal(contacts=300, seed=7) as a, SandboxPortal(contacts=300, seed=7) as b:
+        utks = a.sample_utks(60, kind="any") + a.sample_utks(5, kind="merged")
+        kept = b.prebuild(utks + b.unknown_utks(3))
+        assert 60 <= kept <= 70  # one person per utk's contact, plus merged partners
+        assert b.prebuild(utks) == kept  # kept once
+        assert batch(b, utks, **FULL) == batch(a, utks, **FULL)
+
+
 def test_visitors(portal: SandboxPortal) -> None:
     utks = portal.sample_utks(5, kind="visitor")
     body = batch(portal, utks, showListMemberships="true")
