@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hubutk_pandas.dataset import DEFAULT_CHUNK_SIZE
+
 CHILD = r"""
 import json, resource, sys, time
 from hubutk_pandas import HubSpotClient
@@ -214,11 +216,12 @@ def main() -> None:
             while True:
                 time.sleep(0.5)
                 parts = len(list((out / "contacts").glob("part-*.parquet")))
-                if parts * 2000 >= n // 2:
+                if parts * DEFAULT_CHUNK_SIZE >= n // 2:
                     break
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            print(f"resume: killed (-9) after {parts - 1} parts of 2,000 utks", flush=True)
+            print(f"resume: killed (-9) after {parts - 1} parts of {DEFAULT_CHUNK_SIZE:,} utks",
+                  flush=True)  # fmt: skip
             got = run_child(env, "dataset", source, out)
             same = frame_hashes(out) == frame_hashes(work / f"ds-{n}")
             print(

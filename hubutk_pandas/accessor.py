@@ -10,7 +10,7 @@ They never mutate the frame they hang off.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,6 +28,24 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.result import LookupResult
 
 __all__ = ["HubSpotDataFrameAccessor", "HubSpotSeriesAccessor"]
+
+
+def check_column(columns: Iterable[Any], column: str) -> None:
+    """Raise unless ``column`` names one of ``columns`` (a pandas or dask frame's).
+
+    Examples
+    --------
+    >>> check_column(["utk", "page"], "vid")
+    Traceback (most recent call last):
+    ...
+    KeyError: "column 'vid' is not in the frame; its columns are: 'utk', 'page'"
+    """
+    if not isinstance(column, str):
+        raise InvalidOptionError(f"column must be a column name (str), not {column!r}")
+    names = list(columns)
+    if column not in names:
+        existing = ", ".join(map(repr, names)) or "none"
+        raise KeyError(f"column {column!r} is not in the frame; its columns are: {existing}")
 
 
 def _client_or_default(client: HubSpotClient | None) -> HubSpotClient:
@@ -87,11 +105,7 @@ class HubSpotDataFrameAccessor:
         self._obj = pandas_obj
 
     def _column(self, column: str) -> pd.Series:
-        if not isinstance(column, str):
-            raise InvalidOptionError(f"column must be a column name (str), not {column!r}")
-        if column not in self._obj.columns:
-            existing = ", ".join(map(repr, self._obj.columns)) or "none"
-            raise KeyError(f"column {column!r} is not in the frame; its columns are: {existing}")
+        check_column(self._obj.columns, column)
         found = self._obj[column]
         if isinstance(found, pd.DataFrame):
             raise InvalidOptionError(f"column {column!r} is not unique in the frame")

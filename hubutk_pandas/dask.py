@@ -38,7 +38,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("hubutk_pandas.dask needs Dask: pip install 'hubutk-pandas[dask]'") from exc
 
-from hubutk_pandas.accessor import _client_or_default
+from hubutk_pandas.accessor import _client_or_default, check_column
 from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.utks import normalize_utk
@@ -72,11 +72,7 @@ class HubSpotDaskAccessor:
         self._obj = ddf
 
     def _column(self, column: str) -> dd.Series:
-        if not isinstance(column, str):
-            raise InvalidOptionError(f"column must be a column name (str), not {column!r}")
-        if column not in self._obj.columns:
-            existing = ", ".join(map(repr, self._obj.columns)) or "none"
-            raise KeyError(f"column {column!r} is not in the frame; its columns are: {existing}")
+        check_column(self._obj.columns, column)
         return self._obj[column]
 
     def _distinct(self, column: str) -> Iterator[str]:

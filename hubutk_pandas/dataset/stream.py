@@ -14,8 +14,8 @@
    them as one part (:class:`~hubutk_pandas.dataset.writer.DatasetWriter`) while the next
    chunk is being fetched.
 
-Peak memory is about four chunks of records (two being fetched, one queued, one being
-written), whatever the number of utks.
+Peak memory is about three chunks of records (one being written, one handed over or
+finished, one being fetched), whatever the number of utks.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "lookup_to_dataset"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_SIZE = 2_000
-"""utks per chunk (20 requests): with full history about 50 MB of records in memory."""
+DEFAULT_CHUNK_SIZE = 1_000
+"""utks per chunk (10 requests): with full history about 55 MB of records in memory."""
 
 Chunk = list[tuple[int, str, bool]]
 _DONE = object()
@@ -120,14 +120,23 @@ def _fetcher(
 
 
 def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
-    """Hand ``item`` over unless the calling thread has stopped reading; ``True`` if handed."""
+    """Hand ``item`` over and wait until it is taken; ``False`` if the caller stopped first.
+
+    Waiting until taken keeps the fetcher from finishing a third chunk while one waits in
+    the queue and one is being written: at most three chunks of records are held.
+    """
     while not stop.is_set():
         try:
             out.put(item, timeout=0.1)
-            return True
+            break
         except queue.Full:
             continue
-    return False
+    else:
+        return False
+    while not out.empty():
+        if stop.wait(0.005):
+            return False
+    return True
 
 
 def lookup_to_dataset(
@@ -157,7 +166,7 @@ def lookup_to_dataset(
         (``None``: when there is more than one chunk), ``True``/``False``, or a callable
         ``progress(done, total)``.
     chunk_size
-        utks fetched and written per part; peak memory is about four chunks of records.
+        utks fetched and written per part; peak memory is about three chunks of records.
 
     Returns
     -------

@@ -14,7 +14,8 @@ Examples
 
 from __future__ import annotations
 
-from hubutk_pandas.frames.build import (
+from hubutk_pandas.frames.build import build_frames
+from hubutk_pandas.frames.columns import (
     COMPANIES_SCHEMA,
     CONTACTS_SCHEMA,
     FORM_SUBMISSIONS_SCHEMA,
@@ -27,7 +28,6 @@ from hubutk_pandas.frames.build import (
     PROPERTIES_SCHEMA,
     SCHEMAS,
     TIMESTAMP_DTYPE,
-    build_frames,
     empty_frame,
 )
 

@@ -2,8 +2,8 @@
 
 :func:`build_frames` turns the ``(utk, record)`` pairs of a lookup into one frame per
 entity. Each frame's columns and dtypes are fixed by a schema constant
-(``CONTACTS_SCHEMA`` … ``MISSING_SCHEMA``, defined in :mod:`hubutk_pandas.frames.columns` and
-available here), so a frame has its documented columns even when it has no rows.
+(``CONTACTS_SCHEMA`` … ``MISSING_SCHEMA``, in :mod:`hubutk_pandas.frames.columns`), so a
+frame has its documented columns even when it has no rows.
 Conventions shared by every frame:
 
 * ``vid`` (``Int64``) is the vid of the contact record the row came from, so every frame
@@ -58,41 +58,19 @@ from hubutk_pandas.frames.columns import (
     _PROFILE_SPEC,
     COMPANIES_SCHEMA,
     CONTACTS_SCHEMA,
-    FORM_SUBMISSIONS_SCHEMA,
-    FRAME_NAMES,
     HISTORY_SCHEMA,
     IDENTITIES_SCHEMA,
-    LIST_MEMBERSHIPS_SCHEMA,
-    MERGE_AUDITS_SCHEMA,
-    MISSING_SCHEMA,
     PROPERTIES_SCHEMA,
     SCHEMAS,
-    TIMESTAMP_DTYPE,
     Spec,
     _extra_column,
     _frame,
     _ints,
     _strings,
     _table,
-    empty_frame,
 )
 
-__all__ = [
-    "COMPANIES_SCHEMA",
-    "CONTACTS_SCHEMA",
-    "FORM_SUBMISSIONS_SCHEMA",
-    "FRAME_NAMES",
-    "HISTORY_SCHEMA",
-    "IDENTITIES_SCHEMA",
-    "LIST_MEMBERSHIPS_SCHEMA",
-    "MERGE_AUDITS_SCHEMA",
-    "MISSING_SCHEMA",
-    "PROPERTIES_SCHEMA",
-    "SCHEMAS",
-    "TIMESTAMP_DTYPE",
-    "build_frames",
-    "empty_frame",
-]
+__all__ = ["build_frames"]
 
 _NESTED = ("properties", "form-submissions", "list-memberships", "identity-profiles",
            "merge-audits", "associated-company")  # fmt: skip
