@@ -18,7 +18,6 @@ Examples
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import accessor as _accessor  # noqa: F401  (registers df.hubspot)
@@ -40,16 +39,12 @@ from hubutk_pandas.errors import (
 from hubutk_pandas.options import LookupOptions
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    __version__: str
     from hubutk_pandas.client import HubSpotClient
     from hubutk_pandas.connection import SandboxClient, connect
     from hubutk_pandas.dataset import LookupDataset, open_dataset
     from hubutk_pandas.result import LookupResult
     from hubutk_pandas.sandbox import SandboxPortal
-
-try:
-    __version__ = version("hubutk-pandas")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
 
 # Public names that live in heavier modules, loaded on first access (PEP 562).
 _LAZY = {
@@ -88,7 +83,19 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hubutk-pandas")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without install
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs ~15 ms: read on first use
+        globals()[name] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'hubutk_pandas' has no attribute {name!r}")
