@@ -223,9 +223,9 @@ class SyntheticPortal:
         vid = self.vid(index)
         partner_index = self.merged_partner(index)
         partner = self._person(partner_index) if partner_index is not None else None
-        # Shallow: the person's version dicts are shared (cached) and never mutated here;
-        # _shape_properties copies them into the answer, and only when history is asked for.
-        props = {name: list(vs) for name, vs in person.props.items()}
+        # Shallow: the person's version lists and dicts are shared (cached) and never mutated
+        # here (a merge replaces a list); _shape_properties copies them into the answer.
+        props = dict(person.props)
         merged_vids: list[int] = []
         audits: list[dict[str, Any]] = []
         profiles = [self._identity(person, vid)]
@@ -236,9 +236,8 @@ class SyntheticPortal:
             for name in ("hs_analytics_num_visits", "hs_analytics_num_page_views"):
                 total = int(props[name][0]["value"]) + int(partner.props[name][0]["value"])
                 ts = max(merge_ts, props[name][0]["timestamp"] + 1)
-                props[name].insert(
-                    0, version(str(total), "MERGE_CONTACTS", ts, extra={"source-vids": [pvid]})
-                )
+                merged = version(str(total), "MERGE_CONTACTS", ts, extra={"source-vids": [pvid]})
+                props[name] = [merged, *props[name]]
             last = max(v["timestamp"] for vs in props.values() for v in vs)
             props["lastmodifieddate"] = [version(str(last), "CALCULATED", last)]
             audits.append(self._audit(person, partner, vid, pvid, merge_ts))
