@@ -17,8 +17,12 @@ and 80 ms of latency, then looks ``--utks`` utks up (default 100,000: 1,000 requ
   no pacing, a 429 gives up the batch (its utks are lost).
 
 The ideal: a rolling window lets a client send a full window (100 requests) at once, and
-after that no client can exceed 100 per 10 s. So ``N`` requests cannot finish before
-``(N - 100) / 10`` seconds plus one answer: that is the ideal wall time, and the figure
+after that no client can exceed 100 per 10 s: request ``k + 100`` cannot be counted less
+than 10 s after request ``k``. So the ``N``-th request cannot go before
+``10 * floor((N - 1) / 100)`` seconds, and ``N`` requests cannot finish before that plus one
+answer: that is the ideal wall time. For ``N`` a multiple of 100 it is ``(N - 100) / 10`` s,
+"a full window at once, then 10/s"; for other ``N`` that formula would ask for more than the
+window allows (1,137 requests: 103.7 s, but the 1,137th cannot go before 110 s). The figure
 is *ideal / achieved*, achieved being the arrival of the last answer (building the frames
 afterwards is not pacing; its time is printed apart). Also printed: the steady rate after the
 first window, against 10 requests/s; the 429 answers and the utks lost (both must be 0);
@@ -77,8 +81,8 @@ def _report(name: str, requests_: int, elapsed: float, n429: int, lost: int) -> 
 
 
 def _against_ideal(requests_: int, elapsed: float, round_trip: float) -> None:
-    """Print the run against the ideal: a full window at once, then the steady rate."""
-    ideal = max(0, requests_ - MAX_REQUESTS) / (MAX_REQUESTS / INTERVAL) + round_trip
+    """Print the run against the ideal: each window of requests a full window after the last."""
+    ideal = INTERVAL * ((requests_ - 1) // MAX_REQUESTS) + round_trip
     print(
         f"ideal          a full window at once, then {MAX_REQUESTS / INTERVAL:g}/s: "
         f"{ideal:6.2f}s for {requests_} requests (one {round_trip * 1000:.0f} ms answer "
