@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -27,6 +28,26 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             mp.delenv(name, raising=False)
         mp.setenv("XDG_CACHE_HOME", str(cache_home))
         yield cache_home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _interruptible_children() -> Iterator[None]:
+    """Let the CLI subprocesses under test see Ctrl-C (SIGINT), however pytest was started.
+
+    A shell starts a background job (``make test &``) with SIGINT ignored, and an ignored
+    signal stays ignored across ``exec``: the servers the CLI tests start would then never
+    see the SIGINT they send. A handled signal is reset to its default in the child, so
+    for the session this process handles SIGINT the way Python does by default; restored
+    after.
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.fixture(scope="session")
