@@ -93,7 +93,8 @@ def _fetcher(
 
     Two chunks are fetched at a time, handed over in order: the next chunk's requests
     start while this one's last answers are awaited, so the client's workers never all
-    wait for one chunk's slowest request (the pacer still paces both).
+    wait for one chunk's slowest request (the pacer still paces both). After a fatal
+    error no chunk starts, and the one already ahead is handed over with what it got.
     """
     try:
         reader = writer.state.reader()
@@ -101,8 +102,13 @@ def _fetcher(
             with ThreadPoolExecutor(_AHEAD, thread_name_prefix="hubutk-chunk") as pool:
                 after = 0
                 ahead: deque[tuple[Chunk, Future[ChunkAnswers]]] = deque()
+                fatal = False
                 while not stop.is_set():
-                    while len(ahead) < _AHEAD and (chunk := reader.pending(after, chunk_size)):
+                    while (
+                        not fatal
+                        and len(ahead) < _AHEAD
+                        and (chunk := reader.pending(after, chunk_size))
+                    ):
                         after = chunk[-1][0]
                         valid = [u for _, u, ok in chunk if ok]
                         ahead.append((chunk, pool.submit(client._fetch_chunk, valid, opts)))
@@ -110,8 +116,11 @@ def _fetcher(
                         break
                     chunk, fetching = ahead.popleft()
                     got = fetching.result()
-                    if not _put(out, (chunk, got), stop) or got.fatal is not None:
-                        break  # a chunk still ahead is awaited (below), never handed over
+                    if not _put(out, (chunk, got), stop):
+                        break  # the caller stopped: a chunk still ahead is awaited, not written
+                    # A fatal error (daily limit, refused token) starts no new chunk, but the
+                    # chunk still ahead is handed over too: its answers were paid for.
+                    fatal = fatal or got.fatal is not None
         finally:
             reader.close()
         _put(out, _DONE, stop)
