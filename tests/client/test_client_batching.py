@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hubutk_pandas._http.batching import plan_batches, url_length
-from hubutk_pandas.utks import MAX_UTK_LENGTH, clean_utks, invalid_reason
+from hubutk_pandas.utks import _UTK, MAX_UTK_LENGTH, clean_utks, invalid_reason
 
 UTK = "0123456789abcdef0123456789abcdef"
 
@@ -40,6 +40,18 @@ def test_values_no_cookie_holds_are_invalid(value: str) -> None:
 def test_cookie_safe_tokens_are_accepted() -> None:
     for value in [UTK, "AbC-123_xyz.~!", "x" * MAX_UTK_LENGTH]:
         assert invalid_reason(value) is None
+
+
+def test_every_character_is_judged_by_rfc_6265s_cookie_octet() -> None:
+    """The fast path and the explaining loop agree with the RFC's ranges, char by char."""
+    for code in range(0x3100):
+        char = chr(code)
+        octet = 0x21 <= code <= 0x7E and char not in '",;\\'
+        for value in (char, f"a{char}b", char * MAX_UTK_LENGTH):
+            assert (invalid_reason(value) is None) == octet, (hex(code), value)
+            assert bool(_UTK.fullmatch(value)) == octet, hex(code)  # the fast path itself
+    assert invalid_reason("a" * MAX_UTK_LENGTH + "\n") is not None  # no $-style newline
+    assert invalid_reason("") == "empty"
 
 
 def test_one_warning_counts_the_invalid_values() -> None:
