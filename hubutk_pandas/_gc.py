@@ -1,8 +1,8 @@
 """Pausing Python's cyclic garbage collector around bulk, cycle-free work.
 
-Shared by the record store's bulk read and the frames build (which decodes the records
-the store kept as JSON text), the places where the package makes millions of containers
-at once. Only the collector's on/off switch is touched, and it is restored: nothing is
+Shared by the record store's bulk read, the frames build (which decodes the records
+the store kept as JSON text) and the in-memory lookup (whose answers pile up until the
+build), the places where the package keeps millions of containers alive at once. Only the collector's on/off switch is touched, and it is restored: nothing is
 frozen, promoted or collected, so the caller's objects age as they would without us.
 """
 

@@ -120,3 +120,34 @@ def test_only_the_thread_running_a_request_is_redacted(caplog: pytest.LogCapture
         "caller: GET /p?hapikey=mine-2",
     ]
     assert not [f for f in log.filters if isinstance(f, RedactingFilter)]
+
+
+
+def test_the_collector_rests_while_answers_pile_up_and_is_restored_as_found(
+    make_client: MakeClient,
+) -> None:
+    """Paused for an in-memory lookup's fetch, back on after it, even when the lookup raises.
+
+    As decoded containers, 100,000 contacts made the collector run 11 full collections
+    (6 s of pauses that stall every worker). A caller who had switched it off keeps it off.
+    """
+    with SandboxPortal(contacts=500, seed=8) as portal:
+        client = make_client(portal)
+        utks = portal.sample_utks(250)
+        seen: list[bool] = []
+        client.lookup_utks(utks, progress=lambda done, total: seen.append(gc.isenabled()))
+        assert seen and not any(seen) and gc.isenabled()
+
+        def broken(done: int, total: int) -> None:
+            if done:
+                raise ZeroDivisionError("the caller's callback")
+
+        with pytest.raises(ZeroDivisionError):
+            client.lookup_utks(portal.sample_utks(300)[50:], progress=broken)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            client.lookup_utks(utks, progress=False, refresh=True)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
