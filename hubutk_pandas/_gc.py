@@ -2,8 +2,9 @@
 
 Shared by the record store's bulk read, the frames build (which decodes the records
 the store kept as JSON text) and the in-memory lookup (whose answers pile up until the
-build), the places where the package keeps millions of containers alive at once. Only the collector's on/off switch is touched, and it is restored: nothing is
-frozen, promoted or collected, so the caller's objects age as they would without us.
+build), the places where the package keeps millions of containers alive at once. Only
+the collector's on/off switch is touched, and it is restored: nothing is frozen,
+promoted or collected, so the caller's objects age as they would without us.
 """
 
 from __future__ import annotations

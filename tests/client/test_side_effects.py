@@ -122,7 +122,6 @@ def test_only_the_thread_running_a_request_is_redacted(caplog: pytest.LogCapture
     assert not [f for f in log.filters if isinstance(f, RedactingFilter)]
 
 
-
 def test_the_collector_rests_while_answers_pile_up_and_is_restored_as_found(
     make_client: MakeClient,
 ) -> None:
