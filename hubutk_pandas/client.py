@@ -491,7 +491,9 @@ class HubSpotClient:
             time.monotonic() - started,
         )
         failed_utks = [u for u in cleaned.valid if u in failed_set]
-        del answers, got, by_batch, matched  # the records die here, inside the pause
+        # On success the records die with this frame, inside the pause; on a raise the
+        # traceback would keep the frame, and them, alive past it.
+        del answers, got, by_batch, matched
         raise_for_failures(result, fatal, failed, failed_utks, len(cleaned.valid))
         return result
 
