@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from peak_rss import peak_rss_bytes
 
 
 def build(n: int, out: Path) -> None:
@@ -65,7 +66,7 @@ def measure(mode: str, path: str) -> dict[str, float | str]:
             started = time.perf_counter()
             call()
             figures[name] = round(time.perf_counter() - started, 2)
-    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    figures["peak_rss_mb"] = round(peak_rss_bytes() / 2**20)
     return figures
 
 

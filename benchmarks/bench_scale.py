@@ -2,7 +2,8 @@
 
 Not a test. ``hubutk sandbox`` runs in its own process with its limits lifted, so its
 memory and CPU are not counted against the client. Each measured lookup runs in a fresh
-child process (the looking-up process; its peak RSS is ``ru_maxrss``) with
+child process (the looking-up process; its peak RSS is its own ``VmHWM``, see
+``peak_rss.py``) with
 ``property_mode="value_and_history"``, ``form_submission_mode="all"`` and the client's
 pacer lifted too (against HubSpot the pacer caps any path at 100 requests per 10 s, i.e.
 1,000 utks/s; here we measure what the code itself sustains).
@@ -13,7 +14,7 @@ Reported:
   contact (the whole dataset folder incl. its resume state, no HTTP cache or record store),
   and the time of a ``ds.sql`` group-by over the whole ``history`` frame;
 * ``--compare N``: the in-memory path (``client.lookup_utks`` without ``out``) against the
-  dataset path at N utks (60,000 in the issue): utks/s and peak RSS of each;
+  dataset path at N utks (60,000 in the issue): utks/s, peak RSS and CPU time of each;
 * ``--resume``: the largest size again, ``kill -9`` at about half way, rerun; the final
   dataset against the uninterrupted one (rows per frame and a hash of the sorted frames);
 * ``--dask-rows R``: ``ddf.hubspot.enrich`` of an R-row synthetic visits frame (on a
@@ -40,10 +41,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from peak_rss import HERE
+
 from hubutk_pandas.dataset import DEFAULT_CHUNK_SIZE
 
 CHILD = r"""
 import json, resource, sys, time
+from peak_rss import peak_rss_bytes
 from hubutk_pandas import HubSpotClient
 from hubutk_pandas.dataset import distinct_utks
 mode, source, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -58,12 +62,15 @@ with HubSpotClient(cache=False, rate_limit=(1_000_000, 1.0)) as client:
         ds = client.lookup_utks(distinct_utks([source]), **options, out=out)
         contacts = ds.counts["contacts"]
 wall = time.monotonic() - started
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"wall": wall, "rss": rss, "contacts": contacts}))
+rss = peak_rss_bytes()
+usage = resource.getrusage(resource.RUSAGE_SELF)  # a new process counts CPU from zero
+print(json.dumps({"wall": wall, "rss": rss, "contacts": contacts,
+                  "cpu": usage.ru_utime + usage.ru_stime}))
 """
 
 DASK_CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
+from peak_rss import peak_rss_bytes
 import dask.dataframe as dd, pandas as pd, numpy as np
 from dask.distributed import Client, LocalCluster
 import hubutk_pandas.dask
@@ -86,7 +93,7 @@ with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0
         looked_up = time.monotonic() - started
         enriched.to_parquet(out + "-enriched", write_index=False)
     wall = time.monotonic() - started
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+rss = peak_rss_bytes()
 print(json.dumps({"wall": wall, "lookup": looked_up, "rss": rss}))
 """
 
@@ -121,10 +128,15 @@ def write_utks(path: Path, n: int, contacts: int) -> None:
         handle.writelines(f"{u}\n" for u in data.sample_utks(n, kind="any"))
 
 
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a measured child: the sandbox's and ``peak_rss`` importable."""
+    return {**os.environ, **env, "PYTHONPATH": HERE}
+
+
 def run_child(env: dict[str, str], mode: str, source: Path, out: Path) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, mode, str(source), str(out)],
-        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+        env=child_env(env), capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -202,7 +214,8 @@ def main() -> None:
             for label, got in (("in memory", memory), ("dataset", streamed)):
                 print(
                     f"{n:>9,} utks {label:>9}: {got['wall']:7.1f} s, "
-                    f"{n / got['wall']:6,.0f} utks/s, peak RSS {mb(got['rss'])}",
+                    f"{n / got['wall']:6,.0f} utks/s, peak RSS {mb(got['rss'])}, CPU of the "
+                    f"looking-up process {got['cpu']:.1f} s",
                     flush=True,
                 )
         if args.resume and sizes:
@@ -211,7 +224,7 @@ def main() -> None:
             out = work / f"ds-resume-{n}"
             shutil.rmtree(out, ignore_errors=True)
             proc = subprocess.Popen([sys.executable, "-c", CHILD, "dataset", str(source),
-                                     str(out)], env={**os.environ, **env},
+                                     str(out)], env=child_env(env),
                                     stdout=subprocess.DEVNULL)  # fmt: skip
             while True:
                 time.sleep(0.5)
@@ -234,7 +247,7 @@ def main() -> None:
             done = subprocess.run(
                 [sys.executable, "-c", DASK_CHILD, str(work / f"utks-{n}.csv"),
                  str(work / f"ds-enrich-{n}"), str(args.dask_rows)],
-                env={**os.environ, **env}, capture_output=True, text=True, check=True,
+                env=child_env(env), capture_output=True, text=True, check=True,
             )  # fmt: skip
             got = json.loads(done.stdout.strip().splitlines()[-1])
             print(

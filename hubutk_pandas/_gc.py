@@ -1,23 +1,25 @@
 """Pausing Python's cyclic garbage collector around bulk, cycle-free work.
 
 Shared by the record store's bulk read, the frames build (which decodes the records
-the store kept as JSON text) and the in-memory lookup (whose answers pile up until the
-build), the places where the package keeps millions of containers alive at once. Only
-the collector's on/off switch is touched, and it is restored: nothing is frozen,
-promoted or collected, so the caller's objects age as they would without us.
+the store kept as JSON text), the in-memory lookup (whose answers pile up until the
+build) and the streamed lookup (which holds up to three chunks of answers at a time),
+the places where the package keeps millions of containers alive at once. Only the
+collector's on/off switch is touched, and it is restored: nothing is frozen or
+promoted, so the caller's objects age as they would without us. A long block may
+collect now and then itself (``sweep``), as the collector would have.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["collector_paused"]
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[Callable[[], None]]:
     """Pause Python's cyclic garbage collector for the block; restore its state after.
 
     Decoding many records keeps millions of new containers alive at once, and each time
@@ -29,6 +31,11 @@ def collector_paused() -> Iterator[None]:
 
     The previous state is restored in ``finally`` (also when the block raises), and the
     collector is never switched on if the caller had it off.
+
+    The block gets a ``sweep()`` function: a full collection now, unless the caller had
+    the collector off. A block that runs for long (a streamed lookup of millions of
+    utks) sweeps every so often, so cyclic garbage made meanwhile, by us or by another
+    thread, stays bounded instead of waiting for the block's end.
 
     Objects made in the block and still alive after it stay young: the next young
     collection scans them. The package therefore keeps its bulk objects inside one
@@ -48,9 +55,14 @@ def collector_paused() -> Iterator[None]:
     True
     """
     was_enabled = gc.isenabled()
+
+    def sweep() -> None:
+        if was_enabled:
+            gc.collect()
+
     gc.disable()
     try:
-        yield
+        yield sweep
     finally:
         if was_enabled:
             gc.enable()

@@ -150,3 +150,50 @@ def test_the_collector_rests_while_answers_pile_up_and_is_restored_as_found(
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_a_streamed_lookup_pauses_the_collector_and_sweeps_every_twenty_chunks(
+    tmp_path: Path, make_client: MakeClient
+) -> None:
+    """Off while chunks stream, a full collection every 20 chunks, back on as found.
+
+    The sweep keeps cyclic garbage bounded in a run of any length: a cycle dropped
+    during the first chunks is gone by the 21st report, not at the run's end.
+    """
+    from hubutk_pandas.dataset import lookup_to_dataset
+    from hubutk_pandas.options import LookupOptions
+
+    with SandboxPortal(contacts=400, seed=9) as portal:
+        client = make_client(portal)
+        utks = portal.sample_utks(250)
+        seen: list[bool] = []
+        refs: list[weakref.ref[Node]] = []
+        alive_at: dict[int, bool] = {}
+
+        def report(done: int, total: int) -> None:
+            seen.append(gc.isenabled())
+            if done:  # one report per chunk of 10 utks
+                if len(refs) < 5:
+                    refs.append(dropped_cycle())
+                alive_at[done // 10] = any(ref() is not None for ref in refs)
+
+        lookup_to_dataset(client, utks, tmp_path / "a", LookupOptions(), progress=report,
+                          chunk_size=10)  # fmt: skip
+        assert len(seen) == 26 and not any(seen[1:]) and gc.isenabled()  # [0]: before any fetch
+        assert alive_at[19] and not alive_at[20], "the 20th chunk's sweep freed the cycles"
+
+        def broken(done: int, total: int) -> None:
+            if done:
+                raise ZeroDivisionError("the caller's callback")
+
+        with pytest.raises(ZeroDivisionError):
+            lookup_to_dataset(client, utks, tmp_path / "b", LookupOptions(), progress=broken,
+                              chunk_size=10)  # fmt: skip
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            lookup_to_dataset(client, utks, tmp_path / "c", LookupOptions(), progress=False,
+                              chunk_size=10)  # fmt: skip
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
