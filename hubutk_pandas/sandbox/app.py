@@ -158,6 +158,7 @@ class SandboxApp:
         utk_count += route == "profile"
         fault: str | None = None
         status: int | None = None
+        self.stats.begin()
         try:
             response, fault = self._handle(request, route, match)
             status = response.status_code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
@@ -294,6 +295,29 @@ class SandboxPortal:
     def reset_stats(self) -> None:
         """Zero :attr:`stats`."""
         self.stats.reset()
+
+    def wait_idle(self, *, settle: float = 0.25, timeout: float = 30.0) -> None:
+        """Wait until no request has been in flight for ``settle`` seconds.
+
+        After a client is killed, the requests it had sent are still answered (and
+        counted) by the portal; call this before :meth:`reset_stats` so that they are
+        not counted as the next client's. Raises :class:`TimeoutError` after ``timeout``.
+
+        Examples
+        --------
+        >>> with SandboxPortal(contacts=5) as portal:
+        ...     portal.wait_idle(settle=0.01)
+        ...     portal.stats.in_flight
+        0
+        """
+        deadline = time.monotonic() + timeout
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < settle:
+            if self.stats.in_flight:
+                quiet_since = time.monotonic()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the sandbox was still answering requests after {timeout} s")
+            time.sleep(0.01)
 
     def reset_limits(self) -> None:
         """Forget every account's counted requests (window and daily)."""

@@ -3,9 +3,12 @@
 Examples
 --------
 >>> stats = SandboxStats()
+>>> stats.begin()
+>>> stats.in_flight
+1
 >>> stats.record(path="/x", status=200, utks=3)
->>> stats.requests, stats.by_status[200], stats.utks_requested
-(1, 1, 3)
+>>> stats.requests, stats.by_status[200], stats.utks_requested, stats.in_flight
+(1, 1, 3, 0)
 """
 
 from __future__ import annotations
@@ -28,10 +31,16 @@ class SandboxStats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._in_flight = 0
         self.reset()
 
+    def begin(self) -> None:
+        """Note a request being answered (:meth:`record` ends it)."""
+        with self._lock:
+            self._in_flight += 1
+
     def reset(self) -> None:
-        """Set every counter back to zero."""
+        """Set every counter back to zero (requests still being answered count when done)."""
         with getattr(self, "_lock", threading.Lock()):
             self._requests = 0
             self._by_status: Counter[int] = Counter()
@@ -44,6 +53,7 @@ class SandboxStats:
     ) -> None:
         """Count one request (``status`` is ``None`` when no answer was sent)."""
         with self._lock:
+            self._in_flight = max(self._in_flight - 1, 0)
             self._requests += 1
             self._by_path[path] += 1
             if status is not None:
@@ -57,6 +67,12 @@ class SandboxStats:
         """Requests received (every answer, error and fault included)."""
         with self._lock:
             return self._requests
+
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not answered yet (not zeroed by :meth:`reset`)."""
+        with self._lock:
+            return self._in_flight
 
     @property
     def by_status(self) -> Counter[int]:

@@ -115,6 +115,7 @@ def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
     pending = state.summary()["pending"]
     state.close()
     assert 0 < pending < len(utks)
+    slow_portal.wait_idle()  # the killed writer's last requests are still being answered
     slow_portal.reset_stats()
     with HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
                        cache=False) as client:  # fmt: skip

@@ -170,3 +170,32 @@ def test_configure_rejects_bad_values(small: SandboxPortal, bad: dict[str, objec
 def test_inject_rejects_unknown_kind(small: SandboxPortal) -> None:
     with pytest.raises(ValueError, match="429-daily"):
         small.inject("teapot")
+
+
+def test_a_request_in_flight_is_counted_when_answered_and_wait_idle_waits_for_it() -> None:
+    import threading
+
+    with SandboxPortal(contacts=20, seed=5, latency=0.6) as slow:
+        answered: list[int] = []
+        thread = threading.Thread(
+            target=lambda: answered.append(
+                get(slow, BY_UTK, {"utk": slow.sample_utks(1)}).status_code
+            )
+        )
+        thread.start()
+        deadline = time.monotonic() + 5
+        while not slow.stats.in_flight:
+            assert time.monotonic() < deadline, "the request never arrived"
+            time.sleep(0.005)
+        slow.reset_stats()  # as a test does after killing a client: the request still counts
+        assert slow.stats.requests == 0 and slow.stats.in_flight == 1
+        slow.wait_idle(settle=0.05)
+        assert slow.stats.in_flight == 0
+        assert slow.stats.requests == 1  # counted after the reset, so wait before resetting
+        thread.join(5)
+        assert answered == [200]
+        with pytest.raises(TimeoutError, match="still answering"):
+            threading.Thread(target=get, args=(slow, BY_UTK, {"utk": slow.sample_utks(1)})).start()
+            while not slow.stats.in_flight:
+                time.sleep(0.005)
+            slow.wait_idle(timeout=0.1)
