@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -125,6 +126,35 @@ def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
     assert ds.complete
     assert_same_frames(expected, ds)  # no duplicates, nothing lost, same order
     assert not list(out.rglob("*.tmp"))
+
+
+def test_ctrl_c_stops_the_lookup_at_once_and_the_rerun_completes_it(
+    slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
+) -> None:
+    utks, expected = utks_and_expected
+    out = tmp_path / "ds"
+    proc = start_writer(slow_portal, utks, out)
+    wait_for_parts(out, 5, proc)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    assert stderr.rstrip().endswith("KeyboardInterrupt"), stderr  # raised as itself
+    interrupted = open_dataset(out)
+    assert not interrupted.complete
+    assert_prefix(interrupted, expected)
+    assert not list(out.rglob("*.tmp"))  # the cleanup ran: no half-written part is left
+    state = ResumeState(out / "_state.sqlite", create=False)
+    pending = state.summary()["pending"]
+    state.close()
+    assert 0 < pending < len(utks)
+    slow_portal.wait_idle()
+    slow_portal.reset_stats()
+    with HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
+                       cache=False) as client:  # fmt: skip
+        ds = lookup_to_dataset(client, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
+    assert slow_portal.stats.requests == math.ceil(pending / 100)
+    assert ds.complete
+    assert_same_frames(expected, ds)
 
 
 def test_a_second_writer_is_told_the_dataset_is_in_use(
