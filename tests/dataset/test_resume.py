@@ -99,16 +99,20 @@ def assert_rows_of(ds: LookupDataset, expected: LookupResult, utks: list[str]) -
         pdt.assert_frame_equal(ds.to_pandas(name), want[key].reset_index(drop=True), obj=name)
 
 
-def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
-    slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
-) -> None:
-    utks, expected = utks_and_expected
-    out = tmp_path / "ds"
-    proc = start_writer(slow_portal, utks, out)
+def interrupt_writer(portal: SandboxPortal, utks: list[str], out: Path, how: signal.Signals) -> str:
+    """Start a writing process, send it ``how`` once five parts are written; its stderr."""
+    proc = start_writer(portal, utks, out)
     wait_for_parts(out, 5, proc)
-    proc.kill()  # SIGKILL: no cleanup of any kind runs
-    proc.wait()
-    assert proc.returncode == -9
+    proc.send_signal(how)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == -how, stderr  # killed by that signal (Python re-raises SIGINT)
+    return stderr
+
+
+def assert_rerun_completes(
+    portal: SandboxPortal, utks: list[str], expected: LookupResult, out: Path
+) -> None:
+    """The interrupted dataset is a readable prefix; the rerun fetches only what is pending."""
     interrupted = open_dataset(out)
     assert not interrupted.complete
     assert_prefix(interrupted, expected)
@@ -116,16 +120,23 @@ def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
     pending = state.summary()["pending"]
     state.close()
     assert 0 < pending < len(utks)
-    slow_portal.wait_idle()  # the killed writer's last requests are still being answered
-    slow_portal.reset_stats()
-    with HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
-                       cache=False) as client:  # fmt: skip
-        options = FULL_OPTIONS
-        ds = lookup_to_dataset(client, utks, out, options, progress=False, chunk_size=100)
-    assert slow_portal.stats.requests == math.ceil(pending / 100)  # only what was not written
+    portal.wait_idle()  # the interrupted writer's last requests are still being answered
+    portal.reset_stats()
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
+        ds = lookup_to_dataset(client, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
+    assert portal.stats.requests == math.ceil(pending / 100)  # only what was not written
     assert ds.complete
     assert_same_frames(expected, ds)  # no duplicates, nothing lost, same order
     assert not list(out.rglob("*.tmp"))
+
+
+def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
+    slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
+) -> None:
+    utks, expected = utks_and_expected
+    out = tmp_path / "ds"
+    interrupt_writer(slow_portal, utks, out, signal.SIGKILL)  # no cleanup of any kind runs
+    assert_rerun_completes(slow_portal, utks, expected, out)
 
 
 def test_ctrl_c_stops_the_lookup_at_once_and_the_rerun_completes_it(
@@ -133,28 +144,10 @@ def test_ctrl_c_stops_the_lookup_at_once_and_the_rerun_completes_it(
 ) -> None:
     utks, expected = utks_and_expected
     out = tmp_path / "ds"
-    proc = start_writer(slow_portal, utks, out)
-    wait_for_parts(out, 5, proc)
-    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    _, stderr = proc.communicate(timeout=30)
-    assert proc.returncode != 0
+    stderr = interrupt_writer(slow_portal, utks, out, signal.SIGINT)  # what Ctrl-C sends
     assert stderr.rstrip().endswith("KeyboardInterrupt"), stderr  # raised as itself
-    interrupted = open_dataset(out)
-    assert not interrupted.complete
-    assert_prefix(interrupted, expected)
     assert not list(out.rglob("*.tmp"))  # the cleanup ran: no half-written part is left
-    state = ResumeState(out / "_state.sqlite", create=False)
-    pending = state.summary()["pending"]
-    state.close()
-    assert 0 < pending < len(utks)
-    slow_portal.wait_idle()
-    slow_portal.reset_stats()
-    with HubSpotClient(slow_portal.access_token, base_url=slow_portal.base_url,
-                       cache=False) as client:  # fmt: skip
-        ds = lookup_to_dataset(client, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
-    assert slow_portal.stats.requests == math.ceil(pending / 100)
-    assert ds.complete
-    assert_same_frames(expected, ds)
+    assert_rerun_completes(slow_portal, utks, expected, out)
 
 
 def test_a_second_writer_is_told_the_dataset_is_in_use(
