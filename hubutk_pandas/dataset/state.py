@@ -164,7 +164,10 @@ class ResumeState:
             )
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            # Not after a COMMIT that went through (an interrupt can land just after it), nor
+            # after SQLite rolled back by itself (a full disk): no transaction is open then.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
 
     def mark_published(self, part: int) -> None:
@@ -175,6 +178,11 @@ class ResumeState:
 
     def committed(self) -> set[int]:
         return {p for (p,) in self._db.execute("SELECT part FROM parts")}
+
+    def is_committed(self, part: int) -> bool:
+        return (
+            self._db.execute("SELECT 1 FROM parts WHERE part = ?", (part,)).fetchone() is not None
+        )
 
     def rows(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT frame, rows FROM counts").fetchall())

@@ -137,6 +137,11 @@ class DatasetWriter:
         self.manifest = self._open_manifest(root, options, base_url, definitions)
         self._lock = DatasetLock(root).acquire()
         try:
+            if (root / MANIFEST).exists():
+                # Again under the lock: another writer may have created the dataset, with its
+                # own options, between the first look and now.
+                self.manifest = read_manifest(root)
+                check_options(self.manifest, options, root)
             with _disk_errors(root, "opening the dataset"):
                 self.state = ResumeState(root / STATE_FILE)
                 if not (root / MANIFEST).exists():
@@ -234,13 +239,27 @@ class DatasetWriter:
                         _write_table(layout.frame_to_table(name, frames[name]), tmp)
                 self.state.commit_part(part, seqs, [v for v in distinct if v not in written], rows)
         except BaseException:
-            for tmp in tmps:
-                tmp.unlink(missing_ok=True)
+            self._discard_uncommitted(part, tmps)
             raise
         with _disk_errors(self.root, f"publishing part {part}"):
             self._publish(part)
         self.save_manifest()
         return rows
+
+    def _discard_uncommitted(self, part: int, tmps: list[Path]) -> None:
+        """After a failed write, delete the part's temporary files unless it was committed.
+
+        An interrupt can land after the commit; then the files are the part's rows and the
+        next open renames them into place. If the state cannot even be read (a full disk),
+        the files stay for the next open, which tells a committed part from an uncommitted one.
+        """
+        try:
+            committed = self.state.is_committed(part)
+        except sqlite3.Error:
+            return
+        if not committed:
+            for tmp in tmps:
+                tmp.unlink(missing_ok=True)
 
     def _check_portal(self, portal_ids: set[int]) -> None:
         stored = self.manifest["source"].get("portal_id")
