@@ -161,10 +161,17 @@ class HubSpotDaskAccessor:
         taken = set(map(str, self._obj.columns))
         wide.columns = ["utk", *(f"{c}{suffix}" if c in taken else c for c in wide.columns[1:])]
         wide = wide.rename(columns={"utk": _KEY})
-        digest = hashlib.sha256(json.dumps(list(wide.columns)).encode()).hexdigest()[:12]
+        # One file per (columns, dataset state): a dataset that grows, or is refreshed, gets a
+        # new file, so a lazy frame from an earlier call keeps reading what it was built on.
+        # Written under a temporary name and renamed, so no reader sees half of it.
+        state = [list(wide.columns), dataset.counts, dataset.manifest.get("updated_at")]
+        digest = hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()[:12]
         path = Path(dataset.path) / "_enrich" / f"wide-{digest}.parquet"
-        path.parent.mkdir(exist_ok=True)
-        wide.to_parquet(path, index=False)
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            wide.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
         typed = dd.read_parquet(str(path))
         keyed = self._obj.assign(
             **{_KEY: self._obj[column].map_partitions(_normalized, meta=(_KEY, "string"))}

@@ -84,6 +84,19 @@ def test_enrich_on_a_cluster_equals_the_pandas_accessor(
     pdt.assert_frame_equal(got[list(frame.columns)], want[list(frame.columns)], check_dtype=False)
     assert list(ddf.columns) == ["utk", "row", "lifecyclestage"]  # the input is unchanged
 
+    # The dataset grows: a new enrich reads a new file, and the earlier lazy frame still
+    # reads the one it was built on, unchanged.
+    (first,) = (tmp_path / "ds" / "_enrich").glob("wide-*.parquet")
+    before = first.read_bytes()
+    grown = pd.concat([frame, pd.DataFrame({"utk": portal.sample_utks(650)[600:]})])
+    dd.from_pandas(grown, npartitions=2).hubspot.enrich(
+        "utk", properties=properties, out=tmp_path / "ds", client=client, progress=False
+    )
+    assert len(list((tmp_path / "ds" / "_enrich").glob("wide-*.parquet"))) == 2
+    assert first.read_bytes() == before
+    again = lazy.compute().sort_values("row").reset_index(drop=True)
+    pdt.assert_frame_equal(again, got)
+
 
 def test_the_dask_accessor_checks_before_any_work(
     client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
