@@ -55,8 +55,16 @@ def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
                 default=spec.default,
                 help=f"comma-separated names. {text}",
             )
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--refresh", action="store_true", help="ignore cached answers")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the cache (--format csv; a dataset keeps no cache)",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="ignore cached answers (--format csv; a dataset fetches only what it lacks)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
