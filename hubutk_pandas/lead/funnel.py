@@ -150,7 +150,10 @@ def funnel(
         ``"reached"`` (default), ``"any"`` or ``"all"``: see the module's table.
     stages
         The funnel's stages (in any order; drawn in the portal's order). By default every
-        stage but ``"other"``, which stays out unless asked for here.
+        stage but ``"other"``, which stays out unless asked for here. Leaving stages out
+        does not change the counts of the others: with ``kind="reached"`` a contact whose
+        furthest stage is left out still counts at every chosen stage before it. With
+        ``kind="all"`` the chosen stages are the path to go through in order.
     source
         ``"auto"``, ``"history"`` or ``"property"``, as in :func:`stages`.
 
@@ -183,9 +186,13 @@ def funnel(
     names = funnel_stages(result, stages)
     groups = property_values(result, by) if by is not None else None
     journey = build_stages(result, source=source)
-    firsts = first_entries(journey).reindex(columns=names)
-    firsts = firsts[firsts.notna().any(axis=1)]
-    counted = reached_positions(firsts, kind)
+    every = first_entries(journey)
+    firsts = every.reindex(columns=names)
+    if kind == "all":  # every chosen stage in order: the chosen ones are the path
+        counted = reached_positions(firsts, kind)
+    else:  # a stage left out of the funnel still shows how far a contact got
+        counted = reached_positions(every, kind).reindex(columns=names, fill_value=False)
+    counted = counted[firsts.notna().any(axis=1) | counted.any(axis=1)]
     if groups is None:
         out = _one_funnel(counted, names)
         out.attrs.update(kind=kind, source=source)

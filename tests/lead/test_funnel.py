@@ -50,6 +50,17 @@ def test_all_drops_a_contact_after_a_skipped_stage(hand_result: LookupResult) ->
     assert chosen["reached"].tolist() == [3, 1, 1]
 
 
+def test_leaving_stages_out_does_not_change_the_others(hand_result: LookupResult) -> None:
+    for kind in ("reached", "any"):
+        full = funnel(hand_result, kind=kind, stages=[*funnel(hand_result)["stage"], "other"])
+        full = full.set_index(full["stage"].astype(str))["reached"]
+        for chosen in (["lead", "opportunity"], ["subscriber", "evangelist"], ["other"]):
+            table = funnel(hand_result, kind=kind, stages=chosen)
+            assert table["reached"].tolist() == full[chosen].tolist(), (kind, chosen)
+    # "reached": vid 2 skipped opportunity on its way to customer, and still counts there
+    assert funnel(hand_result, stages=["lead", "opportunity"])["reached"].tolist() == [2, 2]
+
+
 def test_other_only_when_asked(hand_result: LookupResult) -> None:
     table = funnel(hand_result, stages=["subscriber", "lead", "other"])
     assert table["reached"].tolist() == [4, 2, 1]  # other: the contacts that had it
