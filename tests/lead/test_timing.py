@@ -82,6 +82,10 @@ def test_cohorts_errors_and_empty(hand_result: LookupResult) -> None:
         cohorts(hand_result, days=[-1])
     empty = cohorts(LookupResult.from_records([]), freq="Q")
     assert empty.empty and str(empty["cohort"].dtype) == "period[Q-DEC]"
+    want = {
+        k: str(pd.Series([], dtype=v).dtype) for k, v in cohorts_schema([7, 30, 90], "Q").items()
+    }
+    assert {k: str(v) for k, v in empty.dtypes.items()} == want
 
 
 def _property_ms(result: LookupResult, name: str) -> pd.Series:
