@@ -2,9 +2,9 @@
 
 Every request goes through the same steps, in this order:
 
-1. a URL longer than ``max_url_length`` (HubSpot's 8,192) → 414, whatever server runs
-   the app;
-2. an ``Origin`` that is not allowed → 403 JSON, without CORS headers;
+1. an ``Origin`` that is not allowed → 403 JSON, without CORS headers;
+2. a URL longer than ``max_url_length`` (HubSpot's 8,192) → 414, whatever server runs
+   the app (with the CORS headers, so the page can read why);
 3. a method other than GET, HEAD, OPTIONS → 405; an unknown path → 404;
 4. ``OPTIONS`` → the preflight answer (allowed origins only, by step 2);
 5. the client's own limit (:mod:`~hubutk_pandas.proxy.limits`) → 429 with ``Retry-After``;
@@ -229,10 +229,16 @@ class ProxyApp:
         response = self._answer(request, who, utks)
         response.headers["Vary"] = "Origin"
         response.headers["X-Content-Type-Options"] = "nosniff"
+        # An unknown path may hold a utk (HubSpot's /contact/utk/<utk>/profile): only its hash.
+        path = (
+            request.path
+            if wire.route(request.path)
+            else f"<unknown {wire.utk_digest([request.path])}>"
+        )
         logger.info(
             "%s %s %d client=%s utks=%d utk_hash=%s %.3fs",
-            request.method,
-            request.path[:200],
+            request.method[:20],
+            path,
             response.status_code,
             who,
             len(utks),
@@ -244,20 +250,21 @@ class ProxyApp:
     # -- the steps ----------------------------------------------------------------------------
 
     def _answer(self, request: Request, who: str, utks: list[str]) -> Response:
+        origin = request.headers.get("Origin")
+        if origin is not None and not self.cors.allows(origin):
+            return _error(403, "This origin may not read this proxy's answers.", "FORBIDDEN_ORIGIN")
+        cors = self.cors.headers(origin) if origin is not None else {}
         length = url_length(request.environ)
         if length > self.max_url_length:
-            return _error(
+            response = _error(
                 414,
                 f"The request URI is too long ({length} characters; the limit is "
                 f"{self.max_url_length}). Try shortening the URL by reducing the number of "
                 "query parameters.",
                 "VALIDATION_ERROR",
             )
-        origin = request.headers.get("Origin")
-        if origin is not None and not self.cors.allows(origin):
-            return _error(403, "This origin may not read this proxy's answers.", "FORBIDDEN_ORIGIN")
-        cors = self.cors.headers(origin) if origin is not None else {}
-        response = self._route(request, who, utks, origin)
+        else:
+            response = self._route(request, who, utks, origin)
         for name, value in cors.items():
             response.headers.setdefault(name, value)
         return response

@@ -30,11 +30,18 @@ from urllib.parse import urlsplit
 
 from hubutk_pandas.errors import InvalidOptionError
 
-__all__ = ["ALLOWED_HEADERS", "ALLOWED_METHODS", "CorsPolicy", "normalize_origin"]
+__all__ = [
+    "ALLOWED_HEADERS",
+    "ALLOWED_METHODS",
+    "EXPOSED_HEADERS",
+    "CorsPolicy",
+    "normalize_origin",
+]
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 #: Request headers a page may send (the CORS-safelisted ones need no listing).
 ALLOWED_HEADERS = ("Accept", "Accept-Language", "Content-Language", "Content-Type")
+EXPOSED_HEADERS = ("Retry-After", "X-HubSpot-Correlation-Id")
 MAX_AGE_SECONDS = 600
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -118,7 +125,12 @@ class CorsPolicy:
 
     def headers(self, origin: str) -> dict[str, str]:
         """The CORS headers of an answer to ``origin`` (an allowed one)."""
-        return {"Access-Control-Allow-Origin": origin.strip(), "Vary": "Origin"}
+        return {
+            "Access-Control-Allow-Origin": origin.strip(),
+            # Not CORS-safelisted, so a page could not read them otherwise (a 429's wait).
+            "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
+            "Vary": "Origin",
+        }
 
     def preflight_headers(self, origin: str) -> dict[str, str]:
         """The headers of the answer to an allowed origin's preflight ``OPTIONS``.

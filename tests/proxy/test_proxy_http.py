@@ -222,8 +222,9 @@ def test_the_callers_authorization_and_hapikey_are_ignored(
         answer = wire.get(BY_UTK, {"utk": mine, **extra}, headers={**FROM_PAGE, **headers})
         assert answer.status == 200
         assert answer.json() == baseline.json()  # the proxy's portal, not the caller's
+    assert len(wire.answers) == 3
     for secret in (other.access_token, other.api_key):
-        assert all(secret.encode() not in a.raw() for a in wire.answers[1:] if a.status != 200)
+        assert all(secret.encode() not in a.raw() for a in wire.answers)
 
 
 # -- refusals ------------------------------------------------------------------------------
@@ -293,8 +294,10 @@ def test_urls_longer_than_8192_characters_are_a_414_from_the_proxy(
     at_limit = base + "p" * (8192 - len(base))
     assert len(at_limit) == 8192
     assert wire.get(at_limit, headers=FROM_PAGE).status == 200
-    body = _hubspot_error(wire.get(at_limit + "p", headers=FROM_PAGE), 414, "VALIDATION_ERROR")
+    too_long = wire.get(at_limit + "p", headers=FROM_PAGE)
+    body = _hubspot_error(too_long, 414, "VALIDATION_ERROR")
     assert "8193" in str(body["message"])
+    assert too_long.header("Access-Control-Allow-Origin") == ORIGIN  # the page can read why
     assert upstream.stats.requests == before + 1  # only the 8,192-character one went up
 
 
@@ -337,6 +340,8 @@ def test_a_client_over_its_limit_gets_429_with_retry_after(
     _hubspot_error(limited, 429, "RATE_LIMIT")
     assert 1 <= int(limited.header("Retry-After") or 0) <= 30
     assert limited.header("Access-Control-Allow-Origin") == ORIGIN
+    exposed = (limited.header("Access-Control-Expose-Headers") or "").split(", ")
+    assert "Retry-After" in exposed  # not CORS-safelisted: a page reads the wait only so
     # Another client (another address) is not affected; preflights and health checks are free.
     assert wire.get(BY_UTK, {"utk": utk}, headers=FROM_PAGE, source="127.0.0.3").status == 200
     assert wire.get("/healthz", source="127.0.0.2").status == 200
@@ -376,9 +381,12 @@ def test_logs_carry_a_hash_of_the_utks_never_the_utks_or_the_credential(
     wire.get(BY_UTK, {"utk": utks[:1]}, headers=FROM_PAGE)  # a retry is logged
     upstream.inject("429-daily")
     wire.get(BY_UTK, {"utk": utks[1:2]}, headers=FROM_PAGE)
+    # HubSpot's one-utk path is not served (404), and its utk is still not logged.
+    wire.get(f"/contacts/v1/contact/utk/{utks[2]}/profile", headers=FROM_PAGE)
     ours = [r for r in proxy_logs if is_proxy_log(r)]
     access = [r.getMessage() for r in ours if r.name == "hubutk_pandas.proxy"]
     assert any("utks=7 utk_hash=" in line for line in access)
+    assert any("GET <unknown " in line and " 404 " in line for line in access)
     assert any(r.levelno == logging.WARNING and "retrying" in r.getMessage() for r in ours)
     for record in ours:
         text = record.getMessage() + (record.exc_text or "")
