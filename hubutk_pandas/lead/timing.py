@@ -74,7 +74,11 @@ def time_to_stage(result: Lookup, start: str, end: str, *, source: str = "auto")
     ``start_at`` is the contact's first entry into ``start``; ``end_at`` its first entry
     into ``end`` at or after ``start_at`` (a contact that entered ``end`` only before
     ``start``, after a backwards move, is left out). For consecutive stages of a journey
-    without re-entry, the duration is HubSpot's ``hs_time_in_<start>``.
+    without re-entry, the duration is HubSpot's ``hs_time_in_<start>``. Both stages must
+    have been entered: a contact that skipped ``end`` on its way to a later stage counts as
+    having reached ``end`` in :func:`~hubutk_pandas.lead.funnel` and
+    :func:`~hubutk_pandas.lead.attribution` (whose ``median_time`` runs from creation to
+    the stage or a later one), but is not in this table.
 
     Parameters
     ----------
