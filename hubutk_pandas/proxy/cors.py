@@ -8,7 +8,8 @@ Pure decisions on request headers; :mod:`~hubutk_pandas.proxy.app` acts on them.
 * An allowed origin gets ``Access-Control-Allow-Origin`` with *its own* value; a preflight
   from it also gets the methods (GET, HEAD, OPTIONS), the few request headers a lookup
   needs, and a max age. ``Access-Control-Allow-Credentials`` is never sent, so a page
-  using ``credentials: "include"`` is refused by its own browser.
+  using ``credentials: "include"`` is refused by its own browser. ``Retry-After`` and the
+  correlation id are exposed to the page's script (``Access-Control-Expose-Headers``).
 * ``Vary: Origin`` is on every answer, so no shared cache serves one origin's answer to
   another.
 * A request without an ``Origin`` header is not a cross-origin browser request (a
@@ -19,8 +20,8 @@ Examples
 >>> policy = CorsPolicy(["https://Example.com:443/"])
 >>> policy.allows("https://example.com"), policy.allows("https://evil.example")
 (True, False)
->>> policy.headers("https://example.com")
-{'Access-Control-Allow-Origin': 'https://example.com', 'Vary': 'Origin'}
+>>> policy.headers("https://example.com")["Access-Control-Allow-Origin"]
+'https://example.com'
 """
 
 from __future__ import annotations
