@@ -134,12 +134,13 @@ class DatasetWriter:
     ) -> None:
         self.root = root
         self.options = options
+        existed = (root / MANIFEST).exists()
         self.manifest = self._open_manifest(root, options, base_url, definitions)
         self._lock = DatasetLock(root).acquire()
         try:
-            if (root / MANIFEST).exists():
-                # Again under the lock: another writer may have created the dataset, with its
-                # own options, between the first look and now.
+            if not existed and (root / MANIFEST).exists():
+                # Another writer created the dataset, with its own options, between the first
+                # look and the lock: check it as an existing one.
                 self.manifest = read_manifest(root)
                 check_options(self.manifest, options, root)
             with _disk_errors(root, "opening the dataset"):
