@@ -80,6 +80,7 @@ CONTACT_TYPE = "0-1"
 MAX_RECORDS = 100
 MAX_LEGACY_IDS = 10_000
 _OBJECT_TYPE = re.compile(r"^[0-9]+-[0-9]+$")
+_RECORD_ID = re.compile(r"^[0-9]{1,18}$")
 _TYPE_NAMES = {"0-1": "CONTACT", "0-2": "COMPANY", "0-3": "DEAL", "0-5": "TICKET"}
 _WITH_207 = ("v3", "2026-03")
 
@@ -107,6 +108,8 @@ def parse_json(raw: bytes) -> Any:
         raise InvalidListsRequest(
             f"Invalid input JSON on line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except (ValueError, RecursionError):  # an integer of thousands of digits; deep nesting
+        raise InvalidListsRequest("Invalid input JSON: a value is too large or too deep") from None
 
 
 def _id_text(value: Any, where: str) -> str:
@@ -116,7 +119,7 @@ def _id_text(value: Any, where: str) -> str:
 
 
 def _find(data: SyntheticPortal, object_type: str, record_id: str) -> list[dict[str, Any]] | None:
-    if object_type != CONTACT_TYPE or not record_id.isdigit():
+    if object_type != CONTACT_TYPE or not _RECORD_ID.match(record_id):
         return None
     index = data.index_of_vid(int(record_id))
     return None if index is None else data.list_memberships(index)

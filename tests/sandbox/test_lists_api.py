@@ -199,6 +199,29 @@ def test_a_body_that_is_not_json_and_a_huge_body(lp: SandboxPortal) -> None:
     assert huge.status_code == 413 and huge.json()["status"] == "error"
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 100_000, b'{"inputs": [{"objectTypeId": "0-1", "recordId": ' + b"9" * 5000 + b"}]}"],
+)
+def test_hostile_bodies_are_400s_not_crashes(lp: SandboxPortal, raw: bytes) -> None:
+    url = lp.base_url + "/crm/v3/lists/records/memberships/batch/read"
+    auth = {"Authorization": f"Bearer {lp.access_token}", "Content-Type": "application/json"}
+    resp = requests.post(url, data=raw, headers=auth, timeout=10)
+    assert resp.status_code == 400 and "Invalid input JSON" in resp.json()["message"]
+
+
+@pytest.mark.parametrize("record_id", ["\u00b2", "9" * 5000, "-1", "1e3", " 100001"])
+def test_odd_record_ids_are_not_found(lp: SandboxPortal, record_id: str) -> None:
+    body = post(
+        lp,
+        "/crm/v3/lists/records/memberships/batch/read",
+        {"inputs": [{"objectTypeId": "0-1", "recordId": record_id}]},
+    ).json()
+    assert body["results"] == [] and body["errors"][0]["context"] == {"ids": [record_id]}
+    one = get(lp, f"/crm/v3/lists/records/0-1/{record_id}/memberships")
+    assert one.status_code == 404
+
+
 def test_a_numeric_record_id_is_taken_as_text(lp: SandboxPortal) -> None:
     vid = int(next(iter(_v1(lp, 5))))
     body = post(
