@@ -119,7 +119,8 @@ def connect(
 
     from hubutk_pandas.sandbox import SandboxPortal
 
-    portal = SandboxPortal(contacts=contacts, seed=seed)
+    # Pre-2026 v1 answers (memberships in v1 reads) until the client reads the Lists API (#18).
+    portal = SandboxPortal(contacts=contacts, seed=seed, v1_memberships="legacy")
     logger.info(
         "No HubSpot credential in the environment: using the sandbox at %s", portal.base_url
     )

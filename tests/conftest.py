@@ -52,8 +52,14 @@ def _interruptible_children() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def portal() -> Iterator[SandboxPortal]:
-    """A default sandbox portal: 5,000 contacts, seed 0, a generous rate limit."""
-    with SandboxPortal(contacts=5000, seed=0, rate_limit=(10_000, 10_000)) as p:
+    """A default sandbox portal: 5,000 contacts, seed 0, a generous rate limit.
+
+    It keeps the pre-2026 v1 answers (list memberships in v1 reads) that the frames,
+    client and sandbox tests built on it read; the Lists API serves the same lists.
+    """
+    with SandboxPortal(
+        contacts=5000, seed=0, rate_limit=(10_000, 10_000), v1_memberships="legacy"
+    ) as p:
         yield p
 
 

@@ -3,11 +3,12 @@
 Credentials are random per server instance (``secrets``); the *data* of an account
 depends only on its seed and portal id, so runs are reproducible.
 
-Scopes (documented choice): an access token stands for a private app, which holds
-the scopes it was granted (default :data:`DEFAULT_SCOPES`); a request whose token
-lacks the scope an endpoint needs (:data:`CONTACTS_READ` for every endpoint served)
-gets HubSpot's 403 ``MISSING_SCOPES``. A legacy API key always has every scope, as
-HubSpot's portal-wide keys had.
+Scopes (documented choice): an access token stands for a Service Key or a private app,
+which holds the scopes it was granted (default :data:`DEFAULT_SCOPES`: contacts and lists
+read); a request whose token lacks the scope an endpoint needs (:data:`CONTACTS_READ` for
+the contact and property endpoints, :data:`LISTS_READ` for the Lists API) gets HubSpot's
+403 ``MISSING_SCOPES``. A legacy API key always has every scope, as HubSpot's portal-wide
+keys had.
 
 Examples
 --------
@@ -18,6 +19,9 @@ Examples
 ['crm.objects.contacts.read']
 >>> registry.missing_scopes(state.account.api_key, [CONTACTS_READ])
 []
+>>> registry.set_scopes(state.account.access_token, [CONTACTS_READ])
+>>> registry.missing_scopes(state.account.access_token, [LISTS_READ])
+['crm.lists.read']
 """
 
 from __future__ import annotations
@@ -32,12 +36,22 @@ from dataclasses import dataclass, field
 from hubutk_pandas.sandbox.data import SyntheticPortal
 from hubutk_pandas.sandbox.limits import RateLimiter
 
-__all__ = ["CONTACTS_READ", "DEFAULT_SCOPES", "Account", "AccountState", "Registry"]
+__all__ = [
+    "CONTACTS_READ",
+    "DEFAULT_SCOPES",
+    "LISTS_READ",
+    "Account",
+    "AccountState",
+    "Registry",
+]
 
 CONTACTS_READ = "crm.objects.contacts.read"
 """The scope the contact endpoints (and, in the sandbox, property definitions) need."""
 
-DEFAULT_SCOPES: tuple[str, ...] = (CONTACTS_READ,)
+LISTS_READ = "crm.lists.read"
+"""The scope the Lists API reads (memberships, list definitions, id mapping) need."""
+
+DEFAULT_SCOPES: tuple[str, ...] = (CONTACTS_READ, LISTS_READ)
 """What a sandbox token is granted unless told otherwise."""
 
 

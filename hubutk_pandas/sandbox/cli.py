@@ -7,6 +7,9 @@ Examples
 >>> add_arguments(parser)
 >>> parser.parse_args(["--contacts", "50", "--rate-limit", "10/1000"]).rate_limit
 (10, 1000)
+>>> parser.parse_args([]).v1_memberships, parser.parse_args(
+...     ["--v1-memberships", "legacy"]).v1_memberships
+('absent', 'legacy')
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import threading
 
+from hubutk_pandas.sandbox.data import V1_MEMBERSHIPS
 from hubutk_pandas.sandbox.faults import FAULT_KINDS
 from hubutk_pandas.sandbox.server import SandboxPortal
 
@@ -75,6 +79,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KINDS",
         help=f"comma-separated fault kinds ({','.join(FAULT_KINDS)}; default all)",
     )
+    parser.add_argument(
+        "--v1-memberships",
+        choices=V1_MEMBERSHIPS,
+        default="absent",
+        help="what v1 reads asked for list memberships hold: absent (the default: no "
+        "list-memberships key, as HubSpot since 2026-04-30), empty (an empty array) or "
+        "legacy (the memberships, as before); the Lists API serves them in every mode",
+    )
 
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
@@ -87,6 +99,7 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         latency=args.latency,
         fault_rate=args.fault_rate,
         faults=args.faults,
+        v1_memberships=args.v1_memberships,
         port=args.port,
     )
     stop = stop or threading.Event()
@@ -114,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m hubutk_pandas.sandbox``."""
     parser = argparse.ArgumentParser(
         prog="python -m hubutk_pandas.sandbox",
-        description="Serve a local HubSpot-compatible Contacts v1 sandbox on 127.0.0.1.",
+        description="Serve a local HubSpot-compatible sandbox (Contacts v1 and the Lists API) "
+        "on 127.0.0.1.",
     )
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -29,13 +29,18 @@ from typing import Any
 
 from hubutk_pandas.sandbox import vocab
 from hubutk_pandas.sandbox.codec import UtkCodec
+from hubutk_pandas.sandbox.lists_data import ListCatalogue
 from hubutk_pandas.sandbox.people import Person, make_person, version
 from hubutk_pandas.sandbox.vocab import DAY_MS, REFERENCE_MS
 
-__all__ = ["KINDS", "VID_BASE", "SyntheticPortal"]
+__all__ = ["KINDS", "V1_MEMBERSHIPS", "VID_BASE", "SyntheticPortal"]
 
 VID_BASE = 100_001
 KINDS = ("contact", "visitor", "merged", "deleted", "any")
+#: What a v1 read asked for list memberships holds: ``"absent"`` (no key, HubSpot since
+#: 2026-04-30, one reading), ``"empty"`` (an empty array, the other reading) or
+#: ``"legacy"`` (the memberships, as before 2026-04-30).
+V1_MEMBERSHIPS = ("absent", "empty", "legacy")
 _STRIDES = (7_919, 104_729, 1_299_709, 15_485_863, 179_424_673)
 
 
@@ -73,6 +78,9 @@ class SyntheticPortal:
         self.lists = [
             (k + 1, 90_000 + 31 * k + frng.randrange(10)) for k in range(len(vocab.LISTS))
         ]
+        self.catalogue = ListCatalogue(
+            seed=seed, portal_id=portal_id, contacts=contacts, internal_ids=self.lists
+        )
         self._kept: dict[int, Person] = {}  # prebuilt people (see prebuild)
         self._made = functools.lru_cache(maxsize=8192)(self._make_person)
 
@@ -215,10 +223,20 @@ class SyntheticPortal:
         form_submission_mode: str = "newest",
         show_list_memberships: bool = False,
         properties: list[str] | None = None,
+        v1_memberships: str = "legacy",
     ) -> dict[str, Any]:
-        """Build the wire record of canonical ``index`` (a fresh dict; safe to mutate)."""
+        """Build the wire record of canonical ``index`` (a fresh dict; safe to mutate).
+
+        ``v1_memberships`` (see :data:`V1_MEMBERSHIPS`) says what ``show_list_memberships``
+        gives: the memberships (``"legacy"``), an empty array or no key at all.
+        """
+        if v1_memberships not in V1_MEMBERSHIPS:
+            raise ValueError(
+                f"v1_memberships must be one of {', '.join(V1_MEMBERSHIPS)}; got {v1_memberships!r}"
+            )
+        shown = show_list_memberships and v1_memberships != "absent"
         if self.kind(index) == "visitor":
-            return self._visitor(index, property_mode, show_list_memberships, properties)
+            return self._visitor(index, property_mode, shown, properties)
         person = self._person(index)
         vid = self.vid(index)
         partner_index = self.merged_partner(index)
@@ -257,21 +275,46 @@ class SyntheticPortal:
         if partner is not None:
             forms = sorted([*forms, *partner.forms], key=lambda s: s["timestamp"], reverse=True)
         out["form-submissions"] = self._forms(forms, form_submission_mode)
-        if show_list_memberships:
-            out["list-memberships"] = [
-                {
-                    "static-list-id": self.lists[li][0],
-                    "internal-list-id": self.lists[li][1],
-                    "timestamp": ts,
-                    "vid": vid,
-                    "is-member": True,
-                }
-                for li, ts in person.lists
-            ]
+        if shown:
+            out["list-memberships"] = (
+                [self.catalogue.v1_entry(li, vid, ts) for li, ts in person.lists]
+                if v1_memberships == "legacy"
+                else []
+            )
         out["identity-profiles"] = profiles
         out["merge-audits"] = audits
         if person.company is not None:
             out["associated-company"] = self._company(person.company)
+        return out
+
+    def list_memberships(self, index: int) -> list[dict[str, Any]] | None:
+        """The Lists API memberships of ``index``, or ``None`` if the Lists API finds no record.
+
+        Only live records are found: a contact (its own lists, the same as its v1
+        ``list-memberships``) or a visitor (none). A deleted index, or one merged away into
+        another, is not found (HubSpot's v3 APIs do not serve archived records).
+
+        Examples
+        --------
+        >>> from hubutk_pandas.sandbox.lists_data import iso_ms
+        >>> portal = SyntheticPortal(seed=0, contacts=100, portal_id=62515)
+        >>> index = portal.resolve(portal.sample_utks(1)[0])
+        >>> v1 = portal.record(index, show_list_memberships=True)["list-memberships"]
+        >>> [m["lastAddedTimestamp"] for m in portal.list_memberships(index)] == [
+        ...     iso_ms(e["timestamp"]) for e in v1]
+        True
+        """
+        kind = self.kind(index)
+        if kind == "visitor":
+            return []
+        if kind != "contact":
+            return None
+        person = self._person(index)
+        out = []
+        for li, last in person.lists:
+            u = self._unit(index, b"list-readded:%d" % li)
+            first = last if u >= 0.25 else person.created + int((last - person.created) * u * 4)
+            out.append(self.catalogue.membership(li, min(first, last), last))
         return out
 
     def _forms(self, forms: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:

@@ -64,14 +64,19 @@ def error(status: int, message: str, **extra: Any) -> Response:
 
 
 def missing_scopes(required: list[str]) -> Response:
-    """HubSpot's 403 for a token without a scope the endpoint needs (``MISSING_SCOPES``)."""
+    """HubSpot's 403 for a token without a scope the endpoint needs (``MISSING_SCOPES``).
+
+    The scopes are listed under ``errors[].context.requiredGranularScopes``, as HubSpot
+    names granular scopes such as ``crm.lists.read`` (older answers, for the coarse
+    scopes of old apps, used ``requiredScopes``).
+    """
     return error(
         403,
         MISSING_SCOPES,
         errors=[
             {
                 "message": "One or more of the following scopes are required.",
-                "context": {"requiredScopes": required},
+                "context": {"requiredGranularScopes": required},
             }
         ],
         links={"scopes": SCOPES_LINK},

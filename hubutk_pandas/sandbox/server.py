@@ -14,6 +14,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from hubutk_pandas.sandbox.accounts import DEFAULT_SCOPES, Account, AccountState, Registry
 from hubutk_pandas.sandbox.app import SandboxApp
+from hubutk_pandas.sandbox.data import V1_MEMBERSHIPS
 from hubutk_pandas.sandbox.faults import FAULT_KINDS, FaultPlan
 from hubutk_pandas.sandbox.stats import SandboxStats
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 _UNSET: Any = object()
 HOST = "127.0.0.1"
 _SECRET_PARAMS = re.compile(r"(?i)\b(hapikey|access_token|api_key|apikey)=[^&\s#'\"]*")
+_FAULT_TARGETS = ("contacts", "lists")
 
 
 def redact_query(text: str) -> str:
@@ -52,7 +54,11 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class SandboxPortal:
-    """A local HubSpot-compatible Contacts v1 server with deterministic synthetic data.
+    """A local HubSpot-compatible server (Contacts v1, Lists API) with synthetic data.
+
+    By default it answers as HubSpot does since 2026-04-30: v1 contact reads carry no
+    list memberships, which come from the Lists API (``crm.lists.read``) instead.
+    ``v1_memberships="legacy"`` serves them in v1 reads too, as before (the same lists).
 
     Parameters
     ----------
@@ -73,6 +79,13 @@ class SandboxPortal:
         ``"truncate"``, ``"badjson"`` (default: all).
     max_url_length
         Longer URLs (path + query) get a 414.
+    v1_memberships
+        What a v1 read asked for list memberships (``showListMemberships=true``, or a
+        profile read) holds: ``"absent"`` (the default: no ``list-memberships`` key),
+        ``"empty"`` (an empty array) - HubSpot does not say which of the two it sends
+        since 2026-04-30 - or ``"legacy"`` (the memberships, as before that date, for
+        old recordings and tests). The Lists API serves the same memberships in every
+        mode.
     port
         TCP port on 127.0.0.1; ``0`` (the default) picks a free one.
 
@@ -99,17 +112,30 @@ class SandboxPortal:
         faults: Iterable[str] | None = None,
         max_url_length: int = 8192,
         *,
+        v1_memberships: str = "absent",
         port: int = 0,
     ) -> None:
+        if v1_memberships not in V1_MEMBERSHIPS:
+            raise ValueError(
+                f"v1_memberships must be one of {', '.join(V1_MEMBERSHIPS)}; got {v1_memberships!r}"
+            )
         self._rate_limit, self._daily_limit = rate_limit, daily_limit
         self._registry = Registry()
         self._main: AccountState = self._registry.add(
             seed=seed, contacts=contacts, rate_limit=rate_limit, daily_limit=daily_limit
         )
         self._faults = FaultPlan(seed=seed, rate=fault_rate, kinds=faults, latency=latency)
+        self._list_faults = FaultPlan(seed=seed, rate=0.0)  # injected only
         self.stats = SandboxStats()
         """Thread-safe request counters (``requests``, ``by_status``, ``by_path``, ...)."""
-        self._app = SandboxApp(self._registry, self._faults, self.stats, max_url_length)
+        self._app = SandboxApp(
+            self._registry,
+            self._faults,
+            self.stats,
+            max_url_length,
+            list_faults=self._list_faults,
+            v1_memberships=v1_memberships,
+        )
         self._port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -205,8 +231,10 @@ class SandboxPortal:
         """Serve another portal (other data and portal id) behind new credentials.
 
         Each account has its own limits (with the portal's current settings). Its access
-        token is granted ``scopes``: with ``scopes=()`` every endpoint answers it 403
-        ``MISSING_SCOPES`` (its legacy API key keeps portal-wide access).
+        token is granted ``scopes`` (default: ``crm.objects.contacts.read`` and
+        ``crm.lists.read``): ``scopes=["crm.objects.contacts.read"]`` is a contacts-only
+        credential, which the Lists API answers 403 ``MISSING_SCOPES``; with ``scopes=()``
+        every endpoint does (its legacy API key keeps portal-wide access).
         """
         return self._registry.add(
             seed=seed,
@@ -218,6 +246,9 @@ class SandboxPortal:
 
     def set_scopes(self, token: str, scopes: Iterable[str]) -> None:
         """Grant an access token exactly ``scopes`` from now on (``()`` → 403 everywhere).
+
+        The contact and property endpoints need ``crm.objects.contacts.read``, the Lists
+        API ``crm.lists.read``.
 
         Examples
         --------
@@ -245,11 +276,15 @@ class SandboxPortal:
         rate_limit: tuple[int, int] = _UNSET,
         daily_limit: int | None = _UNSET,
         max_url_length: int = _UNSET,
+        v1_memberships: str = _UNSET,
     ) -> None:
         """Change behaviour at run time; arguments left out are unchanged.
 
-        ``faults=None`` restores all kinds; ``daily_limit=None`` removes the cap.
+        ``faults=None`` restores all kinds; ``daily_limit=None`` removes the cap;
+        ``v1_memberships`` is ``"absent"``, ``"empty"`` or ``"legacy"`` (see the class).
         """
+        if v1_memberships is not _UNSET:
+            self._app.v1_memberships = v1_memberships  # checked there, before any change
         if latency is not _UNSET:
             self._faults.configure(latency=latency or 0.0)
         if fault_rate is not _UNSET:
@@ -265,20 +300,26 @@ class SandboxPortal:
         if max_url_length is not _UNSET:
             self._app.max_url_length = max_url_length
 
-    def inject(self, kind: str, count: int | None = 1) -> None:
-        """Make the next ``count`` contact requests fail with ``kind``.
+    def inject(self, kind: str, count: int | None = 1, *, on: str = "contacts") -> None:
+        """Make the next ``count`` contact requests (or Lists API requests) fail with ``kind``.
 
         Kinds: ``"502"``, ``"503"``, ``"drop"``, ``"truncate"``, ``"badjson"``,
         ``"429"`` (ten-secondly), ``"429-daily"``, ``"400"`` (``VALIDATION_ERROR``) and
         ``"badshape"`` (a 200 of valid JSON, a list where an object is due).
-        ``count=None``: every contact request from now on, until :meth:`clear_faults`
+        ``count=None``: every such request from now on, until :meth:`clear_faults`
         (``inject("400", count=None)`` is a portal that refuses everything).
+        ``on="lists"`` aims at the Lists API endpoints instead of the contact ones; the
+        two queues are apart, so a client's contact requests do not use up the faults
+        meant for its Lists requests.
         """
-        self._faults.inject(kind, count)
+        if on not in _FAULT_TARGETS:
+            raise ValueError(f"on must be one of {', '.join(_FAULT_TARGETS)}; got {on!r}")
+        (self._list_faults if on == "lists" else self._faults).inject(kind, count)
 
     def clear_faults(self) -> None:
-        """Drop injected faults not yet fired, and one injected with ``count=None``."""
+        """Drop injected faults not yet fired, and ones injected with ``count=None``."""
         self._faults.clear()
+        self._list_faults.clear()
 
     def poison(self, *utks: str) -> None:
         """Make every contact request holding one of ``utks`` answer 400 (until :meth:`cure`).
@@ -351,8 +392,12 @@ class SandboxPortal:
         show_list_memberships: bool = False,
         include_deletes: bool = False,
         properties: list[str] | None = None,
+        v1_memberships: str | None = None,
     ) -> dict[str, Any] | None:
-        """The record the batch endpoints return for a utk or vid (``None`` if none)."""
+        """The record the batch endpoints return for a utk or vid (``None`` if none).
+
+        ``v1_memberships`` (default: the portal's) as in the constructor.
+        """
         data = self._main.data
         index = (
             data.index_of_vid(utk_or_vid)
@@ -367,4 +412,40 @@ class SandboxPortal:
             form_submission_mode=form_submission_mode,
             show_list_memberships=show_list_memberships,
             properties=properties,
+            v1_memberships=v1_memberships or self._app.v1_memberships,
         )
+
+    def list_memberships(self, utk_or_vid: str | int) -> list[dict[str, Any]] | None:
+        """The ``recordListMemberships`` the Lists API serves for a contact (``None``: not found).
+
+        A utk stands for the contact its batch read returns (merges resolved); a vid is
+        taken as it is, as the Lists API takes a ``recordId``.
+
+        Examples
+        --------
+        >>> with SandboxPortal(contacts=200, seed=3) as portal:
+        ...     utk = next(u for u in portal.sample_utks(50) if portal.list_memberships(u))
+        ...     entry = portal.list_memberships(utk)[0]
+        >>> sorted(entry)
+        ['firstAddedTimestamp', 'isPublicList', 'lastAddedTimestamp', 'listId', 'listVersion']
+        """
+        data = self._main.data
+        if isinstance(utk_or_vid, int):
+            index = data.index_of_vid(utk_or_vid)
+        else:
+            resolved = data.resolve(utk_or_vid)
+            index = None if resolved is None else data.canonical(resolved)
+        return None if index is None else data.list_memberships(index)
+
+    def list_definitions(self) -> list[dict[str, Any]]:
+        """Every list of the main portal, as ``GET /crm/v3/lists/`` serves them.
+
+        Each has its ``listId``, ``name``, ``processingType`` and (estimated) ``size``;
+        ``legacy_list_ids()`` gives the v1 ids they map from.
+        """
+        return self._main.data.catalogue.definitions(None)
+
+    def legacy_list_ids(self) -> dict[str, str]:
+        """``{legacy (v1 static) list id: Lists API listId}``, as ``idmapping`` maps them."""
+        catalogue = self._main.data.catalogue
+        return {str(info.legacy_id): info.list_id for info in catalogue.lists}

@@ -199,6 +199,19 @@ LISTS = (
     "Unsubscribed",
     "Event leads",
 )
+#: The Lists API ``processingType`` of each list of :data:`LISTS` (same order).
+LIST_PROCESSING = (
+    "DYNAMIC",
+    "DYNAMIC",
+    "DYNAMIC",
+    "DYNAMIC",
+    "MANUAL",
+    "DYNAMIC",
+    "SNAPSHOT",
+    "DYNAMIC",
+    "DYNAMIC",
+    "MANUAL",
+)
 SITE = "https://www.acme-analytics.example"
 
 

@@ -97,8 +97,13 @@ class Wire:
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[SandboxPortal]:
-    """The proxy's HubSpot: a sandbox portal of this test module's own."""
-    with SandboxPortal(contacts=2000, seed=11, rate_limit=(10_000, 10_000)) as portal:
+    """The proxy's HubSpot: a sandbox portal of this test module's own.
+
+    Pre-2026 v1 answers (memberships in v1 reads), which ``--allow-lists`` passes on.
+    """
+    with SandboxPortal(
+        contacts=2000, seed=11, rate_limit=(10_000, 10_000), v1_memberships="legacy"
+    ) as portal:
         yield portal
 
 

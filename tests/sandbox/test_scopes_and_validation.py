@@ -32,7 +32,7 @@ def test_token_without_scopes_gets_hubspots_403(path: str) -> None:
         assert body["errors"] == [
             {
                 "message": "One or more of the following scopes are required.",
-                "context": {"requiredScopes": ["crm.objects.contacts.read"]},
+                "context": {"requiredGranularScopes": ["crm.objects.contacts.read"]},
             }
         ]
         assert body["links"] == {"scopes": "https://developers.hubspot.com/scopes"}
