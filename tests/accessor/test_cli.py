@@ -157,6 +157,7 @@ def test_connect_uses_the_sandbox_without_credentials_and_the_env_with_them(
     assert "stopped" in repr(client.sandbox)
 
 
+@pytest.mark.slow
 def test_demo_looks_up_the_sample_visitors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -212,11 +213,16 @@ def test_the_old_format_parquet_still_works_with_a_deprecation_warning(
 def test_the_demo_takes_parquet_files_and_the_old_spelling_with_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    visitors = tmp_path / "visitors.csv"
+    pd.read_csv(VISITORS, dtype="string").head(40).to_csv(visitors, index=False)  # quick
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--format", "parquet"]) == 0
+    assert (
+        main(["demo", "--visitors", str(visitors), "--out", str(out), "--format", "parquet"]) == 0
+    )
     err = capsys.readouterr().err
     assert "--format parquet is deprecated; it means --format parquet-files" in err
     assert (out / "contacts.parquet").exists() and (out / "wide.parquet").exists()
+    assert not (out / "contacts.csv").exists()
 
 
 def test_an_unknown_format_lists_the_current_names(capsys: pytest.CaptureFixture[str]) -> None:
