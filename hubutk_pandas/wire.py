@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final, Literal, get_args
+from typing import Literal, get_args
 
 __all__ = [
     "API_KEY",
@@ -49,45 +49,45 @@ __all__ = [
     "encode_bool",
 ]
 
-DEFAULT_BASE_URL: Final = "https://api.hubapi.com"
+DEFAULT_BASE_URL = "https://api.hubapi.com"
 """HubSpot's API root."""
 
 # -- paths ----------------------------------------------------------------------------------
 
-BY_UTK_PATH: Final = "/contacts/v1/contact/byUtk/batch/"
+BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
 """Contacts by utk, keyed by utk (``GET``, repeated ``utk=``)."""
-UTKS_PATH: Final = "/contacts/v1/contact/utks/batch/"
+UTKS_PATH = "/contacts/v1/contact/utks/batch/"
 """The older batch endpoint: the same contacts, keyed by contact id (vid)."""
-PROPERTIES_PATH: Final = "/properties/v1/contacts/properties"
+PROPERTIES_PATH = "/properties/v1/contacts/properties"
 """The portal's contact property definitions."""
 
 Endpoint = Literal["byUtk", "utks"]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
-ENDPOINT_PATHS: Final[dict[Endpoint, str]] = {"byUtk": BY_UTK_PATH, "utks": UTKS_PATH}
+ENDPOINT_PATHS: dict[Endpoint, str] = {"byUtk": BY_UTK_PATH, "utks": UTKS_PATH}
 """The batch path of each endpoint."""
 
-MAX_UTKS: Final = 100
+MAX_UTKS = 100
 """HubSpot's limit of utks per batch request."""
 
 # -- query parameters -----------------------------------------------------------------------
 
-UTK: Final = "utk"
-PROPERTY: Final = "property"
-PROPERTY_MODE: Final = "propertyMode"
-FORM_SUBMISSION_MODE: Final = "formSubmissionMode"
-SHOW_LIST_MEMBERSHIPS: Final = "showListMemberships"
-INCLUDE_DELETES: Final = "includeDeletes"
-API_KEY: Final = "hapikey"
+UTK = "utk"
+PROPERTY = "property"
+PROPERTY_MODE = "propertyMode"
+FORM_SUBMISSION_MODE = "formSubmissionMode"
+SHOW_LIST_MEMBERSHIPS = "showListMemberships"
+INCLUDE_DELETES = "includeDeletes"
+API_KEY = "hapikey"
 """The legacy API key's query parameter (HubSpot has refused API keys since 2022-11-30)."""
 
 PropertyMode = Literal["value_only", "value_and_history"]
 FormSubmissionMode = Literal["newest", "all", "none", "oldest"]
 PROPERTY_MODES: tuple[PropertyMode, ...] = get_args(PropertyMode)
 FORM_SUBMISSION_MODES: tuple[FormSubmissionMode, ...] = get_args(FormSubmissionMode)
-BOOLEANS: Final = ("true", "false")
+BOOLEANS = ("true", "false")
 """How a flag is written in a query."""
 
-CHOICES: Final[dict[str, tuple[str, ...]]] = {
+CHOICES: dict[str, tuple[str, ...]] = {
     PROPERTY_MODE: PROPERTY_MODES,
     FORM_SUBMISSION_MODE: FORM_SUBMISSION_MODES,
     SHOW_LIST_MEMBERSHIPS: BOOLEANS,
@@ -95,7 +95,7 @@ CHOICES: Final[dict[str, tuple[str, ...]]] = {
 }
 """The values each batch parameter takes (``property`` and ``utk`` are free names)."""
 
-DEFAULTS: Final[dict[str, str]] = {
+DEFAULTS: dict[str, str] = {
     PROPERTY_MODE: "value_only",
     FORM_SUBMISSION_MODE: "newest",
     SHOW_LIST_MEMBERSHIPS: "false",
