@@ -14,7 +14,7 @@ FLOOR := .venv-floor
 FLOOR_STAMP := $(FLOOR)/.installed
 FLOOR_PYTHON ?= python3.10
 
-.PHONY: setup demo test lint typecheck unit notebooks browser bench clean docs wheelcheck floor
+.PHONY: setup demo check test lint typecheck unit notebooks browser bench clean docs wheelcheck floor
 
 setup: $(STAMP)
 
@@ -42,6 +42,13 @@ lint: setup
 	$(BIN)/ruff format --check hubutk_pandas tests benchmarks docs conftest.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The quick inner loop, about 3 minutes on 2 cores: lint, then the unit tests and doctests
+# other than the slow ones (`@pytest.mark.slow`) and the browsers. No docs build, wheel, floor
+# or notebooks: `make test` runs those, and every test.
+check: lint
+	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas \
+	  -m "not slow and not browser" -q -p no:cacheprovider
 
 unit: setup
 	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser"

@@ -1,6 +1,9 @@
 """The ``hubutk`` command: ``hubutk lookup``, ``sandbox``, ``demo`` and ``proxy``.
 
-Built only on the public API, like a user's script would be.
+Built only on the public API, like a user's script would be. The lookup's flags are
+written from the declared :class:`~hubutk_pandas.LookupOptions` fields
+(:func:`~hubutk_pandas.options.option_specs`) and client settings
+(:func:`~hubutk_pandas.settings.setting_specs`); every help line shows its default.
 
 Examples
 --------
@@ -8,7 +11,7 @@ Examples
 
     $ export HUBSPOT_ACCESS_TOKEN=pat-na1-...
     $ hubutk lookup visitors.csv --column utk --out results/
-    $ hubutk lookup 'logs/*.csv' more.parquet --out visits-ds/ --format parquet
+    $ hubutk lookup 'logs/*.csv' more.parquet --out visits-ds/ --format dataset
     $ hubutk sandbox --port 8765 --contacts 5000
     $ hubutk demo
     $ hubutk proxy --allow-origin https://www.example.com --properties firstname
@@ -20,57 +23,156 @@ import argparse
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hubutk_pandas.errors import HubSpotError, LookupFailedError
-from hubutk_pandas.options import LookupOptions, option_specs
-from hubutk_pandas.result import FILE_FORMATS
+from hubutk_pandas.errors import CredentialsError, HubSpotError, LookupFailedError
+from hubutk_pandas.options import LookupOptions, control_specs, option_specs
+from hubutk_pandas.settings import (
+    credential_in_environment,
+    missing_credential_message,
+    setting_specs,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.result import FileFormat
 
 __all__ = ["main"]
 
 DEFAULT_VISITORS = None  # hubutk demo: the sample shipped in the package (hubutk_pandas/data)
+
+LOOKUP_FORMATS = {
+    "csv": "flat CSV files, one per table plus the typed wide table, from a lookup held in memory",
+    "parquet-files": "the same flat files as Parquet",
+    "dataset": "a resumable Parquet dataset folder, streamed in bounded memory (rerun the "
+    "same command to continue an interrupted lookup)",
+}
+"""``hubutk lookup --format``: what each name writes into ``--out``."""
+DEMO_FORMATS = {k: v for k, v in LOOKUP_FORMATS.items() if k != "dataset"}
+"""``hubutk demo --format``: the flat files."""
+# The spelling before 0.x: "parquet" was a dataset in `lookup` but flat files in `demo`
+# (and in LookupResult.to_files). It still works, with a warning naming the new spelling.
+_RENAMED = {"lookup": {"parquet": "dataset"}, "demo": {"parquet": "parquet-files"}}
+# The CLI's flat formats, as LookupResult.to_files names them.
+_TO_FILES: dict[str, FileFormat] = {"csv": "csv", "parquet-files": "parquet"}
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, in shell words ("off", not False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            not action.option_strings
+            or action.required
+            or action.default is argparse.SUPPRESS
+            or "default" in text
+        ):
+            return text
+        return f"{text} (default: {_shell_word(action)})".lstrip()
+
+
+def _shell_word(action: argparse.Action) -> str:
+    value = action.default
+    if isinstance(action, argparse._StoreTrueAction):  # a switch given or not
+        return "on" if value else "off"
+    if value is None or value == [] or value == ():
+        return "none"
+    if isinstance(value, tuple) and len(value) == 2:  # N/SECONDS
+        return f"{value[0]:g}/{value[1]:g}"
+    return str(value).replace("%", "%%")
 
 
 def _comma_separated(text: str) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
+def _format(choices: dict[str, str], renamed: dict[str, str]) -> Callable[[str], str]:
+    def fmt(text: str) -> str:
+        if text not in choices and text not in renamed:
+            raise argparse.ArgumentTypeError(
+                f"invalid format {text!r} (choose from {', '.join(choices)})"
+            )
+        return text
+
+    return fmt
+
+
+def _add_format(parser: argparse.ArgumentParser, command: str, choices: dict[str, str]) -> None:
+    lines = "; ".join(f"{name}: {text}" for name, text in choices.items())
+    parser.add_argument(
+        "--format",
+        default="csv",
+        type=_format(choices, _RENAMED[command]),
+        metavar="{" + ",".join(choices) + "}",
+        help=f"what to write into --out. {lines}",
+    )
+
+
+def _setting_type(spec: Any) -> Callable[[str], Any]:
+    """Read a client setting from its flag, checked as the client checks it."""
+    flag = "--" + spec.name.replace("_", "-")
+
+    def read(text: str) -> Any:
+        try:
+            value = spec.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        try:
+            return spec.check(flag, value)
+        except HubSpotError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return read
+
+
 def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
-    """One flag per :class:`LookupOptions` field, with its choices and default from there."""
+    """One flag per :class:`LookupOptions` field and client setting, from their declarations."""
+    options = parser.add_argument_group("lookup options (what to ask HubSpot)")
     for spec in option_specs():
         flag = "--" + spec.name.replace("_", "-")
-        text = spec.doc.replace("``", "").split(". ")[0].rstrip(".")  # the first sentence
         if isinstance(spec.default, bool):
-            parser.add_argument(flag, action="store_true", help=text)
+            options.add_argument(flag, action="store_true", help=spec.shell)
         elif spec.choices is not None:
-            parser.add_argument(flag, default=spec.default, choices=spec.choices, help=text)
+            options.add_argument(flag, default=spec.default, choices=spec.choices, help=spec.shell)
         else:  # properties
-            parser.add_argument(
+            options.add_argument(
                 flag,
                 type=_comma_separated,
                 default=spec.default,
-                help=f"comma-separated names. {text}",
+                metavar=spec.metavar,
+                help=spec.shell,
             )
-    parser.add_argument(
+    refresh = next(s for s in control_specs() if s.name == "refresh")
+    options.add_argument(
+        "--refresh", action="store_true", help=f"{refresh.shell}; not with --format dataset"
+    )
+    client = parser.add_argument_group("client settings (how to talk to HubSpot)")
+    client.add_argument(
         "--no-cache",
         action="store_true",
-        help="neither read nor write the cache (--format csv; a dataset keeps no cache)",
+        help="neither read nor write the local cache of answers and property definitions",
     )
-    parser.add_argument(
-        "--refresh",
-        action="store_true",
-        help="ignore cached answers (--format csv; a dataset fetches only what it lacks)",
-    )
+    for setting in setting_specs():
+        if setting.shell is None:
+            continue
+        client.add_argument(
+            "--" + setting.name.replace("_", "-"),
+            type=_setting_type(setting),
+            default=setting.default,
+            metavar=setting.metavar,
+            help=setting.shell,
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hubutk",
         description="Turn HubSpot visitor tokens (hubspotutk) into tidy pandas tables.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests and retries")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,12 +180,16 @@ def _parser() -> argparse.ArgumentParser:
     lookup = commands.add_parser(
         "lookup",
         help="look up a column of utks in CSV, Parquet or JSON-lines files",
-        description="Credentials come from HUBSPOT_ACCESS_TOKEN (or HUBSPOT_API_KEY); "
-        "HUBSPOT_BASE_URL points elsewhere, for example at `hubutk sandbox`. The inputs' "
-        "distinct utks are found by DuckDB, so they never have to fit in memory. "
-        "--format csv writes every frame (and the typed wide table) as CSV files; "
-        "--format parquet streams a resumable lookup dataset into --out (rerun the same "
-        "command to continue an interrupted one; read it with hubutk_pandas.open_dataset).",
+        formatter_class=_HelpFormatter,
+        description="Credentials come from HUBSPOT_ACCESS_TOKEN (a Service Key, a private-app "
+        "token or an OAuth token); HUBSPOT_BASE_URL, or --base-url, points elsewhere, for "
+        "example at `hubutk sandbox`. The inputs' distinct utks are found by DuckDB, so they "
+        "never have to fit in memory. --format csv (or parquet-files) writes every table "
+        "and the typed wide table as files; --format dataset streams a resumable lookup "
+        "dataset into --out (rerun the same command to continue an interrupted one; any "
+        "Parquet reader opens it, and Python's hubutk_pandas.open_dataset as a "
+        "LookupDataset). The exit status is 1 when some utks failed; the same command "
+        "again fetches only those.",
     )
     lookup.add_argument(
         "inputs",
@@ -91,45 +197,94 @@ def _parser() -> argparse.ArgumentParser:
         metavar="INPUT",
         help="files or globs: .csv/.tsv, .parquet, .jsonl/.ndjson (optionally .gz)",
     )
-    lookup.add_argument("--column", default="utk", help="the column of utks (default: utk)")
+    lookup.add_argument("--column", default="utk", help="the column of utks")
     lookup.add_argument("--out", type=Path, default=Path("results"), help="output folder")
-    lookup.add_argument("--format", default="csv", choices=FILE_FORMATS)
+    _add_format(lookup, "lookup", LOOKUP_FORMATS)
     _add_lookup_options(lookup)
 
     from hubutk_pandas.sandbox import cli as sandbox_cli
 
-    sandbox = commands.add_parser("sandbox", help="run a local HubSpot-compatible sandbox portal")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run a local HubSpot-compatible sandbox portal",
+        formatter_class=_HelpFormatter,
+        description="Serve a synthetic HubSpot portal on 127.0.0.1 until Ctrl-C. It prints "
+        "the HUBSPOT_BASE_URL and HUBSPOT_ACCESS_TOKEN to set for `hubutk lookup`.",
+    )
     sandbox_cli.add_arguments(sandbox)
 
-    demo = commands.add_parser("demo", help="look up the sample visitors against the sandbox")
-    demo.add_argument("--visitors", type=Path, default=DEFAULT_VISITORS)
-    demo.add_argument("--out", type=Path, default=Path("demo-output"))
-    demo.add_argument("--format", default="csv", choices=FILE_FORMATS)
+    demo = commands.add_parser(
+        "demo",
+        help="look up the sample visitors against the sandbox",
+        formatter_class=_HelpFormatter,
+        description="Run the whole pipeline with no portal and no credential: start an "
+        "in-process sandbox portal (synthetic data), look up the sample web visits shipped "
+        "with the package (or --visitors) with full property history and every form "
+        "submission, print a summary (contacts found, missing utks, top sources, lifecycle "
+        "stages, the funnel, lead to customer times) and write every table and a few PNG "
+        "plots into --out.",
+    )
+    demo.add_argument(
+        "--visitors",
+        type=Path,
+        default=DEFAULT_VISITORS,
+        metavar="CSV",
+        help="a CSV of visits with a utk column (default: the sample shipped with the package)",
+    )
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    _add_format(demo, "demo", DEMO_FORMATS)
 
     from hubutk_pandas.proxy import cli as proxy_cli
 
     proxy = commands.add_parser(
         "proxy",
         help="serve utk lookups to browsers (CORS, allow-listed properties, per-client limits)",
+        formatter_class=_HelpFormatter,
         description="Credentials come from HUBSPOT_ACCESS_TOKEN, as for `hubutk lookup`.",
     )
     proxy_cli.add_arguments(proxy)
     return parser
 
 
+def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse what does not apply, and warn about old spellings, before any work."""
+    if args.command not in _RENAMED:
+        return
+    new = _RENAMED[args.command].get(args.format)
+    if new is not None:
+        print(
+            f"warning: --format {args.format} is deprecated; it means --format {new} "
+            f"({LOOKUP_FORMATS[new]}). Say --format {new}.",
+            file=sys.stderr,
+        )
+        args.format = new
+    if args.command == "lookup" and args.format == "dataset" and args.refresh:
+        parser.error(
+            "--refresh does not apply to --format dataset: a dataset reads no cached "
+            "answers and fetches only the utks it lacks; to fetch everything again, write "
+            "to a new --out folder"
+        )
+
+
 def _lookup_options(args: argparse.Namespace) -> LookupOptions:
     return LookupOptions(**{spec.name: getattr(args, spec.name) for spec in option_specs()})
 
 
-def _run_lookup(args: argparse.Namespace) -> int:
+def _client(args: argparse.Namespace) -> Any:
     from hubutk_pandas.client import HubSpotClient
+
+    settings = {s.name: getattr(args, s.name) for s in setting_specs() if s.shell is not None}
+    return HubSpotClient(cache=not args.no_cache, **settings)
+
+
+def _run_lookup(args: argparse.Namespace) -> int:
     from hubutk_pandas.dataset import distinct_utks
 
     utks = distinct_utks(args.inputs, args.column)  # checks the files before any request
     options = _lookup_options(args)
-    if args.format == "parquet":
+    if args.format == "dataset":
         return _run_dataset_lookup(args, utks, options)
-    with HubSpotClient(cache=not args.no_cache) as client:
+    with _client(args) as client:
         try:
             result = client.lookup_utks(list(utks), options=options, refresh=args.refresh)
             status = 0
@@ -146,7 +301,7 @@ def _run_lookup(args: argparse.Namespace) -> int:
                 "rerun to fetch only those.",
                 file=sys.stderr,
             )
-        paths = result.to_files(args.out, args.format)
+        paths = result.to_files(args.out, _TO_FILES[args.format])
     print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
     for path in paths:
         print(f"  {path}")
@@ -154,10 +309,8 @@ def _run_lookup(args: argparse.Namespace) -> int:
 
 
 def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOptions) -> int:
-    from hubutk_pandas.client import HubSpotClient
-
     status = 0
-    with HubSpotClient(cache=not args.no_cache) as client:
+    with _client(args) as client:
         try:
             dataset = client.lookup_utks(utks, options=options, progress=True, out=args.out)
         except LookupFailedError as exc:
@@ -177,6 +330,9 @@ def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("lookup", "proxy") and not credential_in_environment():
+        # Said for a shell: what to set or run, not a Python call.
+        raise CredentialsError(missing_credential_message(shell=True))
     if args.command == "lookup":
         return _run_lookup(args)
     if args.command == "sandbox":
@@ -189,7 +345,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return proxy_cli.run(args)
     from hubutk_pandas.demo import run_demo
 
-    return run_demo(args.visitors, args.out, args.format)
+    return run_demo(args.visitors, args.out, _TO_FILES[args.format])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,7 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["lookup", "no-such-file.csv"])
     1
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_args(parser, args)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -38,13 +38,21 @@ TypeError: unknown lookup option 'propery_mode'; the options are properties, pro
 from __future__ import annotations
 
 import inspect
-import textwrap
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
+from hubutk_pandas import _numpydoc, wire
 from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.wire import (
+    ENDPOINTS,
+    FORM_SUBMISSION_MODES,
+    PROPERTY_MODES,
+    Endpoint,
+    FormSubmissionMode,
+    PropertyMode,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
@@ -58,20 +66,15 @@ __all__ = [
     "FormSubmissionMode",
     "LookupOptions",
     "LookupOptionsKwargs",
+    "OptionSpec",
     "Progress",
     "ProgressCallback",
     "PropertyMode",
     "check_controls",
+    "control_specs",
     "option_specs",
     "takes_lookup_options",
 ]
-
-PropertyMode = Literal["value_only", "value_and_history"]
-FormSubmissionMode = Literal["newest", "all", "none", "oldest"]
-Endpoint = Literal["byUtk", "utks"]
-PROPERTY_MODES: tuple[PropertyMode, ...] = get_args(PropertyMode)
-FORM_SUBMISSION_MODES: tuple[FormSubmissionMode, ...] = get_args(FormSubmissionMode)
-ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 
 ProgressCallback = Callable[[int, int], Any]
 """``progress(done, total)``: batches completed so far, and batches to send."""
@@ -116,18 +119,65 @@ def _one_of(choices: tuple[Any, ...]) -> Callable[[str, Any], Any]:
     return check
 
 
-_flag = _one_of((True, False))
+_FLAG = (True, False)
+_flag = _one_of(_FLAG)
 
 
-def _meta(
-    check: Callable[[str, Any], Any] | None = None, *, choices: tuple[Any, ...] | None = None
+# -- the declarations -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option (or call control) as declared: what the signatures, docs and CLI show.
+
+    ``kind`` and ``doc`` are its numpydoc entry (Python words); ``shell`` is its
+    command-line help (shell words, without the default, which the CLI adds).
+    """
+
+    name: str
+    default: Any
+    choices: tuple[Any, ...] | None
+    kind: str
+    doc: str
+    shell: str = ""
+    metavar: str | None = None
+
+
+def _kind(default: Any, choices: tuple[Any, ...] | None) -> str:
+    """The numpydoc type text of a field with choices: ``{'a', 'b'}, default 'a'``."""
+    if choices == _FLAG:
+        return f"bool, default {default!r}"
+    return "{" + ", ".join(map(repr, choices or ())) + f"}}, default {default!r}"
+
+
+def _option(
+    *,
+    doc: str,
+    shell: str,
+    choices: tuple[Any, ...] | None = None,
+    check: Callable[[str, Any], Any] | None = None,
+    kind: str | None = None,
+    metavar: str | None = None,
 ) -> dict[str, Any]:
-    """A field's metadata: its check (by default: one of ``choices``) and its choices."""
-    assert check is not None or choices is not None
-    return {"check": check or _one_of(choices or ()), "choices": choices}
+    """A :class:`LookupOptions` field's metadata: its check, choices, docs and CLI help.
+
+    ``kind`` (the numpydoc type text) is written from the default and choices if not given.
+    """
+    if check is None and choices is None:
+        raise TypeError("an option needs a check or its choices")
+    return {
+        "check": check or _one_of(choices or ()),
+        "choices": choices,
+        "kind": kind,
+        "doc": doc,
+        "shell": shell,
+        "metavar": metavar,
+    }
 
 
 # -- the options ----------------------------------------------------------------------------
+
+_MARKER = "<lookup options>"
 
 
 @dataclass(frozen=True, init=False)
@@ -140,22 +190,7 @@ class LookupOptions:
 
     Parameters
     ----------
-    properties : str or list of str, optional
-        Only these properties (a name or a list of names); ``None`` fetches every valued
-        property. A list too long for the URL is applied locally instead.
-    property_mode : {'value_only', 'value_and_history'}, default 'value_only'
-        HubSpot's ``propertyMode``: ``"value_and_history"`` also fills ``result.history``.
-    form_submission_mode : {'newest', 'all', 'none', 'oldest'}, default 'newest'
-        HubSpot's ``formSubmissionMode``: which form submissions each contact carries.
-    show_list_memberships : bool, default False
-        Fetch list memberships (HubSpot stopped returning them on 2026-04-30).
-    include_deletes : bool, default False
-        Also return deleted contacts.
-    endpoint : {'byUtk', 'utks'}, default 'byUtk'
-        ``"byUtk"`` (keyed by utk) or ``"utks"``, the older endpoint keyed by contact id.
-        Its answer does not say which utk matched which contact, so
-        ``result.contacts.utk`` is filled (and a utk listed as ``not_found``) only for a
-        batch of one utk; it also bypasses the per-utk record store.
+    <lookup options>
 
     Raises
     ------
@@ -173,17 +208,67 @@ class LookupOptions:
     [('property', 'email'), ('property', 'city'), ('propertyMode', 'value_only')]
     """
 
-    # Each field's description is its entry above; the docs elsewhere are taken from there.
-    properties: tuple[str, ...] | None = field(default=None, metadata=_meta(_check_properties))
+    # Each option is declared once, here: its Parameters entry above, the signatures of
+    # takes_lookup_options and the CLI's flags are all written from these fields.
+    properties: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_option(
+            check=_check_properties,
+            kind="str or list of str, optional",
+            doc="Only these properties (a name or a list of names); ``None`` fetches every "
+            "valued property. A list too long for the URL is applied locally instead.",
+            shell="only these properties, comma-separated, e.g. email,lifecyclestage "
+            "(default: every property that has a value)",
+            metavar="NAMES",
+        ),
+    )
     property_mode: PropertyMode = field(
-        default="value_only", metadata=_meta(choices=PROPERTY_MODES)
+        default="value_only",
+        metadata=_option(
+            choices=PROPERTY_MODES,
+            doc=f'HubSpot\'s ``{wire.PROPERTY_MODE}``: ``"value_and_history"`` also fills '
+            "``result.history``.",
+            shell="value_and_history also fetches every past value of each property (the "
+            "history table)",
+        ),
     )
     form_submission_mode: FormSubmissionMode = field(
-        default="newest", metadata=_meta(choices=FORM_SUBMISSION_MODES)
+        default="newest",
+        metadata=_option(
+            choices=FORM_SUBMISSION_MODES,
+            doc=f"HubSpot's ``{wire.FORM_SUBMISSION_MODE}``: which form submissions each "
+            "contact carries.",
+            shell="which form submissions each contact carries",
+        ),
     )
-    show_list_memberships: bool = field(default=False, metadata=_meta(_flag))
-    include_deletes: bool = field(default=False, metadata=_meta(_flag))
-    endpoint: Endpoint = field(default="byUtk", metadata=_meta(choices=ENDPOINTS))
+    show_list_memberships: bool = field(
+        default=False,
+        metadata=_option(
+            choices=_FLAG,
+            doc="Fetch list memberships (HubSpot stopped returning them on 2026-04-30).",
+            shell="also fetch list memberships (HubSpot stopped returning them on 2026-04-30)",
+        ),
+    )
+    include_deletes: bool = field(
+        default=False,
+        metadata=_option(
+            choices=_FLAG,
+            doc="Also return deleted contacts.",
+            shell="also return deleted contacts",
+        ),
+    )
+    endpoint: Endpoint = field(
+        default="byUtk",
+        metadata=_option(
+            choices=ENDPOINTS,
+            doc='``"byUtk"`` (keyed by utk) or ``"utks"``, the older endpoint keyed by '
+            "contact id. Its answer does not say which utk matched which contact, so "
+            "``result.contacts.utk`` is filled (and a utk listed as ``not_found``) only for "
+            "a batch of one utk; it also bypasses the per-utk record store.",
+            shell="byUtk (answers keyed by utk) or utks, the older endpoint keyed by contact "
+            "id, which cannot say which utk matched which contact",
+        ),
+    )
 
     def __init__(self, **options: Unpack[LookupOptionsKwargs]) -> None:
         given: dict[str, Any] = dict(options)
@@ -229,6 +314,17 @@ class LookupOptions:
         """The options as keyword arguments (``LookupOptions(**o.as_kwargs()) == o``)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    @property
+    def path(self) -> str:
+        """The batch path of the chosen endpoint.
+
+        Examples
+        --------
+        >>> LookupOptions(endpoint="utks").path
+        '/contacts/v1/contact/utks/batch/'
+        """
+        return wire.ENDPOINT_PATHS[self.endpoint]
+
     def query(self, *, with_properties: bool = True) -> list[tuple[str, str]]:
         """The query parameters other than ``utk`` (and the credential).
 
@@ -237,14 +333,13 @@ class LookupOptions:
         >>> LookupOptions(properties=("email",)).query()[:2]
         [('property', 'email'), ('propertyMode', 'value_only')]
         """
-        params = [("property", p) for p in (self.properties or ()) if with_properties]
-        params += [
-            ("propertyMode", self.property_mode),
-            ("formSubmissionMode", self.form_submission_mode),
-            ("showListMemberships", str(self.show_list_memberships).lower()),
-            ("includeDeletes", str(self.include_deletes).lower()),
-        ]
-        return params
+        return wire.batch_params(
+            properties=self.properties if with_properties else None,
+            property_mode=self.property_mode,
+            form_submission_mode=self.form_submission_mode,
+            show_list_memberships=self.show_list_memberships,
+            include_deletes=self.include_deletes,
+        )
 
     def trim(self, record: Any) -> Any:
         """``record`` with only the requested properties (for a filter applied locally).
@@ -271,10 +366,44 @@ class LookupOptions:
         }
 
 
+def option_specs() -> list[OptionSpec]:
+    """Every option, in order: name, default, choices, type text, description, CLI help.
+
+    Written from the fields of :class:`LookupOptions` (their metadata), not from a docstring.
+
+    Examples
+    --------
+    >>> [(s.name, s.choices) for s in option_specs()][1]
+    ('property_mode', ('value_only', 'value_and_history'))
+    >>> option_specs()[4].doc
+    'Also return deleted contacts.'
+    """
+    return [
+        OptionSpec(
+            f.name,
+            f.default,
+            f.metadata["choices"],
+            f.metadata["kind"] or _kind(f.default, f.metadata["choices"]),
+            f.metadata["doc"],
+            f.metadata["shell"],
+            f.metadata["metavar"],
+        )
+        for f in fields(LookupOptions)
+    ]
+
+
+LookupOptions.__doc__ = _numpydoc.fill(
+    LookupOptions.__doc__, _MARKER, [(s.name, s.kind, s.doc) for s in option_specs()]
+)
+
+
 # -- the controls of one call ---------------------------------------------------------------
 
-CONTROL_DOCS = {
-    "progress": (
+_CONTROLS = (
+    OptionSpec(
+        "progress",
+        None,
+        None,
         "bool or callable, optional",
         "``None``: a progress bar when more than one batch is sent; ``True`` / ``False``: "
         "always / never a bar; or a callable ``progress(done, total)`` (no bar), called "
@@ -282,11 +411,29 @@ CONTROL_DOCS = {
         "at ``done == total`` (batches sent, not utks served by the store). An exception "
         "it raises stops the lookup and propagates as itself.",
     ),
-    "refresh": (
+    OptionSpec(
+        "refresh",
+        False,
+        _FLAG,
         "bool, default False",
         "Ignore both caches and fetch again (the answers fetched are stored again).",
+        "ignore the cached answers and fetch every utk again (the answers are cached again)",
     ),
-}
+)
+
+
+def control_specs() -> list[OptionSpec]:
+    """The per-call controls ``progress`` and ``refresh``, declared like the options.
+
+    Examples
+    --------
+    >>> [s.name for s in control_specs()]
+    ['progress', 'refresh']
+    """
+    return list(_CONTROLS)
+
+
+CONTROL_DOCS = {s.name: (s.kind, s.doc) for s in _CONTROLS}
 """``name -> (type, description)`` of the per-call controls ``progress`` and ``refresh``."""
 
 
@@ -307,75 +454,9 @@ def check_controls(*, progress: Any = None, refresh: Any = False) -> None:
     _flag("refresh", refresh)
 
 
-# -- signatures and docs derived from the options -------------------------------------------
+# -- signatures and docs written from the options -------------------------------------------
 
-
-@dataclass(frozen=True)
-class OptionSpec:
-    """One option as the CLI and the docs need it."""
-
-    name: str
-    default: Any
-    choices: tuple[Any, ...] | None
-    kind: str
-    doc: str
-
-
-def _documented(doc: str) -> dict[str, tuple[str, str]]:
-    """``name -> (type, description)`` from a numpydoc Parameters section."""
-    lines = inspect.cleandoc(doc).splitlines()
-    start = lines.index("Parameters") + 2
-    entries: dict[str, tuple[str, str]] = {}
-    name = ""
-    for line in lines[start:]:
-        if not line.strip():
-            break
-        if not line.startswith(" "):
-            name, _, kind = line.partition(" : ")
-            entries[name] = (kind, "")
-        else:
-            kind, text = entries[name]
-            entries[name] = (kind, f"{text} {line.strip()}".strip())
-    return entries
-
-
-def option_specs() -> list[OptionSpec]:
-    """Every option, in order: name, default, valid choices, type text and description.
-
-    The type text and description are the option's entry in :class:`LookupOptions`'
-    docstring.
-
-    Examples
-    --------
-    >>> [(s.name, s.choices) for s in option_specs()][1]
-    ('property_mode', ('value_only', 'value_and_history'))
-    >>> option_specs()[4].doc
-    'Also return deleted contacts.'
-    """
-    documented = _documented(LookupOptions.__doc__ or "")
-    return [
-        OptionSpec(f.name, f.default, f.metadata["choices"], *documented[f.name])
-        for f in fields(LookupOptions)
-    ]
-
-
-_MARKER = "<lookup options>"
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _render_docs(indent: str, *, controls: bool) -> str:
-    rows = [(s.name, s.kind, s.doc) for s in option_specs()]
-    if controls:
-        rows += [(name, kind, doc) for name, (kind, doc) in CONTROL_DOCS.items()]
-    lines = []
-    for name, kind, doc in rows:
-        lines.append(f"{indent}{name} : {kind}")
-        lines.append(
-            textwrap.fill(
-                doc, 88, initial_indent=indent + "    ", subsequent_indent=indent + "    "
-            )
-        )
-    return "\n".join(lines)
 
 
 def takes_lookup_options(func: _F) -> _F:
@@ -385,7 +466,8 @@ def takes_lookup_options(func: _F) -> _F:
     Shift-Tab), by one keyword-only parameter per option with its default and type. A line
     ``<lookup options>`` in the docstring becomes the options' numpydoc entries, followed by
     ``progress`` and ``refresh`` when ``func`` takes them. Type checkers read the same
-    keywords from ``**options: Unpack[LookupOptionsKwargs]``.
+    keywords from ``**options: Unpack[LookupOptionsKwargs]``. Under ``python -OO`` there is
+    no docstring to fill; the signature is set all the same.
 
     Examples
     --------
@@ -407,19 +489,17 @@ def takes_lookup_options(func: _F) -> _F:
     """
     signature = inspect.signature(func)
     hints = typing.get_type_hints(LookupOptionsKwargs)
+    specs = option_specs()
     params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
     params += [
         inspect.Parameter(
             s.name, inspect.Parameter.KEYWORD_ONLY, default=s.default, annotation=hints[s.name]
         )
-        for s in option_specs()
+        for s in specs
     ]
     func.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    doc = func.__doc__ or ""
-    takes_controls = {"progress", "refresh"} <= set(signature.parameters)
-    for line in doc.splitlines():
-        if line.strip() == _MARKER:
-            indent = line[: len(line) - len(line.lstrip())]
-            doc = doc.replace(line, _render_docs(indent, controls=takes_controls))
-    func.__doc__ = doc
+    rows = [(s.name, s.kind, s.doc) for s in specs]
+    if {"progress", "refresh"} <= set(signature.parameters):
+        rows += [(s.name, s.kind, s.doc) for s in _CONTROLS]
+    func.__doc__ = _numpydoc.fill(func.__doc__, _MARKER, rows)
     return func

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_lookup_streams_csv_parquet_and_json_lines_inputs_to_a_dataset(
     (logs / "c.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out = tmp_path / "ds"
     argv = ["lookup", str(tmp_path / "a.csv"), str(logs / "*.parquet"), str(logs / "*.jsonl"),
-            "--column", "token", "--out", str(out), "--format", "parquet", *FULL_ARGS]  # fmt: skip
+            "--column", "token", "--out", str(out), "--format", "dataset", *FULL_ARGS]  # fmt: skip
     assert main(argv) == 0, capsys.readouterr().err
     captured = capsys.readouterr()
     assert "26 contacts, 2 missing; wrote the dataset" in captured.out
@@ -97,7 +98,7 @@ def test_lookup_explains_bad_inputs_before_any_request(
     ]
     for args, message in cases:
         files = [str(tmp_path / a) if "." in a else a for a in args]
-        for fmt in ("csv", "parquet"):
+        for fmt in ("csv", "dataset"):
             out = tmp_path / f"out-{fmt}"
             assert main(["lookup", *files, "--out", str(out), "--format", fmt]) == 1
             err = capsys.readouterr().err
@@ -119,7 +120,7 @@ def test_lookup_reports_a_missing_column_and_a_refused_token(
     assert "'when', 'token'" in err
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-not-a-real-token")
     argv = ["lookup", str(tmp_path / "v.csv"), "--column", "token", "--out", str(tmp_path / "o")]
-    for fmt in ("csv", "parquet"):
+    for fmt in ("csv", "dataset"):
         assert main([*argv, "--no-cache", "--format", fmt]) == 1
         err = capsys.readouterr().err
         assert "Authentication credentials not found" in err
@@ -156,6 +157,7 @@ def test_connect_uses_the_sandbox_without_credentials_and_the_env_with_them(
     assert "stopped" in repr(client.sandbox)
 
 
+@pytest.mark.slow
 def test_demo_looks_up_the_sample_visitors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,3 +179,193 @@ def test_demo_looks_up_the_sample_visitors(
     distinct = visitors["utk"].str.strip().replace("", pd.NA).dropna().nunique()
     assert len(contacts) + len(missing) == distinct
     assert (out / "sources.png").read_bytes().startswith(b"\x89PNG")
+
+
+# -- --format: one name per thing written ---------------------------------------------------
+
+
+def test_format_parquet_files_writes_flat_parquet_and_dataset_a_dataset(
+    portal_env: SandboxPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_visitors(portal_env, tmp_path / "v.csv")
+    argv = ["lookup", str(tmp_path / "v.csv"), "--column", "token", "--no-cache"]
+    assert main([*argv, "--out", str(tmp_path / "files"), "--format", "parquet-files"]) == 0
+    files = tmp_path / "files"
+    assert {p.name for p in files.iterdir()} == {f"{name}.parquet" for name in FRAMES}
+    assert len(pd.read_parquet(files / "contacts.parquet")) == 6
+    assert main([*argv, "--out", str(tmp_path / "ds"), "--format", "dataset"]) == 0
+    assert open_dataset(tmp_path / "ds").counts["contacts"] == 6
+    assert "deprecated" not in capsys.readouterr().err
+
+
+def test_the_old_format_parquet_still_works_with_a_deprecation_warning(
+    portal_env: SandboxPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_visitors(portal_env, tmp_path / "v.csv")
+    out = tmp_path / "ds"
+    argv = ["lookup", str(tmp_path / "v.csv"), "--column", "token", "--out", str(out)]
+    assert main([*argv, "--no-cache", "--format", "parquet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --format parquet is deprecated; it means --format dataset" in err
+    assert open_dataset(out).complete  # as before: `lookup --format parquet` was a dataset
+
+
+def test_the_demo_takes_parquet_files_and_the_old_spelling_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    visitors = tmp_path / "visitors.csv"
+    pd.read_csv(VISITORS, dtype="string").head(40).to_csv(visitors, index=False)  # quick
+    out = tmp_path / "demo"
+    assert (
+        main(["demo", "--visitors", str(visitors), "--out", str(out), "--format", "parquet"]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "--format parquet is deprecated; it means --format parquet-files" in err
+    assert (out / "contacts.parquet").exists() and (out / "wide.parquet").exists()
+    assert not (out / "contacts.csv").exists()
+
+
+def test_an_unknown_format_lists_the_current_names(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["lookup", "v.csv", "--format", "feather"])
+    assert stopped.value.code == 2
+    assert "invalid format 'feather' (choose from csv, parquet-files, dataset)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_refresh_with_a_dataset_is_refused_before_any_request(
+    portal_env: SandboxPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_visitors(portal_env, tmp_path / "v.csv")
+    portal_env.reset_stats()
+    out = tmp_path / "ds"
+    for fmt in ("dataset", "parquet"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["lookup", str(tmp_path / "v.csv"), "--column", "token", "--out", str(out),
+                  "--format", fmt, "--refresh"])  # fmt: skip
+        assert stopped.value.code == 2
+        assert "--refresh does not apply to --format dataset" in capsys.readouterr().err
+    assert portal_env.stats.requests == 0
+    assert not out.exists()
+
+
+# -- help: every default, in shell words ----------------------------------------------------
+
+
+def _help(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [(), ("lookup",), ("sandbox",), ("demo",), ("proxy",)])
+def test_help_shows_every_options_default(
+    capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    from hubutk_pandas.cli import _parser
+
+    parser = _parser()
+    if command:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[command[0]]
+    text = _help(capsys, *command)
+    # The help's entries: a line "  --flag ..." and the deeper-indented lines after it.
+    entries: dict[str, str] = {}
+    head = ""
+    for line in text.splitlines():
+        if line.startswith("  -"):
+            head = line.split()[0].rstrip(",")
+            entries[head] = line
+        elif line.startswith("   ") and head:
+            entries[head] += line
+        else:
+            head = ""
+    optional = [
+        a
+        for a in parser._actions
+        if a.option_strings and not a.required and a.default is not argparse.SUPPRESS
+    ]
+    assert len(optional) >= (15 if command == ("lookup",) else 1)
+    for action in optional:
+        entry = " ".join(entries[action.option_strings[0]].split())
+        assert "default" in entry, entry
+
+
+def test_lookup_help_speaks_shell_not_python(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(_help(capsys, "lookup").split())
+    for python in ("None", "True", "False", "``", "result.history", "(100, 10.0)"):
+        assert python not in text, python
+    assert "--properties NAMES only these properties, comma-separated" in text
+    assert "(default: every property that has a value)" in text
+    assert "--show-list-memberships also fetch list memberships" in text
+    assert "(default: off)" in text
+    assert "--rate-limit N/SECONDS" in text and "default: 100/10" in text
+    assert "--max-workers N requests in flight at once (default: 16)" in text
+
+
+def test_demo_help_says_what_the_demo_does(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(_help(capsys, "demo").split())
+    assert "no portal and no credential" in text
+    assert "sandbox portal (synthetic data)" in text
+    assert "--visitors CSV a CSV of visits with a utk column (default: the sample" in text
+    assert "--format {csv,parquet-files}" in text
+
+
+# -- client settings from the command line --------------------------------------------------
+
+
+def test_client_settings_flags_reach_the_client(
+    portal: SandboxPortal,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", portal.access_token)  # no HUBSPOT_BASE_URL
+    write_visitors(portal, tmp_path / "v.csv")
+    argv = ["lookup", str(tmp_path / "v.csv"), "--column", "token", "--no-cache"]
+    settings = ["--base-url", portal.base_url, "--rate-limit", "190/10", "--max-workers", "2"]
+    portal.reset_stats()
+    assert main([*argv, *settings, "--out", str(tmp_path / "o")]) == 0
+    assert "6 contacts, 2 missing" in capsys.readouterr().out
+    assert portal.stats.requests > 0  # it was the flag that pointed the client here
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--max-workers", "0", "--max-workers=0 is not valid; use an integer >= 1"),
+        ("--rate-limit", "100", "'100' is not N/SECONDS with N >= 1 and SECONDS > 0"),
+        ("--rate-limit", "0/10", "'0/10' is not N/SECONDS with N >= 1 and SECONDS > 0"),
+        ("--timeout", "soon", "'soon' is not a number of seconds"),
+        ("--timeout", "0", "--timeout=0.0 is not valid; use a number >= 0.001"),
+        ("--max-retries", "2.5", "'2.5' is not a whole number"),
+        ("--expire-after", "-1", "'-1' is neither a number of seconds >= 0 nor never"),
+        ("--base-url", "api.hubapi.com", "--base-url='api.hubapi.com' is not valid"),
+    ],
+)
+def test_a_refused_client_setting_names_the_flag(
+    capsys: pytest.CaptureFixture[str], flag: str, value: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["lookup", "v.csv", flag, value])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+# -- credentials, said for a shell ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["lookup", "v.csv"], ["proxy", "--allow-origin",
+                                     "https://a.example", "--properties", "email"]])  # fmt: skip
+def test_no_credential_says_what_to_set_in_a_shell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    assert main(command) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: No HubSpot credential. Create a Service Key in HubSpot")
+    assert "(Development > Keys)" in err and "crm.objects.contacts.read" in err
+    assert "set the HUBSPOT_ACCESS_TOKEN environment variable" in err
+    assert "run `hubutk demo`" in err and "`hubutk sandbox`" in err
+    for python in ("connect(", "hubutk_pandas.", "access_token="):
+        assert python not in err

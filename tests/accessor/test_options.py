@@ -1,9 +1,16 @@
-"""One LookupOptions: the same options, checks and docs at every door (client, accessors, CLI)."""
+"""Declared once: the lookup options and the client settings, the same at every door.
+
+One LookupOptions: the same options, checks and docs at every door (client, accessors, CLI);
+one ClientSettings: the client's settings, their checks, docs and flags; the credential
+messages.
+"""
 
 from __future__ import annotations
 
+import inspect
 import pydoc
 import typing
+import warnings
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -12,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from hubutk_pandas import HubSpotClient, InvalidOptionError, LookupOptions
+from hubutk_pandas import CredentialsError, HubSpotClient, InvalidOptionError, LookupOptions, wire
 from hubutk_pandas.accessor import HubSpotDataFrameAccessor, HubSpotSeriesAccessor
 from hubutk_pandas.cli import main
 from hubutk_pandas.options import (
@@ -23,6 +30,15 @@ from hubutk_pandas.options import (
     option_specs,
 )
 from hubutk_pandas.sandbox import SandboxPortal
+from hubutk_pandas.settings import (
+    ClientSettings,
+    ClientSettingsKwargs,
+    build_settings,
+    missing_credential_message,
+    resolve_credential,
+    setting_specs,
+    takes_client_settings,
+)
 
 CHOICES = {
     "property_mode": PROPERTY_MODES,
@@ -159,3 +175,123 @@ def test_the_cli_passes_its_options_on(portal_env: SandboxPortal, tmp_path: Path
     assert set(properties["property"]) <= {"email", "lifecyclestage"}
     assert len(pd.read_csv(tmp_path / "o" / "history.csv")) > 0
     assert len(pd.read_csv(tmp_path / "o" / "form_submissions.csv")) == 0
+
+
+# -- the options and the wire format --------------------------------------------------------
+
+
+def test_the_options_speak_the_one_wire_format() -> None:
+    opts = LookupOptions(properties=["email"], show_list_memberships=True, endpoint="utks")
+    assert opts.path == wire.UTKS_PATH
+    assert LookupOptions().path == wire.BY_UTK_PATH
+    names = [name for name, _ in opts.query()]
+    assert names == [wire.PROPERTY, *wire.CHOICES]
+    sent = dict(opts.query()[1:])
+    for name, value in sent.items():
+        assert value in wire.CHOICES[name]
+    defaults = dict(LookupOptions().query())
+    assert defaults == wire.DEFAULTS  # our defaults are HubSpot's: leaving one out is the same
+
+
+# -- the client settings, declared once -----------------------------------------------------
+
+SETTINGS = [s.name for s in setting_specs()]
+
+
+def test_the_typed_settings_keywords_are_the_declared_settings() -> None:
+    assert list(typing.get_type_hints(ClientSettingsKwargs)) == SETTINGS
+    declared = [f.name for f in fields(ClientSettings)]
+    assert [n for n in declared if n not in ("credential_kind", "cache_dir")] == SETTINGS
+
+
+def test_the_clients_signature_has_the_declared_defaults() -> None:
+    params = inspect.signature(HubSpotClient).parameters
+    for spec in setting_specs():
+        assert params[spec.name].default == spec.default, spec.name
+        assert params[spec.name].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_takes_client_settings_writes_a_signature_and_docs_and_refuses_drift() -> None:
+    @takes_client_settings
+    def make(token: str | None = None, *, cache: bool = True, **settings: object) -> None:
+        """Make.
+
+        Parameters
+        ----------
+        <client settings>
+        """
+
+    params = inspect.signature(make).parameters
+    assert list(params) == ["token", "cache", *SETTINGS]
+    assert params["base_url"].default is None  # read from the environment
+    assert params["rate_limit"].default == (100, 10.0)
+    text = pydoc.render_doc(make, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
+    for spec in setting_specs():
+        assert f"{spec.name} : {spec.kind}" in text
+    assert "<client settings>" not in text
+
+    defaults = {p.name: p.default for p in params.values() if p.name in SETTINGS}
+    drifted = {**defaults, "timeout": 60.0}
+    with pytest.raises(TypeError, match=r"timeout=60.0 differs from the declared default 30.0"):
+        exec_signature(drifted)
+    exec_signature(defaults)  # written out with the declared defaults: accepted
+
+
+def exec_signature(defaults: dict[str, Any]) -> None:
+    """Decorate a function whose settings are written out with ``defaults``."""
+    params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d)
+              for n, d in defaults.items()]  # fmt: skip
+
+    def func(**_: Any) -> None: ...
+
+    func.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    takes_client_settings(func)
+
+
+def test_client_settings_are_checked_when_built_and_documented_from_their_fields() -> None:
+    refused = [("max_workers", 0), ("timeout", float("nan")), ("rate_limit", (1, 0)),
+               ("expire_after", -5), ("base_url", "ftp://x"), ("max_retries", True)]  # fmt: skip
+    for name, value in refused:
+        with pytest.raises(InvalidOptionError, match=rf"^{name}="):
+            build_settings(credential_kind="access_token", cache_dir=None, **{name: value})
+    with pytest.raises(InvalidOptionError, match="credential_kind='password'"):
+        ClientSettings(credential_kind="password", cache_dir=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="unknown client setting 'max_worker'"):
+        build_settings(credential_kind="access_token", cache_dir=None, max_worker=2)
+    doc = ClientSettings.__doc__ or ""
+    for f in fields(ClientSettings):
+        assert f"    {f.name} : {f.metadata['kind']}" in doc
+    assert "<client settings>" not in doc
+
+
+# -- the credential messages ----------------------------------------------------------------
+
+
+def test_no_credential_says_service_keys_first_with_their_scopes() -> None:
+    with pytest.raises(CredentialsError) as caught:
+        resolve_credential(None, None)
+    text = str(caught.value)
+    assert text == missing_credential_message()
+    assert text.startswith("No HubSpot credential. Create a Service Key in HubSpot (Development")
+    assert text.index("Service Key") < text.index("private-app") < text.index("OAuth")
+    assert "crm.objects.contacts.read (plus crm.lists.read for list memberships)" in text
+    assert "access_token=..." in text and "HUBSPOT_ACCESS_TOKEN" in text
+    assert "hubutk_pandas.connect()" in text
+    shell = missing_credential_message(shell=True)
+    assert shell.startswith(text[: text.index("and pass")])
+    assert "connect(" not in shell and "access_token=" not in shell
+    assert "hubutk demo" in shell and "hubutk sandbox" in shell
+
+
+def test_an_api_key_is_sent_with_a_warning_that_says_it_is_refused_since_2022(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HUBSPOT_API_KEY", "legacy-key-123")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert resolve_credential(None, None) == ("api_key", "legacy-key-123")
+    assert len(caught) == 1
+    text = str(caught[0].message)
+    assert "has refused them since 2022-11-30" in text
+    assert "Service Key (HubSpot: Development > Keys)" in text
+    assert "legacy-key-123" not in text

@@ -94,6 +94,7 @@ def test_a_damaged_record_store_is_a_cache_error_naming_the_folder(
     assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
 
 
+@pytest.mark.slow
 def test_a_locked_http_cache_is_a_cache_error_naming_the_folder(
     cached: tuple[SandboxPortal, HubSpotClient], tmp_path: Path
 ) -> None:

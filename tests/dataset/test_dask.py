@@ -41,6 +41,7 @@ def canonical(frame: pd.DataFrame) -> list[str]:
     return sorted(map(repr, frame.itertuples(index=False)))
 
 
+@pytest.mark.slow
 def test_lookup_utks_on_a_cluster_equals_the_pandas_accessor(
     cluster: Client, client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
 ) -> None:

@@ -130,6 +130,7 @@ def assert_rerun_completes(
     assert not list(out.rglob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
     slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
 ) -> None:
@@ -139,6 +140,7 @@ def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
     assert_rerun_completes(slow_portal, utks, expected, out)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_lookup_at_once_and_the_rerun_completes_it(
     slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
 ) -> None:
@@ -149,6 +151,7 @@ def test_ctrl_c_stops_the_lookup_at_once_and_the_rerun_completes_it(
     assert_rerun_completes(slow_portal, utks, expected, out)
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_told_the_dataset_is_in_use(
     slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
 ) -> None:
@@ -184,6 +187,7 @@ def assert_same_rows(expected: LookupResult, ds: LookupDataset) -> None:
         assert canonical(got) == canonical(expected.frames[name]), name
 
 
+@pytest.mark.slow
 def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path) -> None:
     with SandboxPortal(contacts=3000, seed=5) as free:
         utks = free.sample_utks(1500)
@@ -246,6 +250,7 @@ def _mount_tmpfs(where: Path, size: str) -> None:
                    check=True, capture_output=True)  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
 def test_a_full_disk_gives_a_clear_error_and_keeps_what_was_written(tmp_path: Path) -> None:
     disk = tmp_path / "small"

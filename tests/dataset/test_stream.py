@@ -30,6 +30,7 @@ from hubutk_pandas.sandbox import SandboxPortal
 from .helpers import FULL, FULL_OPTIONS, assert_same_frames, mixed_utks, tree_bytes
 
 
+@pytest.mark.slow
 def test_a_streamed_lookup_equals_the_in_memory_result_frame_for_frame(
     client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
 ) -> None:
