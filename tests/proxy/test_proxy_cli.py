@@ -6,11 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from hubutk_pandas._serve import serve_until_stopped
 from hubutk_pandas.cli import main as hubutk_main
 from hubutk_pandas.sandbox import SandboxPortal
 from tests.proxy.conftest import ORIGIN, Wire
@@ -141,3 +143,17 @@ def test_without_a_credential_it_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert b"HUBSPOT_ACCESS_TOKEN" in done.stderr
+
+
+def test_the_shared_serve_loop_closes_once_on_stop_or_ctrl_c() -> None:
+    class CtrlC(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            raise KeyboardInterrupt
+
+    closed: list[str] = []
+    serve_until_stopped(lambda: closed.append("ctrl-c"), CtrlC())
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    started = time.monotonic()
+    serve_until_stopped(lambda: closed.append("stop"), stop, poll=0.05)
+    assert closed == ["ctrl-c", "stop"] and time.monotonic() - started < 2
