@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hubutk_pandas._serve import serve_until_stopped
-from hubutk_pandas.errors import HubSpotError
+from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.proxy.app import (
     DEFAULT_CACHE_MAX_BYTES,
     DEFAULT_CLIENT_BUDGET,
@@ -158,7 +158,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_DAILY_BUDGET,
         metavar="N",
         help="HubSpot calls the proxy may make in any 24 hours, whoever asks; past it, "
-        f"503 with Retry-After (default {DEFAULT_DAILY_BUDGET:,}: 10%% of the smallest "
+        f"503 with Retry-After (default {DEFAULT_DAILY_BUDGET:,}: a tenth of the smallest "
         "daily limit, 250,000)",
     )
     parser.add_argument(
@@ -188,9 +188,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-server-callers",
         action="store_true",
-        help="serve lookups without an Origin header (server-to-server callers). This "
-        "gives up the guard against any web page making its visitors' browsers spend "
-        "lookups (<img src>): the budgets are then the only limit",
+        help="serve lookups without an Origin header (server-to-server callers). This gives "
+        "up the guard for browsers that send no Sec-Fetch-Mode (Safari before 16.4): any "
+        "page's <img src> then spends lookups from its visitors, and the budgets are the "
+        "only limit",
     )
     parser.add_argument(
         "--trusted-proxy",
@@ -289,6 +290,12 @@ def _cache(args: argparse.Namespace) -> bool | Path:
 
 def _serve(args: argparse.Namespace, stop: threading.Event | None) -> int:
     from hubutk_pandas.client import HubSpotClient
+
+    if args.max_upstream >= args.threads:
+        raise InvalidOptionError(
+            f"--max-upstream {args.max_upstream} is not valid with --threads {args.threads}; "
+            "keep it below, so that health checks and cached answers always find a thread"
+        )
 
     rate = (args.rate_limit[0], args.rate_limit[1])
     with HubSpotClient(cache=_cache(args), rate_limit=rate, max_retries=0) as client:

@@ -121,6 +121,12 @@ def test_the_command_refuses_missing_or_wildcard_options(
     assert "usage:" in capsys.readouterr().err
 
 
+def test_lookups_may_not_take_every_thread(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["proxy", "--allow-origin", ORIGIN, "--properties", "a", "--max-upstream", "16"]
+    assert hubutk_main(args) == 1
+    assert "--max-upstream 16 is not valid with --threads 16" in capsys.readouterr().err
+
+
 def test_without_a_credential_it_says_so(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")}
     done = subprocess.run(
