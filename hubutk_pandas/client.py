@@ -37,7 +37,7 @@ from hubutk_pandas._http import batching, session, shapes
 from hubutk_pandas._http.fetching import raise_for_failures, run_batches
 from hubutk_pandas._http.pacing import RateLimiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
-from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
+from hubutk_pandas._http.transport import NotCached, RetryPolicy, ShapeCheck, get_json
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.result import LookupResult
@@ -167,6 +167,7 @@ class HubSpotClient:
         self._definitions: list[dict[str, Any]] | None = None
         self._definitions_lock = threading.Lock()
         self._plain_session: requests.Session | None = None  # streaming: no HTTP cache
+        self._cache_only = threading.local()  # cached_batch: fetch_batch from the cache only
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -219,6 +220,7 @@ class HubSpotClient:
             secrets_=[self.__secret],
             refresh=refresh,
             check=check,
+            cached_only=getattr(self._cache_only, "on", False),
         )
 
     def _fixed_length(self, path: str, params: list[tuple[str, str]]) -> int:
@@ -338,6 +340,81 @@ class HubSpotClient:
             "batch of %d utks: %d requests, %d records", len(wanted), len(batches), len(answer)
         )
         return answer
+
+    @takes_lookup_options
+    def cached_batch(
+        self,
+        utks: Iterable[str],
+        *,
+        options: LookupOptions | None = None,
+        **kwargs: Unpack[LookupOptionsKwargs],
+    ) -> dict[str, Any] | None:
+        """:meth:`fetch_batch`'s answer if the HTTP cache holds it, else ``None``: never a request.
+
+        For a server that must count what HubSpot is asked (``hubutk proxy`` counts each
+        client's upstream calls): a cached answer costs nothing, ``None`` means that
+        :meth:`fetch_batch` would send a request. Without a cache it is always ``None``.
+
+        Parameters
+        ----------
+        utks, options
+            As for :meth:`fetch_batch` (checked the same way, before anything else).
+        <lookup options>
+
+        Returns
+        -------
+        dict or None
+            The answer :meth:`fetch_batch` would return, or ``None``.
+
+        Examples
+        --------
+        >>> utks = client.sandbox.sample_utks(3)
+        >>> client.cached_batch(utks, properties=["city"]) is None   # never asked: not cached
+        True
+        >>> answer = client.fetch_batch(utks, properties=["city"])
+        >>> client.cached_batch(utks, properties=["city"]) == answer
+        True
+        """
+        self._cache_only.on = True
+        try:
+            return self.fetch_batch(utks, options=options, **kwargs)
+        except NotCached:
+            return None
+        finally:
+            self._cache_only.on = False
+
+    def trim_cache(self, *, max_bytes: int | None = None) -> int:
+        """Sweep the HTTP cache: drop expired answers and, past ``max_bytes``, the oldest.
+
+        requests-cache keeps answers until they are read after ``expire_after``; this
+        drops every expired one now. With ``max_bytes``, when the answers take more than
+        that, the oldest go too, down to 80% of it (the file keeps its freed pages for
+        new answers, so it stays near the cap). ``hubutk proxy`` runs it every few
+        minutes; the per-utk record store of lookups is not touched.
+
+        Parameters
+        ----------
+        max_bytes
+            The most the cached answers may take, in bytes (``None``: no cap).
+
+        Returns
+        -------
+        int
+            The number of answers dropped (0 without a cache).
+
+        Raises
+        ------
+        CacheError
+            The cache file failed (a full disk, a locked or damaged file).
+
+        Examples
+        --------
+        >>> client.trim_cache(max_bytes=10_000_000) >= 0
+        True
+        """
+        if max_bytes is not None:
+            settings.check_number("max_bytes", max_bytes, minimum=1, integer=True)
+        return session.trim_cache(self._session, max_bytes)
 
     @overload
     def lookup_utks(

@@ -73,6 +73,7 @@ __all__ = [
     "make_session",
     "redact",
     "redacted_logs",
+    "trim_cache",
     "valid_json_200",
 ]
 
@@ -323,7 +324,59 @@ def _serialized_cache_class() -> type[Any]:
             with self._one_at_a_time:
                 super().close()
 
+        def trim(self, max_bytes: int | None) -> int:
+            """Drop expired answers, then the oldest past ``max_bytes``; the number dropped."""
+            with self._one_at_a_time:
+                before = self.responses.count()
+                self.delete(expired=True, vacuum=False)
+                live = _live_bytes(self.responses)
+                if max_bytes is not None and live > max_bytes:
+                    # Down to TRIM_LOW_WATER of the cap, so that the next sweeps find room.
+                    count = self.responses.count()
+                    share = 1.0 - max_bytes * TRIM_LOW_WATER / live
+                    oldest = self.responses.sorted("expires", limit=max(1, int(count * share) + 1))
+                    self.delete(*[r.cache_key for r in oldest], vacuum=False)
+                    if self.responses.size() > 2 * max_bytes:  # a file left big by a lower cap
+                        self.responses.vacuum()
+                return int(before - self.responses.count())
+
     return _SerializedSQLiteCache
+
+
+TRIM_LOW_WATER = 0.8
+"""A trim past the cap drops the oldest answers until this share of the cap is used."""
+
+
+def _live_bytes(storage: Any) -> int:
+    """Bytes of a SQLite cache file in use (its free pages, reused by new answers, not)."""
+    with storage.connection() as con:
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        size = con.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)
+
+
+def trim_cache(session: requests.Session, max_bytes: int | None = None) -> int:
+    """Sweep ``session``'s HTTP cache: expired answers, then the oldest past ``max_bytes``.
+
+    requests-cache's own ``delete(expired=True)`` is the expiry sweep; past ``max_bytes``
+    of live data the soonest-expiring (the oldest) answers go too, down to
+    :data:`TRIM_LOW_WATER` of the cap. Freed pages are reused by later answers, so the file
+    stays near the cap without a ``VACUUM`` (run only when the file is over twice the cap).
+    Returns the number of answers dropped (0 without a cache).
+
+    Examples
+    --------
+    >>> trim_cache(requests.Session())
+    0
+    """
+    cache = getattr(session, "cache", None)
+    if cache is None:
+        return 0
+    try:
+        return int(cache.trim(max_bytes))
+    except (OSError, sqlite3.Error) as exc:
+        raise CacheError.from_exception(cache_folder(session), exc) from exc
 
 
 def valid_json_200(response: requests.Response) -> bool:
@@ -339,7 +392,7 @@ def valid_json_200(response: requests.Response) -> bool:
         return False
     try:
         json.loads(response.content)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
         return False
     return True
 

@@ -53,6 +53,7 @@ from hubutk_pandas.errors import (
 )
 
 __all__ = [
+    "NotCached",
     "RetryPolicy",
     "ShapeCheck",
     "backoff_delay",
@@ -68,6 +69,10 @@ ShapeCheck = Callable[[Any], str | None]
 logger = logging.getLogger(__name__)
 
 
+class NotCached(Exception):
+    """A ``cached_only`` GET found no usable answer in the HTTP cache (nothing was sent)."""
+
+
 def error_from_response(response: requests.Response, secrets_: Iterable[str]) -> HubSpotError:
     """Translate a non-200 answer into the matching :class:`HubSpotError` (redacted).
 
@@ -80,7 +85,7 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
     """
     try:
         body = json.loads(response.content)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
         body = None
     if not isinstance(body, dict):
         body = {}
@@ -180,10 +185,12 @@ def get_json(
     secrets_: Iterable[str],
     refresh: bool = False,
     check: ShapeCheck | None = None,
+    cached_only: bool = False,
 ) -> Any:
     """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
 
-    A cache hit takes no rate-limit slot. 5xx answers, network errors, timeouts, cut
+    A cache hit takes no rate-limit slot. With ``cached_only``, a miss raises
+    :class:`NotCached` instead of sending anything. 5xx answers, network errors, timeouts, cut
     bodies and invalid JSON are retried with backoff; a 429 holds every worker for
     the window and is retried; everything else raises at once. All errors are
     :class:`HubSpotError` with credentials redacted and no chained exception.
@@ -203,7 +210,7 @@ def get_json(
     secrets_ = list(secrets_)
     shown = redact(url, secrets_)
     return _get_json(
-        session, url, params, headers, limiter, policy, secrets_, shown, refresh, check
+        session, url, params, headers, limiter, policy, secrets_, shown, refresh, check, cached_only
     )
 
 
@@ -218,6 +225,7 @@ def _get_json(
     shown: str,
     refresh: bool,
     check: ShapeCheck | None,
+    cached_only: bool = False,
 ) -> Any:
     cached = hasattr(session, "cache")
     if cached and not refresh:
@@ -227,7 +235,7 @@ def _get_json(
             wrong: str | None
             try:
                 data = json.loads(hit.content)
-            except ValueError:  # never stored (the cache keeps valid JSON only), but still
+            except (ValueError, RecursionError):  # never stored (see valid_json_200), but still
                 data, wrong = None, "invalid JSON"
             else:
                 wrong = None if check is None else check(data)
@@ -236,6 +244,8 @@ def _get_json(
                 return data
             logger.debug("cached answer for GET %s unusable (%s): fetching again", shown, wrong)
             refresh = True  # overwrite the stored answer with a good one
+    if cached_only:
+        raise NotCached(shown)
     extra: dict[str, Any] = {"force_refresh": True} if cached and refresh else {}
     deadline = time.monotonic() + policy.max_retry_time
     failures = limited = 0
@@ -267,7 +277,7 @@ def _get_json(
             if status == 200:
                 try:
                     data = json.loads(response.content)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested too deep
                     problem = ServerError("HubSpot sent a body that is not valid JSON", status=200)
                 else:
                     wrong = None if check is None else check(data)

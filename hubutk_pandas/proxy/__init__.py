@@ -2,8 +2,10 @@
 
 HubSpot's utk endpoints do not allow CORS, so a page that personalises itself for a
 known visitor needs a server in between. This one serves the same wire format through
-a :class:`~hubutk_pandas.HubSpotClient` (cached, paced as one app, retried), to the
-listed origins only, with only the listed properties, and per-client limits.
+a :class:`~hubutk_pandas.HubSpotClient` (cached, paced as one app, never retried), to
+pages of the listed origins only, with only the listed properties. What each request
+costs HubSpot is counted per client and for any 24 hours, so no stranger can spend the
+portal's daily API limit; waiting, connections and HTTP framing are bounded too.
 
 * :func:`make_app` builds the WSGI app (:mod:`~hubutk_pandas.proxy.app`);
 * :class:`ProxyServer` serves it with waitress (:mod:`~hubutk_pandas.proxy.server`);

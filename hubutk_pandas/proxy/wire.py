@@ -1,15 +1,26 @@
 """The proxy's side of HubSpot's wire format: routes, query parameters and error bodies.
 
 Pure: parsing a query into the arguments of
-:meth:`~hubutk_pandas.client.HubSpotClient.fetch_batch`, and HubSpot-style JSON bodies.
+:meth:`~hubutk_pandas.client.HubSpotClient.fetch_batch`, HubSpot-style JSON bodies, and
+what may be written in a log line.
+
+* A utk is what HubSpot's tracking code writes in the ``hubspotutk`` cookie: 32
+  hexadecimal characters (:data:`UTK_PATTERN`). Anything else is refused before any
+  upstream call, so a utk is never longer than its 32 characters in HubSpot's URL.
+* A route matches the whole path: ``/healthz`` followed by a newline is not ``/healthz``.
+* :func:`dumps` writes strict JSON: ``NaN``, ``Infinity`` or a lone surrogate in an answer
+  is an :class:`UnsendableAnswer`, never a body a browser's ``JSON.parse`` would choke on.
+* :func:`log_safe` escapes what a client chose (a method, an address it claimed) before it
+  reaches a log line.
 
 Examples
 --------
 >>> from werkzeug.datastructures import MultiDict
->>> q = parse_batch_query(MultiDict([("utk", "a1"), ("property", "firstname"),
+>>> utk = "0123456789abcdef0123456789abcdef"
+>>> q = parse_batch_query(MultiDict([("utk", utk), ("property", "firstname"),
 ...                                  ("showListMemberships", "TRUE")]))
->>> q.utks, q.properties, q.show_list_memberships
-(['a1'], ['firstname'], True)
+>>> q.utks == [utk], q.properties, q.show_list_memberships
+(True, ['firstname'], True)
 """
 
 from __future__ import annotations
@@ -34,11 +45,15 @@ from hubutk_pandas.options import (
 __all__ = [
     "MAX_UTKS",
     "ROUTES",
+    "UTK_PATTERN",
     "BatchQuery",
     "InvalidQuery",
+    "UnsendableAnswer",
     "dumps",
     "error_body",
+    "log_safe",
     "parse_batch_query",
+    "request_problem",
     "route",
     "utk_digest",
 ]
@@ -46,12 +61,16 @@ __all__ = [
 MAX_UTKS = 100
 """HubSpot's limit of utks per batch request."""
 
+UTK_PATTERN = re.compile(r"[0-9a-fA-F]{32}")
+"""A ``hubspotutk`` cookie's value: 32 hexadecimal characters (matched whole)."""
+
 ROUTES = (
-    ("byUtk", re.compile(r"^/contacts/v1/contact/byUtk/batch/?$")),
-    ("utks", re.compile(r"^/contacts/v1/contact/utks/batch/?$")),
-    ("properties", re.compile(r"^/properties/v1/contacts/properties/?$")),
-    ("healthz", re.compile(r"^/healthz/?$")),
+    ("byUtk", re.compile(r"/contacts/v1/contact/byUtk/batch/?")),
+    ("utks", re.compile(r"/contacts/v1/contact/utks/batch/?")),
+    ("properties", re.compile(r"/properties/v1/contacts/properties/?")),
+    ("healthz", re.compile(r"/healthz/?")),
 )
+"""Each route's name and the pattern its path matches *whole* (``fullmatch``)."""
 _CHOICES = {
     "propertyMode": PROPERTY_MODES,
     "formSubmissionMode": FORM_SUBMISSION_MODES,
@@ -62,6 +81,10 @@ _CHOICES = {
 
 class InvalidQuery(ValueError):
     """A query parameter HubSpot would refuse (answered 400 ``VALIDATION_ERROR``)."""
+
+
+class UnsendableAnswer(ValueError):
+    """An answer that is not strict JSON (``NaN``, ``Infinity``, a lone surrogate)."""
 
 
 @dataclass(frozen=True)
@@ -77,15 +100,17 @@ class BatchQuery:
 
 
 def route(path: str) -> str | None:
-    """The name of the route serving ``path``, or ``None`` (404).
+    r"""The name of the route serving ``path``, or ``None`` (404).
 
     Examples
     --------
     >>> route("/contacts/v1/contact/byUtk/batch/"), route("/contacts/v1/contact/vids/batch/")
     ('byUtk', None)
+    >>> route("/healthz"), route("/healthz\n")
+    ('healthz', None)
     """
     for name, pattern in ROUTES:
-        if pattern.match(path):
+        if pattern.fullmatch(path):
             return name
     return None
 
@@ -106,23 +131,38 @@ def _choice(args: MultiDict[str, str], name: str, default: str) -> str:
     return value
 
 
-def parse_batch_query(args: MultiDict[str, str]) -> BatchQuery:
+def parse_batch_query(args: MultiDict[str, str], *, max_utks: int = MAX_UTKS) -> BatchQuery:
     """Validate a batch request's query; unknown parameters are ignored, as HubSpot does.
 
-    Credentials in the query (``hapikey``, ``access_token``) are never read.
+    Every ``utk`` must be 32 hexadecimal characters (a ``hubspotutk`` cookie); duplicates
+    count once; at most ``max_utks``. Credentials in the query (``hapikey``,
+    ``access_token``) are never read. Messages never quote a utk.
 
     Examples
     --------
-    >>> parse_batch_query(MultiDict([("utk", "a")] * 101))  # doctest: +ELLIPSIS
+    >>> parse_batch_query(MultiDict([("utk", "0" * 32)] * 2)).utks == ["0" * 32]
+    True
+    >>> parse_batch_query(MultiDict([("utk", "!" * 32)]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    hubutk_pandas.proxy.wire.InvalidQuery: Invalid utk parameter (the 1st): a utk is ...
+    >>> parse_batch_query(MultiDict([("utk", f"{i:032x}") for i in range(101)]))
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     hubutk_pandas.proxy.wire.InvalidQuery: Too many utk parameters: 101 given, at most 100 ...
     """
-    utks = [u for u in args.getlist("utk") if u]
-    if not utks:
+    given = args.getlist("utk")
+    if not given:
         raise InvalidQuery("At least one utk query parameter is required (utk=...)")
-    if len(utks) > MAX_UTKS:
+    for position, utk in enumerate(given, start=1):
+        if not UTK_PATTERN.fullmatch(utk):
+            raise InvalidQuery(
+                f"Invalid utk parameter (the {_ordinal(position)}): a utk is the 32 "
+                "hexadecimal characters of the hubspotutk cookie"
+            )
+    utks = list(dict.fromkeys(given))
+    if len(utks) > max_utks:
         raise InvalidQuery(
-            f"Too many utk parameters: {len(utks)} given, at most {MAX_UTKS} are allowed"
+            f"Too many utk parameters: {len(utks)} given, at most {max_utks} are allowed"
         )
     return BatchQuery(
         utks=utks,
@@ -136,9 +176,88 @@ def parse_batch_query(args: MultiDict[str, str]) -> BatchQuery:
     )
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def request_problem(
+    *,
+    content_length: str | int | None,
+    transfer_encoding: str | None,
+    path: str,
+    query: str = "",
+) -> str | None:
+    """Why a request must be refused (and its connection closed), or ``None``.
+
+    The proxy takes no request body on any method, and no control character in the
+    (decoded) path or the query.
+
+    Examples
+    --------
+    >>> request_problem(content_length="0", transfer_encoding=None, path="/healthz") is None
+    True
+    >>> request_problem(content_length="5", transfer_encoding="chunked", path="/")
+    'Content-Length together with Transfer-Encoding is refused'
+    >>> request_problem(content_length=None, transfer_encoding=None, path="/healthz\\n")
+    'a control character in the path is refused'
+    """
+    length = str(content_length or "0").strip()
+    if transfer_encoding is not None and length != "0":
+        return "Content-Length together with Transfer-Encoding is refused"
+    if transfer_encoding is not None:
+        return "Transfer-Encoding is refused: this server takes no request body"
+    if length != "0":
+        return "a request body is refused: this server takes none"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        return "a control character in the path is refused"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in query):
+        return "a control character in the query is refused"
+    return None
+
+
 def dumps(obj: Any) -> bytes:
-    """Compact UTF-8 JSON, as HubSpot sends it."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    r"""Compact, strict UTF-8 JSON, as HubSpot sends it.
+
+    Raises :class:`UnsendableAnswer` for ``NaN``, ``Infinity`` or a lone surrogate, which
+    no browser's ``JSON.parse`` would take.
+
+    Examples
+    --------
+    >>> dumps({"a": [1, "é"]})
+    b'{"a":[1,"\xc3\xa9"]}'
+    >>> dumps({"a": float("nan")})
+    Traceback (most recent call last):
+    hubutk_pandas.proxy.wire.UnsendableAnswer: the answer holds NaN or Infinity
+    """
+    try:
+        text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise UnsendableAnswer("the answer holds NaN or Infinity") from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsendableAnswer("the answer holds a lone surrogate") from None
+
+
+_UNSAFE = re.compile(r"[^\x21-\x7e]")
+
+
+def log_safe(text: object, limit: int = 64) -> str:
+    r"""``text`` for a log line: printable ASCII, anything else escaped, cut at ``limit``.
+
+    Examples
+    --------
+    >>> print(log_safe("GET\r\nFAKE 200"), log_safe("é" * 30, limit=12))
+    GET\x0d\x0aFAKE\x20200 \u00e9\u00e9…
+    """
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"
+
+    out = _UNSAFE.sub(escape, str(text)[: limit + 1])
+    return out if len(out) <= limit else out[:limit] + "…"
 
 
 def error_body(message: str, category: str, **extra: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import threading
 
+from hubutk_pandas._serve import serve_until_stopped
 from hubutk_pandas.sandbox.data import V1_MEMBERSHIPS
 from hubutk_pandas.sandbox.faults import FAULT_KINDS
 from hubutk_pandas.sandbox.server import SandboxPortal
@@ -102,7 +103,6 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         v1_memberships=args.v1_memberships,
         port=args.port,
     )
-    stop = stop or threading.Event()
     try:
         print(
             f"HubSpot sandbox portal {portal.portal_id} ({args.contacts} contacts, "
@@ -114,12 +114,10 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         print(f"HUBSPOT_API_KEY={portal.api_key}", flush=True)
         print(f"sample utk: {portal.sample_utks(1)[0]}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
-        while not stop.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
+    except BaseException:
         portal.close()
+        raise
+    serve_until_stopped(portal.close, stop)
     return 0
 
 

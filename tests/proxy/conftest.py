@@ -11,7 +11,11 @@ Third-party HTTP libraries log full URLs at DEBUG; ``hubutk proxy`` keeps them a
 from __future__ import annotations
 
 import http.client
+import json
 import logging
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +31,8 @@ from hubutk_pandas.sandbox import SandboxPortal
 ORIGIN = "https://shop.example"
 OTHER_ORIGIN = "https://evil.example"
 ALLOWED = ("firstname", "lastname", "lifecyclestage", "city")
-FAST = {"backoff_factor": 0.01, "backoff_max": 0.05, "max_retry_time": 20.0, "timeout": 10.0}
+#: The proxy's client never retries (one request, at most one HubSpot call).
+FAST = {"max_retries": 0, "timeout": 10.0}
 
 
 @dataclass
@@ -94,6 +99,43 @@ class Wire:
     def get(self, path: str, params: Any = None, **kwargs: Any) -> Answer:
         return self.request("GET", path, params, **kwargs)
 
+    def connect(self, source: str | None = None, timeout: float = 10.0) -> socket.socket:
+        """A raw TCP connection to the server (from ``source``, a loopback address)."""
+        parts = urlsplit(self.base_url)
+        return socket.create_connection(
+            (parts.hostname, parts.port), timeout=timeout, source_address=(source or "", 0)
+        )
+
+    def raw(
+        self, data: bytes, *, source: str | None = None, timeout: float = 5.0
+    ) -> tuple[bytes, bool]:
+        """Send ``data`` on a new connection; ``(all bytes received, closed by the server)``.
+
+        Reads until the server closes the connection or ``timeout`` passes in silence.
+        """
+        with self.connect(source, timeout) as sock:
+            sock.sendall(data)
+            return read_until_closed(sock, timeout)
+
+
+def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, bool]:
+    """Everything ``sock`` receives, and whether the peer closed it within ``timeout``."""
+    sock.settimeout(timeout)
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except TimeoutError:
+        return received, False
+    except ConnectionResetError:
+        return received, True
+    return received, True
+
+
+def statuses(received: bytes) -> list[int]:
+    """The status codes of the HTTP answers in a raw byte stream."""
+    return [int(line.split()[1]) for line in received.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[SandboxPortal]:
@@ -147,11 +189,17 @@ def serve(
     """``serve(**make_app options)`` starts a proxy on 127.0.0.1 and returns its Wire.
 
     ``client=`` gives the proxy another client; by default a cached client of
-    ``upstream``. Every answer of every Wire is checked at teardown.
+    ``upstream`` (in the test's own folder). ``server_options=`` go to
+    :class:`ProxyServer`. Every answer of every Wire is checked at teardown.
     """
     started: list[tuple[ProxyServer, Wire, HubSpotClient | None]] = []
 
-    def start(*, client: HubSpotClient | None = None, **options: Any) -> Wire:
+    def start(
+        *,
+        client: HubSpotClient | None = None,
+        server_options: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Wire:
         own = None
         if client is None:
             own = client = HubSpotClient(
@@ -159,7 +207,7 @@ def serve(
             )
         options.setdefault("allow_origins", [ORIGIN])
         options.setdefault("properties", ALLOWED)
-        server = ProxyServer(make_app(client, **options)).start()
+        server = ProxyServer(make_app(client, **options), **(server_options or {})).start()
         wire = Wire(server.url)
         started.append((server, wire, own))
         return wire
@@ -186,3 +234,54 @@ def assert_clean(answer: Answer, secrets: list[str]) -> None:
     assert "Origin" in (answer.header("Vary") or ""), answer.headers
     assert not answer.has("Access-Control-Allow-Credentials")
     assert answer.header("Access-Control-Allow-Origin") != "*"
+
+
+class HostileUpstream:
+    """A "HubSpot" that answers whatever a test sets: broken records, NaN, deep nesting.
+
+    A real HTTP server on loopback (werkzeug's), not a mock: the proxy's client talks to
+    it as to HubSpot. ``batch_body`` is the raw body of every batch answer (status 200);
+    the property definitions are a valid list. ``requests`` counts what it was asked.
+    """
+
+    def __init__(self) -> None:
+        from werkzeug.serving import make_server
+        from werkzeug.wrappers import Request, Response
+
+        self.batch_body = b"{}"
+        self.requests = 0
+
+        @Request.application  # type: ignore[arg-type]
+        def app(request: Request) -> Response:
+            self.requests += 1
+            if request.path.startswith("/properties/"):
+                body = json.dumps([{"name": "firstname", "type": "string"}]).encode()
+            else:
+                body = self.batch_body
+            return Response(body, content_type="application/json")
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileUpstream]:
+    upstream = HostileUpstream()
+    yield upstream
+    upstream.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` every 50 ms until it holds (True) or ``timeout`` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()

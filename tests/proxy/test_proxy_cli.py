@@ -6,11 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from hubutk_pandas._serve import serve_until_stopped
 from hubutk_pandas.cli import main as hubutk_main
 from hubutk_pandas.sandbox import SandboxPortal
 from tests.proxy.conftest import ORIGIN, Wire
@@ -50,6 +52,8 @@ def test_the_command_serves_prints_its_setup_and_never_the_token_or_a_utk(
         "firstname,city",
         "--client-rate",
         "50/10",
+        "--daily-budget",
+        "1000",
     ]
     stderr_path = tmp_path / "stderr.txt"
     with stderr_path.open("wb") as stderr:
@@ -68,6 +72,7 @@ def test_the_command_serves_prints_its_setup_and_never_the_token_or_a_utk(
         assert url.startswith("http://127.0.0.1:")
         assert f"allowed origins: {ORIGIN}" in printed
         assert "allowed properties: firstname, city" in printed
+        assert any(line.startswith("budgets: 1,000 HubSpot calls in 24 hours") for line in printed)
         utks = upstream.sample_utks(3)
         wire = Wire(url)
         answer = wire.get(BY_UTK, {"utk": utks, "property": "email"}, headers={"Origin": ORIGIN})
@@ -76,6 +81,7 @@ def test_the_command_serves_prints_its_setup_and_never_the_token_or_a_utk(
         body = wire.get(BY_UTK, {"utk": utks}, headers={"Origin": ORIGIN}).json()
         assert {p for r in body.values() for p in r["properties"]} <= {"firstname", "city"}
         assert wire.get("/healthz", headers={"Origin": "https://evil.example"}).status == 403
+        assert wire.get(BY_UTK, {"utk": utks}).status == 403  # no Origin: not a page
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)
@@ -88,6 +94,9 @@ def test_the_command_serves_prints_its_setup_and_never_the_token_or_a_utk(
         assert not any(u in text for u in utks)
     for answer in wire.answers:
         assert upstream.access_token.encode() not in answer.raw()
+    # Its HTTP cache is a folder of its own: its cap never trims the lookups' cache.
+    assert (tmp_path / "cache" / "hubutk-pandas" / "proxy" / "http_cache.sqlite").is_file()
+    assert not (tmp_path / "cache" / "hubutk-pandas" / "http_cache.sqlite").exists()
 
 
 @pytest.mark.parametrize(
@@ -98,6 +107,9 @@ def test_the_command_serves_prints_its_setup_and_never_the_token_or_a_utk(
         ["proxy", "--allow-origin", "*", "--properties", "firstname"],
         ["proxy", "--allow-origin", ORIGIN, "--properties", "*"],
         ["proxy", "--allow-origin", ORIGIN, "--properties", "a", "--client-rate", "fast"],
+        ["proxy", "--allow-origin", ORIGIN, "--properties", "a", "--daily-budget", "0"],
+        ["proxy", "--allow-origin", ORIGIN, "--properties", "a", "--max-wait", "-1"],
+        ["proxy", "--allow-origin", ORIGIN, "--properties", "a", "--client-budget", "1"],
     ],
 )
 def test_the_command_refuses_missing_or_wildcard_options(
@@ -107,6 +119,12 @@ def test_the_command_refuses_missing_or_wildcard_options(
         hubutk_main(args)
     assert exit_.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_lookups_may_not_take_every_thread(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["proxy", "--allow-origin", ORIGIN, "--properties", "a", "--max-upstream", "16"]
+    assert hubutk_main(args) == 1
+    assert "--max-upstream 16 is not valid with --threads 16" in capsys.readouterr().err
 
 
 def test_without_a_credential_it_says_so(tmp_path: Path) -> None:
@@ -131,3 +149,17 @@ def test_without_a_credential_it_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert b"HUBSPOT_ACCESS_TOKEN" in done.stderr
+
+
+def test_the_shared_serve_loop_closes_once_on_stop_or_ctrl_c() -> None:
+    class CtrlC(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            raise KeyboardInterrupt
+
+    closed: list[str] = []
+    serve_until_stopped(lambda: closed.append("ctrl-c"), CtrlC())
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    started = time.monotonic()
+    serve_until_stopped(lambda: closed.append("stop"), stop, poll=0.05)
+    assert closed == ["ctrl-c", "stop"] and time.monotonic() - started < 2

@@ -10,8 +10,16 @@ import pytest
 from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.proxy.app import url_length
 from hubutk_pandas.proxy.cors import CorsPolicy
-from hubutk_pandas.proxy.limits import ClientLimiter, client_identity, parse_networks
+from hubutk_pandas.proxy.limits import (
+    ClientLimiter,
+    DailyBudget,
+    UpstreamGate,
+    client_identity,
+    parse_networks,
+)
+from hubutk_pandas.proxy.scrub import scrub_text
 from hubutk_pandas.proxy.shape import AnswerShape
+from hubutk_pandas.proxy.wire import UnsendableAnswer, dumps, log_safe
 
 RECORD = {
     "vid": 5,
@@ -140,3 +148,52 @@ def test_importing_the_package_or_the_proxy_does_not_import_waitress() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False"
+
+
+def test_an_ipv6_client_is_its_64_and_forged_chains_are_not_identities() -> None:
+    one = {"REMOTE_ADDR": "2001:db8:aa:bb::1"}
+    other = {"REMOTE_ADDR": "2001:db8:aa:bb:ffff:ffff:ffff:fffe"}
+    assert client_identity(one) == client_identity(other) == "2001:db8:aa:bb::/64"
+    assert client_identity({"REMOTE_ADDR": "2001:db8:aa:bc::1"}) != client_identity(one)
+    trusted = parse_networks(["10.0.0.0/8"])
+    garbage = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "evil\nline"}
+    assert client_identity(garbage, trusted) == "10.0.0.1"
+
+
+def test_the_daily_budget_is_a_rolling_24_hours_and_refunds() -> None:
+    budget = DailyBudget(3)
+    assert [budget.acquire(now=t) for t in (10.0, 70.0, 130.0)] == [None, None, None]
+    wait = budget.acquire(now=3600.0)
+    assert wait == pytest.approx(86_400 + 60 - 3600)  # the first minute leaves the window
+    budget.refund()
+    assert budget.used(now=3600.0) == 2 and budget.acquire(now=3600.0) is None
+    assert budget.acquire(now=86_400 + 60.0) is None  # the first call's minute has left
+    for bad in (0, -1, True, 2.5):
+        with pytest.raises(InvalidOptionError, match="daily_budget"):
+            DailyBudget(bad)  # type: ignore[arg-type]
+
+
+def test_the_upstream_gate_sheds_long_waits_and_too_many_waiters() -> None:
+    gate = UpstreamGate((3, 10.0), max_wait=2.0, max_concurrent=2)
+    assert gate.enter(now=0.0) is None and gate.enter(now=0.0) is None
+    assert gate.enter(now=0.0) is not None  # two waiting already
+    gate.leave(now=0.5)
+    gate.leave(now=0.6)
+    assert gate.enter(now=1.0) is None  # the third slot
+    gate.leave(now=1.1)
+    assert gate.enter(now=2.0) == pytest.approx(8.5)  # the first slot frees at 10.5
+    assert gate.enter(now=9.0) is None  # 1.5 s: within max_wait
+    with pytest.raises(InvalidOptionError):
+        UpstreamGate((3, 10.0), max_wait=-1, max_concurrent=2)
+
+
+def test_answers_are_strict_json_and_logs_are_scrubbed() -> None:
+    for bad in (float("nan"), float("inf"), "\ud800"):
+        with pytest.raises(UnsendableAnswer):
+            dumps({"a": bad})
+    utk = "0123456789ABCDEF0123456789abcdef"
+    text = f'GET /b?utk={utk}&utk={utk.lower()} failed: {{"{utk}": {{"email": "a@b.c"}}}}'
+    clean = scrub_text(text)
+    assert utk not in clean and utk.lower() not in clean and "a@b.c" not in clean
+    assert clean == "GET /b?utk=utk:3eb1bd43&utk=utk:3eb1bd43 failed: {…}"  # one utk, one hash
+    assert log_safe("a\x1b[31mred") == "a\\x1b[31mred"
