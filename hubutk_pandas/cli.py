@@ -330,6 +330,10 @@ def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "proxy":
+        from hubutk_pandas.proxy import cli as proxy_cli
+
+        proxy_cli.check_args(args)  # a refused option is said before a missing credential
     if args.command in ("lookup", "proxy") and not credential_in_environment():
         # Said for a shell: what to set or run, not a Python call.
         raise CredentialsError(missing_credential_message(shell=True))

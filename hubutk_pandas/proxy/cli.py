@@ -249,6 +249,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="no HTTP cache on disk")
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse option combinations that cannot serve, before any credential or request."""
+    if args.max_upstream >= args.threads:
+        raise InvalidOptionError(
+            f"--max-upstream {args.max_upstream} is not valid with --threads {args.threads}; "
+            "keep it below, so that health checks and cached answers always find a thread"
+        )
+
+
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set); return the exit status."""
     with _proxy_logging():
@@ -291,11 +300,7 @@ def _cache(args: argparse.Namespace) -> bool | Path:
 def _serve(args: argparse.Namespace, stop: threading.Event | None) -> int:
     from hubutk_pandas.client import HubSpotClient
 
-    if args.max_upstream >= args.threads:
-        raise InvalidOptionError(
-            f"--max-upstream {args.max_upstream} is not valid with --threads {args.threads}; "
-            "keep it below, so that health checks and cached answers always find a thread"
-        )
+    check_args(args)
 
     rate = (args.rate_limit[0], args.rate_limit[1])
     with HubSpotClient(cache=_cache(args), rate_limit=rate, max_retries=0) as client:
