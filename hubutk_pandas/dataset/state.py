@@ -38,6 +38,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from hubutk_pandas import _filemodes
 from hubutk_pandas import utks as utks_rules
 from hubutk_pandas.errors import DatasetInUseError
 
@@ -70,6 +71,8 @@ class ResumeState:
         self.path = path
         if not create and not path.exists():
             raise FileNotFoundError(path)
+        if create:
+            _filemodes.create_file(path)  # 0600 (its WAL and shared memory follow), if new
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -208,7 +211,7 @@ class DatasetLock:
     def acquire(self) -> DatasetLock:
         import fcntl
 
-        fd = os.open(self.root / "_lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.root / "_lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
