@@ -198,9 +198,10 @@ class DatasetWriter:
             log.info(
                 "dataset %s: finished publishing part %d after an interruption", self.root, part
             )
+        self.finish_rewrites()
         for name in FRAME_NAMES:
             for tmp in (self.root / name).glob(".part-*.parquet.tmp"):
-                tmp.unlink()  # an uncommitted part: its utks are still pending
+                tmp.unlink()  # an uncommitted part (or rewrite): its utks are still pending
         for tmp in self.root.glob(f".{MANIFEST}.tmp"):
             tmp.unlink()
 
@@ -212,6 +213,24 @@ class DatasetWriter:
         for name in FRAME_NAMES:
             _fsync_dir(self.root / name)
         self.state.mark_published(part)
+
+    def finish_rewrites(self) -> int:
+        """Rename the parts a committed erasure rewrote into place (rolled forward on open).
+
+        ``dataset.erase`` writes a part's new version as the part's temporary file, then
+        commits the erasure in the state (:meth:`ResumeState.forget`), then calls this. An
+        uncommitted rewrite's temporary files are deleted by :meth:`_recover` like any.
+        """
+        done = self.state.rewrites()
+        for name, part in done:
+            tmp = self.root / name / part_name(part, tmp=True)
+            if tmp.exists():
+                os.replace(tmp, self.root / name / part_name(part))
+        for name in sorted({name for name, _ in done}):
+            _fsync_dir(self.root / name)
+        if done:
+            self.state.clear_rewrites()
+        return len(done)
 
     @property
     def group(self) -> bool:
