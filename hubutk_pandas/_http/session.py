@@ -393,6 +393,9 @@ def make_session(
             backend = _serialized_cache_class()(
                 cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=BUSY_TIMEOUT_MS
             )
+            # Retention: requests-cache never deletes an answer past its expiry by itself
+            # (it is only overwritten when asked again); personal data is not kept longer.
+            backend.delete(expired=True, vacuum=False)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError.from_exception(cache_dir, exc) from exc
         session = _cached_session_class()(
