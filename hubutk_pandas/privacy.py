@@ -142,7 +142,7 @@ def forget(
     if not isinstance(refetch, bool):
         from hubutk_pandas.errors import InvalidOptionError
 
-        raise InvalidOptionError.for_value("refetch", refetch, "True or False")
+        raise InvalidOptionError.for_value("refetch", refetch, "use True or False")
     folder = _folder(cache)
     paths = [datasets] if isinstance(datasets, (str, os.PathLike)) else list(datasets)
     holders: list[erasure.Holder] = []

@@ -13,16 +13,27 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from hubutk_pandas import HubSpotClient, LookupOptions
-from hubutk_pandas.dataset import lookup_to_dataset
+from hubutk_pandas import (
+    DatasetInUseError,
+    HubSpotClient,
+    InvalidOptionError,
+    LookupOptions,
+    open_dataset,
+)
+from hubutk_pandas._filemodes import file_mode, folder_mode
+from hubutk_pandas.dataset import lookup_to_dataset, set_dataset_access
+from hubutk_pandas.dataset.state import DatasetLock
 from hubutk_pandas.sandbox import SandboxPortal
 
 # The parents created for the caller's path (xdg/ stands for ~/.cache) follow the umask;
 # they hold nothing but our private folder.
 PARENTS = {".", "xdg"}
+# The datasets the child opened to the group (set_dataset_access).
+GROUP = {"team", "enriched"}
 
 
 def written(modes: dict[str, int], top: str) -> dict[str, int]:
@@ -38,7 +49,8 @@ def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(
     assert len(ours) > 100
     wrong = {}
     for path, mode in ours.items():
-        want = 0o700 if (root / path).is_dir() else 0o600
+        group = path.split("/")[0] in GROUP
+        want = folder_mode(group) if (root / path).is_dir() else file_mode(group)
         if mode != want:
             wrong[path] = oct(mode)
     assert not wrong, wrong  # ...and nothing we wrote in it is open
@@ -58,15 +70,15 @@ def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(
          "visits/_state.sqlite-shm", "visits/_manifest.json", "visits/_lock",
          "visits/contacts", "visits/contacts/part-000001.parquet",
          "visits/history/part-000000.parquet", "visits/identities/part-000003.parquet"],
-        # the table Dask's enrich writes into its dataset (pandas' to_parquet)
-        ["enriched/_enrich"],
+        # parts rewritten by forget
+        ["visits/contacts/part-000001.parquet"],
         # to_files, both formats
         ["files", "files/contacts.csv", "files/wide.csv", "files-parquet/wide.parquet"],
         # the proxy's client, after serving a browser
         ["proxy-cache", "proxy-cache/http_cache.sqlite", "proxy-cache/records.sqlite",
          "proxy-cache/salt"],
     ],
-    ids=["cache", "per-user-cache", "dataset", "enrich", "to_files", "proxy"],
+    ids=["cache", "per-user-cache", "dataset", "forget", "to_files", "proxy"],
 )  # fmt: skip
 def test_each_place_was_written_and_is_private(
     child_modes: tuple[Path, dict[str, int]], expected: list[str]
@@ -79,6 +91,33 @@ def test_each_place_was_written_and_is_private(
     top = expected[0]
     for path, mode in written(modes, top).items():
         assert mode & 0o077 == 0, (path, oct(mode))
+
+
+def test_forget_rewrote_parts_with_the_datasets_modes(child_run: tuple[Path, Any]) -> None:
+    _, printed = child_run
+    private, team = printed["forget"]
+    assert private.startswith("dataset ") and "removed 1 contacts" in private
+    assert "1 part rewritten" in private or "parts rewritten" in private
+    assert "/team: removed 1 contacts" in team and "rewritten" in team
+
+
+def test_a_dataset_opened_to_the_group_is_0750_0640_and_what_is_written_later_follows(
+    child_modes: tuple[Path, dict[str, int]],
+) -> None:
+    root, modes = child_modes
+    later = [
+        "team/_state.sqlite-wal",  # caught while the second run wrote
+        "team/contacts/part-000004.parquet",  # a part of the second run
+        "team/_manifest.json",
+    ]
+    for path in later:
+        assert modes[path] == 0o640, (path, oct(modes[path]))
+    enrich = [p for p in modes if p.startswith("enriched/_enrich/")]
+    assert len(enrich) == 2  # one from before the sharing, one after
+    for top in GROUP:
+        for path, mode in written(modes, top).items():
+            want = 0o750 if (root / path).is_dir() else 0o640
+            assert mode == want, (path, oct(mode))
 
 
 def test_an_existing_cache_folder_open_to_others_gets_a_warning_and_is_left_alone(
@@ -143,3 +182,29 @@ def test_the_modes_are_set_exactly_under_an_umask_that_closes_more(tmp_path: Pat
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, timeout=60)
     assert stat.S_IMODE((tmp_path / "c").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "c" / "f").stat().st_mode) == 0o600
+
+
+def test_a_group_dataset_warns_only_when_others_can_get_in(
+    portal: SandboxPortal, tmp_path: Path
+) -> None:
+    root = tmp_path / "team"
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
+        lookup_to_dataset(client, portal.sample_utks(3), root, LookupOptions())
+        with pytest.raises(InvalidOptionError, match="access='world' is not valid"):
+            set_dataset_access(root, "world")  # type: ignore[arg-type]
+        with DatasetLock(root), pytest.raises(DatasetInUseError):
+            set_dataset_access(root, "group")
+        assert stat.S_IMODE(root.stat().st_mode) == 0o700  # nothing changed
+        assert set_dataset_access(root, "group") > 10
+        assert stat.S_IMODE(root.stat().st_mode) == 0o750
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the group may read it: no warning
+            lookup_to_dataset(client, portal.sample_utks(5), root, LookupOptions())
+        root.chmod(0o755)
+        with pytest.warns(UserWarning, match=r"open to other users: its mode is 0755") as got:
+            lookup_to_dataset(client, portal.sample_utks(6), root, LookupOptions())
+        assert "chmod -R o-rwx" in str(got[0].message)
+        set_dataset_access(root, "private")
+        modes = {stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}
+        assert modes == {0o700, 0o600}
+        assert "access" not in open_dataset(root).manifest

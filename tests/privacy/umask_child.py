@@ -5,10 +5,12 @@ test process. The child does real work against a sandbox portal over loopback, i
 folder given as ``argv[1]`` (which it first opens to everyone, as ``0o775``): lookups with
 the HTTP cache and the record store (``cache/``) and the default per-user cache folder
 (``XDG_CACHE_HOME`` is ``xdg/``), a dataset written in chunks (``visits/``) and enriched with
-Dask, tables written by ``to_files`` (``files/``), and the proxy serving a browser's request
-from its own cache folder (``proxy-cache/``). It prints, as JSON, every path under the folder
-with its mode, including the SQLite journal, WAL and shared-memory files, caught while they
-exist.
+Dask (``enriched/``), a contact forgotten in ``visits/``, a dataset opened to the group
+(``team/``) and written to after, tables written by ``to_files`` (``files/``), and the proxy
+serving a browser's request from its own cache folder (``proxy-cache/``). It prints, as
+JSON, every path under the folder with its mode, including the SQLite journal, WAL and
+shared-memory files, caught while they exist, and what the two ``forget`` calls said about
+the datasets.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ for name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY", "HUBSPOT_BASE_URL"):
 import pandas as pd  # noqa: E402
 
 from hubutk_pandas import HubSpotClient, LookupOptions  # noqa: E402
-from hubutk_pandas.dataset import lookup_to_dataset  # noqa: E402
+from hubutk_pandas.dataset import lookup_to_dataset, set_dataset_access  # noqa: E402
 from hubutk_pandas.proxy import ProxyServer, make_app  # noqa: E402
 from hubutk_pandas.sandbox import SandboxPortal  # noqa: E402
 
 modes: dict[str, str] = {}
+reports: list[Any] = []
 
 
 def snapshot(*_: Any) -> None:
@@ -80,6 +83,18 @@ with SandboxPortal(contacts=300, rate_limit=(10_000, 10_000)) as portal:
 
         visits = dd.from_pandas(pd.DataFrame({"utk": utks[:10]}), npartitions=2)
         visits.hubspot.enrich(out=root / "enriched", client=c, progress=False).compute()
+        # forget rewrites the parts holding a contact
+        reports.append(c.forget(utks=utks[3], datasets=[root / "visits"], quiet=True))
+        # A dataset opened to the group: what is written to it later follows.
+        lookup_to_dataset(c, utks[:20], root / "team", LookupOptions(), chunk_size=10)
+        set_dataset_access(root / "team", "group")
+        lookup_to_dataset(
+            c, utks[:40], root / "team", LookupOptions(), progress=snapshot, chunk_size=10
+        )
+        reports.append(c.forget(utks=utks[25], datasets=[root / "team"], quiet=True))
+        set_dataset_access(root / "enriched", "group")
+        more = dd.from_pandas(pd.DataFrame({"utk": utks[:15]}), npartitions=2)
+        more.hubspot.enrich(out=root / "enriched", client=c, progress=False).compute()
     with HubSpotClient(portal.access_token, base_url=portal.base_url) as default:
         default.lookup_utks(utks[:3], progress=False)  # the per-user folder, under xdg/
     proxied = HubSpotClient(
@@ -97,4 +112,4 @@ with SandboxPortal(contacts=300, rate_limit=(10_000, 10_000)) as portal:
         with urllib.request.urlopen(request, timeout=30) as answer:
             assert answer.status == 200 and json.loads(answer.read())
 snapshot()
-print(json.dumps(modes))
+print(json.dumps({"modes": modes, "forget": [str(r.removals[-1]) for r in reports]}))
