@@ -38,6 +38,7 @@ from hubutk_pandas._http.fetching import raise_for_failures, run_batches
 from hubutk_pandas._http.pacing import RateLimiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
+from hubutk_pandas.erasure import ForgetReport
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.result import LookupResult
@@ -48,7 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
 
     from hubutk_pandas.dataset import LookupDataset
-    from hubutk_pandas.erasure import ForgetReport
     from hubutk_pandas.options import LookupOptionsKwargs
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]

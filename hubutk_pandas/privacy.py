@@ -60,10 +60,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_RETENTION = timedelta(days=1)
 """How long a cached answer is used and kept: ``HubSpotClient``'s default ``expire_after``."""
 
-CacheArg = bool | str | os.PathLike[str]
 
-
-def _folder(cache: CacheArg) -> Path | None:
+def _folder(cache: bool | str | os.PathLike[str]) -> Path | None:
     return resolve_cache_dir(cache, default_cache_dir)
 
 
@@ -73,7 +71,7 @@ def forget(
     vids: int | str | Iterable[int | str] | None = None,
     emails: str | Iterable[str] | None = None,
     datasets: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
-    cache: CacheArg = True,
+    cache: bool | str | os.PathLike[str] = True,
     refetch: bool = False,
     quiet: bool = False,
 ) -> ForgetReport:
@@ -258,7 +256,9 @@ def _bytes(size: int) -> str:
     return f"{size} bytes"  # pragma: no cover - the loop always returns
 
 
-def cache_info(cache: CacheArg = True, *, retention: Any = DEFAULT_RETENTION) -> CacheInfo:
+def cache_info(
+    cache: bool | str | os.PathLike[str] = True, *, retention: Any = DEFAULT_RETENTION
+) -> CacheInfo:
     """The cache folder: where, how big, its oldest entry and how long entries are kept.
 
     Parameters
@@ -300,7 +300,7 @@ def cache_info(cache: CacheArg = True, *, retention: Any = DEFAULT_RETENTION) ->
     )
 
 
-def clear_cache(cache: CacheArg = True) -> Removal:
+def clear_cache(cache: bool | str | os.PathLike[str] = True) -> Removal:
     """Empty the cache folder: every stored record and HTTP answer (the salt stays).
 
     Emptied in place, so a program running with the cache open (a proxy, a notebook)

@@ -34,14 +34,13 @@ from hubutk_pandas.dataset.manifest import read_manifest, write_manifest
 from hubutk_pandas.dataset.state import DatasetLock
 from hubutk_pandas.errors import InvalidOptionError
 
-__all__ = ["ACCESS", "Access", "set_dataset_access"]
+__all__ = ["ACCESS", "set_dataset_access"]
 
-Access = Literal["private", "group"]
 ACCESS: tuple[str, ...] = ("private", "group")
 """``"private"``: folders ``0700``, files ``0600``; ``"group"``: ``0750`` / ``0640``."""
 
 
-def set_dataset_access(path: str | os.PathLike[str], access: Access) -> int:
+def set_dataset_access(path: str | os.PathLike[str], access: Literal["private", "group"]) -> int:
     """Make the dataset at ``path`` private to you, or readable by your group too.
 
     Every folder and file in it gets the mode now, and every file written to it later
