@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,14 +66,15 @@ def _as_list(values: Any, name: str) -> list[Any]:
 
 
 def _vid(value: Any) -> int | None:
-    """A vid from JSON (an int, or digits as text); ``None`` for anything else."""
+    """A vid: an integer (NumPy's too), or digits as text; ``None`` for anything else."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    if isinstance(value, str):
+        return int(value.strip()) if value.strip().isdigit() else None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def _email(value: Any) -> str | None:
@@ -280,9 +282,17 @@ class Removal:
         return sum(self.removed.values())
 
     def __str__(self) -> str:
-        counts = ", ".join(f"{n:,} {what}" for what, n in self.removed.items() if n)
-        text = f"{self.place} {self.path}: " + (f"removed {counts}" if counts else "nothing held")
-        return text + (f" ({self.note})" if self.note else "")
+        shown = {what: n for what, n in self.removed.items() if n}
+        if not shown:
+            counts = "nothing held"
+        elif self.place == "dataset":  # rows per frame
+            counts = "removed rows: " + ", ".join(f"{what} {n:,}" for what, n in shown.items())
+        else:
+            counts = "removed " + ", ".join(
+                f"{n:,} {what[:-1] if n == 1 and what.endswith('s') else what}"
+                for what, n in shown.items()
+            )
+        return f"{self.place} {self.path}: {counts}" + (f" ({self.note})" if self.note else "")
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,8 @@ def forget(
     ...     report = forget(utks=client.sandbox.sample_utks(1), cache=folder)
     ... # doctest: +ELLIPSIS
     forgot vid ..., 1 utk, 1 email (asked: 1 utk); searched what is on this disk only, ...
-      record store .../records.sqlite: removed 1 records
-      HTTP cache .../http_cache.sqlite: removed 1 answers (whole answers: ...)
+      record store .../records.sqlite: removed 1 record
+      HTTP cache .../http_cache.sqlite: removed 1 answer (whole answers: ...)
     """
     asked = Identifiers.given(utks=utks, vids=vids, emails=emails)
     if not isinstance(refetch, bool):
@@ -313,7 +313,7 @@ def clear_cache(cache: bool | str | os.PathLike[str] = True) -> Removal:
     >>> with hubutk_pandas.connect(sandbox=True, contacts=200, cache=folder) as client:
     ...     _ = client.lookup_utks(client.sandbox.sample_utks(3), progress=False)
     >>> print(clear_cache(folder))  # doctest: +ELLIPSIS
-    cache ...: removed 3 records, 1 answers
+    cache ...: removed 3 records, 1 answer
     >>> cache_info(folder).records
     0
     """

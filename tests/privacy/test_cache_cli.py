@@ -60,7 +60,7 @@ def test_cache_clear_empties_it_in_place_even_for_a_client_still_open(
         client.lookup_utks(utks, progress=False)
         email = str(client.lookup_utks(utks[:1], progress=False).identities["value"].iloc[0])
         assert main(["cache", "clear", "--cache-dir", str(folder)]) == 0
-        assert capsys.readouterr().out.startswith(f"cache {folder}: removed 30 records, 1 answers")
+        assert capsys.readouterr().out.startswith(f"cache {folder}: removed 30 records, 1 answer")
         info = cache_info(folder)
         assert (info.records, info.answers) == (0, 0)
         for name in ("records.sqlite", "http_cache.sqlite"):
@@ -119,9 +119,9 @@ def test_hubutk_forget_erases_from_the_cache_and_a_dataset_and_says_what(
     out = capsys.readouterr().out
     assert status == 0 and portal.stats.requests == 0
     assert out.startswith(f"forgot vid {vid}, 1 utk, 1 email (asked: 1 email)")
-    assert "record store" in out and "removed 1 records" in out
-    assert "HTTP cache" in out and "removed 1 answers" in out
-    assert f"dataset {root}: removed 1 contacts, " in out
+    assert "record store" in out and "removed 1 record" in out
+    assert "HTTP cache" in out and "removed 1 answer" in out
+    assert f"dataset {root}: removed rows: contacts 1, " in out
     assert vid not in set(open_dataset(root).to_pandas("properties")["vid"])
 
     assert main(["forget"]) == 2

@@ -308,7 +308,7 @@ def test_it_is_never_silent(
     lines = out.splitlines()
     assert lines[0].startswith("forgot vid ")
     assert lines[1].startswith("  record store ") and "removed 2 records" in lines[1]
-    assert lines[2].startswith("  HTTP cache ") and "removed 1 answers" in lines[2]
-    assert lines[3].startswith(f"  dataset {root}: removed 1 contacts, ")
-    assert "1 missing" in lines[3]  # the unknown utk's row too
+    assert lines[2].startswith("  HTTP cache ") and "removed 1 answer" in lines[2]
+    assert lines[3].startswith(f"  dataset {root}: removed rows: contacts 1, ")
+    assert "missing 1" in lines[3]  # the unknown utk's row too
     assert str(report) == out.rstrip("\n") == repr(report)

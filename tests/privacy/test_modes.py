@@ -96,9 +96,9 @@ def test_each_place_was_written_and_is_private(
 def test_forget_rewrote_parts_with_the_datasets_modes(child_run: tuple[Path, Any]) -> None:
     _, printed = child_run
     private, team = printed["forget"]
-    assert private.startswith("dataset ") and "removed 1 contacts" in private
+    assert private.startswith("dataset ") and "removed rows: contacts 1" in private
     assert "1 part rewritten" in private or "parts rewritten" in private
-    assert "/team: removed 1 contacts" in team and "rewritten" in team
+    assert "/team: removed rows: contacts 1" in team and "rewritten" in team
 
 
 def test_a_dataset_opened_to_the_group_is_0750_0640_and_what_is_written_later_follows(
