@@ -393,6 +393,10 @@ def make_session(
             backend = _serialized_cache_class()(
                 cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=BUSY_TIMEOUT_MS
             )
+            # What is deleted or replaced is overwritten with zeros, not left in free pages.
+            for table in (backend.responses, backend.redirects):
+                with table.connection() as con:
+                    con.execute("PRAGMA secure_delete=ON")
             # Retention: requests-cache never deletes an answer past its expiry by itself
             # (it is only overwritten when asked again); personal data is not kept longer.
             backend.delete(expired=True, vacuum=False)

@@ -121,6 +121,8 @@ class RecordStore:
                 _filemodes.create_file(cache_dir / RECORD_STORE_FILE)  # 0600, and its journal
                 target = str(cache_dir / RECORD_STORE_FILE)
             self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
+            # Expired, replaced and forgotten rows are overwritten, not left in free pages.
+            self._db.execute("PRAGMA secure_delete=ON")
         with self._lock, self._failures(), self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS records (namespace TEXT NOT NULL, utk TEXT NOT NULL,"

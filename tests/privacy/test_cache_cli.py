@@ -89,7 +89,8 @@ def test_answers_past_their_expiry_are_deleted_when_a_client_opens_the_folder(
     with HubSpotClient(
         portal.access_token, base_url=portal.base_url, cache=folder, expire_after=1
     ) as client:
-        client.lookup_utks(portal.sample_utks(5), progress=False)
+        result = client.lookup_utks(portal.sample_utks(5), progress=False)
+    email = str(result.identities["value"].iloc[0]).encode()
     assert cache_info(folder).answers == 1
     time.sleep(1.5)
     stale = cache_info(folder, retention=1)
@@ -97,11 +98,13 @@ def test_answers_past_their_expiry_are_deleted_when_a_client_opens_the_folder(
     HubSpotClient(portal.access_token, base_url=portal.base_url, cache=folder).close()
     info = cache_info(folder)
     assert info.answers == 0  # requests-cache would have kept it on disk
+    assert email not in (folder / "http_cache.sqlite").read_bytes()  # not even in free pages
     assert info.records == 5  # a client keeping a day kept these; one keeping 1 s would not
     HubSpotClient(
         portal.access_token, base_url=portal.base_url, cache=folder, expire_after=1
     ).close()
     assert cache_info(folder).records == 0
+    assert email not in (folder / "records.sqlite").read_bytes()
 
 
 def test_hubutk_forget_erases_from_the_cache_and_a_dataset_and_says_what(
