@@ -45,6 +45,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -246,14 +247,16 @@ class DatasetHolder:
                         rewrites.append((name, part))
                         removed[name] = removed.get(name, 0) + table.num_rows - kept.num_rows
                 pending = sorted(who.utks) if self.refetch else []
-                made_pending = writer.state.forget(who.vids, removed, rewrites, pending)
+                made_pending = 0
+                if rewrites or pending:
+                    made_pending = writer.state.forget(who.vids, removed, rewrites, pending)
             except BaseException:
-                for name, part in rewrites:  # not committed: the parts stay as they were
-                    (self.root / name / part_name(part, tmp=True)).unlink(missing_ok=True)
+                self._discard_uncommitted(rewrites)
                 raise
             writer.finish_rewrites()
             derived = self._drop_derived() if removed else 0
-            writer.save_manifest()
+            if rewrites or made_pending:
+                writer.save_manifest()
         notes = []
         if rewrites:
             notes.append(f"{len(rewrites)} part{'s' if len(rewrites) != 1 else ''} rewritten")
@@ -267,6 +270,22 @@ class DatasetHolder:
                  len(rewrites))  # fmt: skip
         ordered = {name: removed[name] for name in FRAME_NAMES if removed.get(name)}
         return Removal(self.place, self.root, ordered, "; ".join(notes))
+
+    def _discard_uncommitted(self, rewrites: list[tuple[str, int]]) -> None:
+        """After a failure, delete the new parts unless the erasure was committed.
+
+        An interrupt can land just after the commit: then the files are the erasure's, and
+        the next open renames them. If the state cannot be read, they stay for the next
+        open, which tells one case from the other (:meth:`DatasetWriter._recover`).
+        """
+        assert self._writer is not None
+        try:
+            committed = bool(set(rewrites) & set(self._writer.state.rewrites()))
+        except sqlite3.Error:
+            return
+        if not committed:
+            for name, part in rewrites:
+                (self.root / name / part_name(part, tmp=True)).unlink(missing_ok=True)
 
     def _drop_derived(self) -> int:
         folder = self.root / _DERIVED

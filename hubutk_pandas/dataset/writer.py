@@ -198,7 +198,8 @@ class DatasetWriter:
             log.info(
                 "dataset %s: finished publishing part %d after an interruption", self.root, part
             )
-        self.finish_rewrites()
+        if self.finish_rewrites():
+            self.save_manifest()  # the counts of the erasure rolled forward
         for name in FRAME_NAMES:
             for tmp in (self.root / name).glob(".part-*.parquet.tmp"):
                 tmp.unlink()  # an uncommitted part (or rewrite): its utks are still pending

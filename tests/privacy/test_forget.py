@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas.testing as pdt
 import pytest
@@ -312,3 +313,33 @@ def test_it_is_never_silent(
     assert lines[3].startswith(f"  dataset {root}: removed rows: contacts 1, ")
     assert "missing 1" in lines[3]  # the unknown utk's row too
     assert str(report) == out.rstrip("\n") == repr(report)
+
+
+def test_an_interrupt_just_after_the_commit_keeps_the_new_parts_for_the_next_open(
+    portal: SandboxPortal, tmp_path: Path
+) -> None:
+    root = tmp_path / "visits"
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
+        lookup_to_dataset(client, portal.sample_utks(30), root, LookupOptions(), chunk_size=10)
+    before = open_dataset(root).to_pandas("contacts")
+    vid = int(before["vid"].iloc[12])
+    with DatasetHolder(root) as holder:
+        assert holder._writer is not None
+        state = holder._writer.state
+        commit = state.forget
+
+        def interrupted_after_commit(*args: Any, **kwargs: Any) -> int:
+            commit(*args, **kwargs)
+            raise KeyboardInterrupt
+
+        state.forget = interrupted_after_commit  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            holder.erase(holder.find(Identifiers.given(vids=vid)))
+    assert list(root.rglob(".part-*.tmp"))  # kept: the state says they are the erasure's
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
+        lookup_to_dataset(client, [], root, LookupOptions())  # any open rolls it forward
+    after = open_dataset(root)
+    pdt.assert_frame_equal(
+        after.to_pandas("contacts"), before[before["vid"] != vid].reset_index(drop=True)
+    )
+    assert after.counts["contacts"] == len(before) - 1
