@@ -517,7 +517,7 @@ class HubSpotClient:
 
         Examples
         --------
-        >>> utk = client.sandbox.sample_utks(1)[0]
+        >>> utk = client.sandbox.sample_utks(1500)[-1]   # one no other example looks up
         >>> _ = client.lookup_utks([utk], progress=False)
         >>> report = client.forget(utks=utk, quiet=True)
         >>> report.removals[0].removed
