@@ -1,4 +1,4 @@
-"""The ``hubutk`` command: ``hubutk lookup``, ``sandbox``, ``demo`` and ``proxy``.
+"""The ``hubutk`` command: ``lookup``, ``sandbox``, ``demo``, ``proxy``, ``forget``, ``cache``.
 
 Built only on the public API, like a user's script would be. The lookup's flags are
 written from the declared :class:`~hubutk_pandas.LookupOptions` fields
@@ -15,6 +15,8 @@ Examples
     $ hubutk sandbox --port 8765 --contacts 5000
     $ hubutk demo
     $ hubutk proxy --allow-origin https://www.example.com --properties firstname
+    $ hubutk forget --email ann@example.com --dataset visits-ds/
+    $ hubutk cache info
 """
 
 from __future__ import annotations
@@ -243,6 +245,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Credentials come from HUBSPOT_ACCESS_TOKEN, as for `hubutk lookup`.",
     )
     proxy_cli.add_arguments(proxy)
+    _add_privacy_commands(commands)
     return parser
 
 
@@ -264,6 +267,74 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             "answers and fetches only the utks it lacks; to fetch everything again, write "
             "to a new --out folder"
         )
+
+
+# -- personal data: hubutk forget / hubutk cache info|clear ---------------------------------
+
+
+def _add_privacy_commands(commands: Any) -> None:
+    """``hubutk forget`` and ``hubutk cache info|clear`` (on :mod:`hubutk_pandas.privacy`)."""
+    where = "the cache folder (default: your per-user cache folder, as hubutk lookup uses)"
+    forget = commands.add_parser(
+        "forget",
+        help="erase a contact from the cache and datasets (a GDPR / CCPA deletion request)",
+        description="Find a contact by any of its utks, vids or emails in what is held on "
+        "this disk (no request is sent; a merged contact by any of its vids) and remove "
+        "it: its records in the record store, every cached HTTP answer holding it, and its "
+        "rows in every frame of each --dataset. Prints what was removed where. No "
+        "credential is needed.",
+    )
+    forget.add_argument("--utk", action="append", default=[], help="a utk (repeat for more)")
+    forget.add_argument("--vid", action="append", default=[], help="a vid (repeat for more)")
+    forget.add_argument("--email", action="append", default=[], help="an email (repeat)")
+    forget.add_argument(
+        "--dataset", action="append", default=[], type=Path, metavar="PATH",
+        help="a dataset folder to erase it from (repeat for more)",
+    )  # fmt: skip
+    forget.add_argument("--cache-dir", type=Path, default=None, help=where)
+    forget.add_argument("--no-cache", action="store_true", help="leave the cache folder alone")
+    forget.add_argument(
+        "--refetch",
+        action="store_true",
+        help="make its utks pending in the datasets, so the next run fetches them again",
+    )
+    cache = commands.add_parser(
+        "cache",
+        help="what the cache folder keeps, and for how long; empty it",
+        description="The cache folder holds HubSpot's answers (personal data of the "
+        "contacts looked up) so that reruns cost no requests.",
+    )
+    actions = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    info = actions.add_parser("info", help="the folder, its size, oldest entry and retention")
+    info.add_argument("--cache-dir", type=Path, default=None, help=where)
+    clear = actions.add_parser("clear", help="remove every cached answer and record")
+    clear.add_argument("--cache-dir", type=Path, default=None, help=where)
+
+
+def _run_forget(args: argparse.Namespace) -> int:
+    from hubutk_pandas.privacy import forget
+
+    if not (args.utk or args.vid or args.email):
+        print("error: give at least one --utk, --vid or --email", file=sys.stderr)
+        return 2
+    cache: Any = False if args.no_cache else (args.cache_dir or True)
+    report = forget(
+        utks=args.utk, vids=args.vid, emails=args.email, datasets=args.dataset,
+        cache=cache, refetch=args.refetch, quiet=True,
+    )  # fmt: skip
+    print(report)
+    return 0
+
+
+def _run_cache(args: argparse.Namespace) -> int:
+    from hubutk_pandas.privacy import cache_info, clear_cache
+
+    cache: Any = args.cache_dir or True
+    if args.cache_command == "info":
+        print(cache_info(cache))
+    else:
+        print(clear_cache(cache))
+    return 0
 
 
 def _lookup_options(args: argparse.Namespace) -> LookupOptions:
@@ -347,6 +418,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hubutk_pandas.proxy import cli as proxy_cli
 
         return proxy_cli.run(args)
+    if args.command in ("forget", "cache"):
+        return _run_forget(args) if args.command == "forget" else _run_cache(args)
     from hubutk_pandas.demo import run_demo
 
     return run_demo(args.visitors, args.out, _TO_FILES[args.format])

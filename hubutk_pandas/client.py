@@ -38,6 +38,7 @@ from hubutk_pandas._http.fetching import raise_for_failures, run_batches
 from hubutk_pandas._http.pacing import RateLimiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import NotCached, RetryPolicy, ShapeCheck, get_json
+from hubutk_pandas.erasure import ForgetReport
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.result import LookupResult
@@ -573,6 +574,38 @@ class HubSpotClient:
         del answers, got, by_batch, matched
         raise_for_failures(result, fatal, failed, failed_utks, len(cleaned.valid))
         return result
+
+    def forget(
+        self,
+        *,
+        utks: str | Iterable[str] | None = None,
+        vids: int | str | Iterable[int | str] | None = None,
+        emails: str | Iterable[str] | None = None,
+        datasets: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
+        refetch: bool = False,
+        quiet: bool = False,
+    ) -> ForgetReport:
+        """Erase contacts from this client's cache folder and the datasets named.
+
+        :func:`hubutk_pandas.privacy.forget` on this client's cache folder: a contact is
+        found by any of its utks, vids or emails in what is held locally (no request is
+        sent), and its records, every cached answer holding it, and its rows in every
+        frame of each dataset are removed. Returns and prints what was removed where.
+
+        Examples
+        --------
+        >>> utk = client.sandbox.sample_utks(1500)[-1]   # one no other example looks up
+        >>> _ = client.lookup_utks([utk], progress=False)
+        >>> report = client.forget(utks=utk, quiet=True)
+        >>> report.removals[0].removed
+        {'records': 1}
+        """
+        from hubutk_pandas import privacy
+
+        return privacy.forget(
+            utks=utks, vids=vids, emails=emails, datasets=datasets,
+            cache=self.settings.cache_dir or False, refetch=refetch, quiet=quiet,
+        )  # fmt: skip
 
     # -- fetching batches: shared by the in-memory lookup and the dataset stream -----------
 

@@ -38,6 +38,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("hubutk_pandas.dask needs Dask: pip install 'hubutk-pandas[dask]'") from exc
 
+from hubutk_pandas._filemodes import make_folder, make_private
 from hubutk_pandas.accessor import _client_or_default, check_column
 from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
@@ -168,9 +169,11 @@ class HubSpotDaskAccessor:
         digest = hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()[:12]
         path = Path(dataset.path) / "_enrich" / f"wide-{digest}.parquet"
         if not path.exists():
-            path.parent.mkdir(exist_ok=True)
+            group = dataset.manifest.get("access") == "group"  # else private: 0700 / 0600
+            make_folder(path.parent, what="dataset folder", group=group, check=False)
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             wide.to_parquet(tmp, index=False)
+            make_private(tmp, group=group)
             os.replace(tmp, path)
         typed = dd.read_parquet(str(path))
         keyed = self._obj.assign(

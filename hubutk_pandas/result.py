@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from hubutk_pandas import frames
+from hubutk_pandas import _filemodes, frames
 from hubutk_pandas._warnings import warn as _warn
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.frames import dtypes
@@ -305,9 +305,10 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         """Write :meth:`tables` (``wide()`` and every frame) to ``out/<name>.<format>``.
 
         Parquet keeps the dtypes and lists (``merged_vids``, multi-select values); in CSV
-        list and dict cells are written as JSON text. The folder is created if needed;
-        existing files of the same names are replaced. This method does not change the
-        result.
+        list and dict cells are written as JSON text. The folder is created if needed
+        (``0700``: private to you, whatever the umask); existing files of the same names are
+        replaced. Every file is ``0600``: the tables hold contacts' personal data
+        (:doc:`/guide/personal-data`). This method does not change the result.
 
         Parameters
         ----------
@@ -339,17 +340,23 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
 
             import_optional("pyarrow", package="pyarrow", needed_by="to_files(format='parquet')")
         folder = Path(out).expanduser()
-        folder.mkdir(parents=True, exist_ok=True)
+        # A new folder is 0700 and every file 0600, whatever the umask; a folder that exists
+        # (the current one, say) is the caller's and stays as it is.
+        _filemodes.make_folder(folder, what="output folder", check=False)
         paths = []
         for name, frame in self.tables().items():
             path = folder / f"{name}.{format}"
             if format == "parquet":
-                frame.to_parquet(path, index=False)
+                with open(path, "wb", opener=_filemodes.opener()) as binary:  # 0600
+                    frame.to_parquet(binary, index=False)
             else:
                 listy = [c for c in frame.columns if frame[c].dtype == object]
-                frame.assign(**{c: frame[c].map(_json_cell) for c in listy}).to_csv(
-                    path, index=False
-                )
+                with open(
+                    path, "w", encoding="utf-8", newline="", opener=_filemodes.opener()
+                ) as text:
+                    frame.assign(**{c: frame[c].map(_json_cell) for c in listy}).to_csv(
+                        text, index=False
+                    )
             paths.append(path)
         return paths
 

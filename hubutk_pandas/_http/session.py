@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from hubutk_pandas import _filemodes
 from hubutk_pandas.errors import CacheError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -135,9 +136,11 @@ def load_salt(cache_dir: Path | None) -> bytes:
         return secrets.token_bytes(32)
     path = cache_dir / _SALT_FILE
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        # 0700 whatever the umask; an existing folder open to others gets a warning.
+        _filemodes.make_folder(cache_dir, what="cache folder")
         try:
-            with open(path, "x", encoding="ascii") as handle:  # exclusive: first writer wins
+            # exclusive: first writer wins; 0600 whatever the umask
+            with open(path, "x", encoding="ascii", opener=_filemodes.opener()) as handle:
                 handle.write(secrets.token_hex(32))
         except FileExistsError:
             pass
@@ -436,12 +439,20 @@ def make_session(
             return f"{namespace}-{create_key(request, **kwargs)}"
 
         try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
+            _filemodes.make_folder(cache_dir, what="cache folder", check=False)
+            _filemodes.create_file(cache_dir / HTTP_CACHE_FILE)  # 0600, and so its journal
             # This process's threads take the file in turn (see _serialized_cache_class);
             # another program holding it is waited for up to BUSY_TIMEOUT_MS.
             backend = _serialized_cache_class()(
                 cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=BUSY_TIMEOUT_MS
             )
+            # What is deleted or replaced is overwritten with zeros, not left in free pages.
+            for table in (backend.responses, backend.redirects):
+                with table.connection() as con:
+                    con.execute("PRAGMA secure_delete=ON")
+            # Retention: requests-cache never deletes an answer past its expiry by itself
+            # (it is only overwritten when asked again); personal data is not kept longer.
+            backend.delete(expired=True, vacuum=False)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError.from_exception(cache_dir, exc) from exc
         session = _cached_session_class()(

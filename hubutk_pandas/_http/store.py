@@ -52,6 +52,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hubutk_pandas import _filemodes
 from hubutk_pandas._gc import collector_paused
 from hubutk_pandas.errors import CacheError
 
@@ -116,9 +117,12 @@ class RecordStore:
             if cache_dir is None:
                 target = ":memory:"
             else:
-                cache_dir.mkdir(parents=True, exist_ok=True)
+                _filemodes.make_folder(cache_dir, what="cache folder", check=False)
+                _filemodes.create_file(cache_dir / RECORD_STORE_FILE)  # 0600, and its journal
                 target = str(cache_dir / RECORD_STORE_FILE)
             self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
+            # Expired, replaced and forgotten rows are overwritten, not left in free pages.
+            self._db.execute("PRAGMA secure_delete=ON")
         with self._lock, self._failures(), self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS records (namespace TEXT NOT NULL, utk TEXT NOT NULL,"

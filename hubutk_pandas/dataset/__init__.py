@@ -18,7 +18,10 @@ Each frame folder is a standard Parquet dataset with one schema
 (:mod:`~hubutk_pandas.dataset.writer`); the fetch is chunked and pipelined
 (:mod:`~hubutk_pandas.dataset.stream`); :func:`open_dataset` reads it back
 (:mod:`~hubutk_pandas.dataset.reader`); :func:`distinct_utks` reads big inputs
-(:mod:`~hubutk_pandas.dataset.inputs`).
+(:mod:`~hubutk_pandas.dataset.inputs`). A dataset is private to you (folders ``0700``, files
+``0600``); :func:`set_dataset_access` opens one to your group
+(:mod:`~hubutk_pandas.dataset.access`), and ``HubSpotClient.forget(..., datasets=[PATH])``
+erases a contact from it (:mod:`~hubutk_pandas.dataset.erase`).
 
 Examples
 --------
@@ -34,6 +37,7 @@ True
 
 from __future__ import annotations
 
+from hubutk_pandas.dataset.access import set_dataset_access
 from hubutk_pandas.dataset.inputs import distinct_utks
 from hubutk_pandas.dataset.reader import LookupDataset, open_dataset
 from hubutk_pandas.dataset.stream import DEFAULT_CHUNK_SIZE, lookup_to_dataset
@@ -44,4 +48,5 @@ __all__ = [
     "distinct_utks",
     "lookup_to_dataset",
     "open_dataset",
+    "set_dataset_access",
 ]

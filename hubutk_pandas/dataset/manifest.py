@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from hubutk_pandas._filemodes import opener
 from hubutk_pandas.errors import DatasetError
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "new_manifest",
     "public_address",
     "read_manifest",
+    "shared",
     "write_manifest",
 ]
 
@@ -89,6 +91,17 @@ def new_manifest(options: dict[str, Any], base_url: str, portal_id: int | None) 
     }
 
 
+def shared(manifest: dict[str, Any]) -> bool:
+    """Whether the dataset is shared with its group (``"access": "group"``; else private).
+
+    Examples
+    --------
+    >>> shared({"access": "group"}), shared({})
+    (True, False)
+    """
+    return manifest.get("access") == "group"
+
+
 def read_manifest(root: Path) -> dict[str, Any]:
     """The manifest of the dataset at ``root``; :class:`DatasetError` when there is none."""
     path = root / MANIFEST
@@ -119,7 +132,7 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
     manifest["updated_at"] = _now()
     tmp = root / f".{MANIFEST}.tmp"
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
+        with open(tmp, "w", encoding="utf-8", opener=opener(shared(manifest))) as handle:
             json.dump(manifest, handle, ensure_ascii=False, indent=1)
             handle.flush()
             os.fsync(handle.fileno())

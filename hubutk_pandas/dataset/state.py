@@ -38,6 +38,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from hubutk_pandas import _filemodes
 from hubutk_pandas import utks as utks_rules
 from hubutk_pandas.errors import DatasetInUseError
 
@@ -51,6 +52,8 @@ CREATE TABLE IF NOT EXISTS vids (vid INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS parts (
     part INTEGER PRIMARY KEY, published INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS counts (frame TEXT PRIMARY KEY, rows INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rewrites (
+    frame TEXT NOT NULL, part INTEGER NOT NULL, PRIMARY KEY (frame, part));
 """
 _BLOCK = 50_000
 _IN = 500  # parameters per IN (...) query
@@ -70,6 +73,8 @@ class ResumeState:
         self.path = path
         if not create and not path.exists():
             raise FileNotFoundError(path)
+        if create:
+            _filemodes.create_file(path)  # 0600 (its WAL and shared memory follow), if new
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -187,6 +192,52 @@ class ResumeState:
     def rows(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT frame, rows FROM counts").fetchall())
 
+    # ----------------------------------------------------------------- forgetting
+    def forget(
+        self,
+        vids: Iterable[int],
+        removed: dict[str, int],
+        rewrites: Iterable[tuple[str, int]],
+        pending: Iterable[str] = (),
+    ) -> int:
+        """Record an erasure whose rewritten parts are complete (see ``dataset.erase``).
+
+        One transaction: the parts to rename (``rewrites``, rolled forward on the next open
+        if the process dies before), the row counts less ``removed``, the ``vids`` no longer
+        written (a new utk of theirs would write them whole again) and, for ``pending``
+        utks, their state set back to pending (fetched again by the next run). Returns how
+        many utks became pending.
+        """
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT OR IGNORE INTO rewrites VALUES (?, ?)", rewrites)
+            db.executemany(
+                "UPDATE counts SET rows = max(rows - ?, 0) WHERE frame = ?",
+                ((n, frame) for frame, n in removed.items()),
+            )
+            db.executemany("DELETE FROM vids WHERE vid = ?", ((v,) for v in vids))
+            made = 0
+            for block in _blocks(pending, _IN):
+                marks = ",".join("?" * len(block))
+                made += db.execute(
+                    f"UPDATE utks SET part = NULL WHERE part IS NOT NULL AND utk IN ({marks})",
+                    block,
+                ).rowcount
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return made
+
+    def rewrites(self) -> list[tuple[str, int]]:
+        """Parts rewritten by a committed erasure whose files may not be renamed yet."""
+        return [(f, p) for f, p in self._db.execute("SELECT frame, part FROM rewrites")]
+
+    def clear_rewrites(self) -> None:
+        self._db.execute("DELETE FROM rewrites")
+
 
 class DatasetLock:
     """An exclusive ``flock`` on ``<dataset>/_lock`` held while writing.
@@ -208,7 +259,7 @@ class DatasetLock:
     def acquire(self) -> DatasetLock:
         import fcntl
 
-        fd = os.open(self.root / "_lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.root / "_lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -35,12 +35,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hubutk_pandas import _filemodes
 from hubutk_pandas.dataset import layout
 from hubutk_pandas.dataset.manifest import (
     MANIFEST,
     check_options,
     new_manifest,
     read_manifest,
+    shared,
     write_manifest,
 )
 from hubutk_pandas.dataset.state import DatasetLock, ResumeState
@@ -102,8 +104,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_table(table: pa.Table, path: Path) -> None:
-    with open(path, "wb") as handle:
+def _write_table(table: pa.Table, path: Path, *, group: bool = False) -> None:
+    with open(path, "wb", opener=_filemodes.opener(group)) as handle:  # 0600 (0640 shared)
         pq.write_table(table, handle, compression="zstd")
         handle.flush()
         os.fsync(handle.fileno())
@@ -165,6 +167,7 @@ class DatasetWriter:
         if root.is_dir() and (root / MANIFEST).exists():
             manifest = read_manifest(root)
             check_options(manifest, options, root)
+            _filemodes.check_folder(root, what="dataset folder", group=shared(manifest))
             return manifest
         if root.is_dir() and any(p.name not in _OWN for p in root.iterdir()):
             names = ", ".join(sorted(p.name for p in root.iterdir())[:5])
@@ -175,16 +178,16 @@ class DatasetWriter:
         manifest = new_manifest(options, base_url, None)
         manifest["definitions"] = None if definitions is None else definitions()
         with _disk_errors(root, "creating the dataset"):
-            root.mkdir(parents=True, exist_ok=True)
+            _filemodes.make_folder(root, what="dataset folder")  # 0700; an open one: a warning
         return manifest
 
     def _create_frames(self) -> None:
         for name in FRAME_NAMES:
             folder = self.root / name
-            folder.mkdir(exist_ok=True)
+            _filemodes.make_folder(folder, what="dataset folder", group=self.group, check=False)
             empty = layout.arrow_schema(name).empty_table()
             tmp = folder / part_name(0, tmp=True)
-            _write_table(empty, tmp)
+            _write_table(empty, tmp, group=self.group)
             os.replace(tmp, folder / part_name(0))
 
     def _recover(self) -> None:
@@ -195,9 +198,11 @@ class DatasetWriter:
             log.info(
                 "dataset %s: finished publishing part %d after an interruption", self.root, part
             )
+        if self.finish_rewrites():
+            self.save_manifest()  # the counts of the erasure rolled forward
         for name in FRAME_NAMES:
             for tmp in (self.root / name).glob(".part-*.parquet.tmp"):
-                tmp.unlink()  # an uncommitted part: its utks are still pending
+                tmp.unlink()  # an uncommitted part (or rewrite): its utks are still pending
         for tmp in self.root.glob(f".{MANIFEST}.tmp"):
             tmp.unlink()
 
@@ -209,6 +214,29 @@ class DatasetWriter:
         for name in FRAME_NAMES:
             _fsync_dir(self.root / name)
         self.state.mark_published(part)
+
+    def finish_rewrites(self) -> int:
+        """Rename the parts a committed erasure rewrote into place (rolled forward on open).
+
+        ``dataset.erase`` writes a part's new version as the part's temporary file, then
+        commits the erasure in the state (:meth:`ResumeState.forget`), then calls this. An
+        uncommitted rewrite's temporary files are deleted by :meth:`_recover` like any.
+        """
+        done = self.state.rewrites()
+        for name, part in done:
+            tmp = self.root / name / part_name(part, tmp=True)
+            if tmp.exists():
+                os.replace(tmp, self.root / name / part_name(part))
+        for name in sorted({name for name, _ in done}):
+            _fsync_dir(self.root / name)
+        if done:
+            self.state.clear_rewrites()
+        return len(done)
+
+    @property
+    def group(self) -> bool:
+        """Whether new files are shared with the group (0640), not private (0600)."""
+        return shared(self.manifest)
 
     # ----------------------------------------------------------------------------- writing
     def add_input(self, values: Any) -> tuple[int, int]:
@@ -237,7 +265,8 @@ class DatasetWriter:
                     if rows[name]:
                         tmp = self.root / name / part_name(part, tmp=True)
                         tmps.append(tmp)
-                        _write_table(layout.frame_to_table(name, frames[name]), tmp)
+                        table = layout.frame_to_table(name, frames[name])
+                        _write_table(table, tmp, group=self.group)
                 self.state.commit_part(part, seqs, [v for v in distinct if v not in written], rows)
         except BaseException:
             self._discard_uncommitted(part, tmps)
