@@ -98,7 +98,7 @@ with SandboxPortal(contacts=300, rate_limit=(10_000, 10_000)) as portal:
     with HubSpotClient(portal.access_token, base_url=portal.base_url) as default:
         default.lookup_utks(utks[:3], progress=False)  # the per-user folder, under xdg/
     proxied = HubSpotClient(
-        portal.access_token, base_url=portal.base_url, cache=root / "proxy-cache"
+        portal.access_token, base_url=portal.base_url, cache=root / "proxy-cache", max_retries=0
     )
     with (
         proxied,
