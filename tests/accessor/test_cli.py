@@ -166,8 +166,8 @@ def test_demo_looks_up_the_sample_visitors(
     assert main(["demo"]) == 0
     text = capsys.readouterr().out
     assert "Contacts found:" in text
-    assert "Top sources:" in text
-    assert "Lifecycle stages:" in text
+    assert "Top sources (contacts):" in text
+    assert "Lifecycle stages (contacts at each stage now):" in text
     assert "Funnel (contacts that got at least this far" in text
     assert "Lead -> customer: median" in text
     written = {p.name for p in out.iterdir()}
@@ -214,7 +214,9 @@ def test_the_demo_takes_parquet_files_and_the_old_spelling_with_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     visitors = tmp_path / "visitors.csv"
-    pd.read_csv(VISITORS, dtype="string").head(40).to_csv(visitors, index=False)  # quick
+    pd.read_csv(VISITORS, dtype="string", keep_default_na=False).head(40).to_csv(
+        visitors, index=False
+    )  # quick
     out = tmp_path / "demo"
     assert (
         main(["demo", "--visitors", str(visitors), "--out", str(out), "--format", "parquet"]) == 0
