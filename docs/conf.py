@@ -51,6 +51,7 @@ hubutk_api_modules = [
     "hubutk_pandas.client",
     "hubutk_pandas.settings",
     "hubutk_pandas.options",
+    "hubutk_pandas.face",
     "hubutk_pandas.result",
     "hubutk_pandas.accessor",
     "hubutk_pandas.frames",
