@@ -210,8 +210,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         0        b     y
         """
         frame: pd.DataFrame = getattr(self, check_frame(name))
-        if filters is not None:
-            frame = frame.iloc[_filtered_rows(frame, filters)]
+        rows = None if filters is None else _filtered_rows(frame, filters)
         if columns is not None:
             wanted = [columns] if isinstance(columns, str) else list(columns)
             unknown = [c for c in wanted if c not in frame.columns]
@@ -220,8 +219,15 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
             if unknown:  # a company property no company has: all NA, like wide()
                 frame = frame.assign(**{c: pd.array([None] * len(frame), dtype="string")
                                         for c in unknown})  # fmt: skip
-            frame = frame[wanted]
-        return frame.reset_index(drop=True).copy()
+            positions = frame.columns.get_indexer(pd.Index(wanted))
+        else:
+            positions = np.arange(len(frame.columns))
+        # Taking rows copies already; a slice is a view, copied so the caller never changes us.
+        picked = (
+            frame.iloc[rows, positions] if rows is not None else frame.iloc[:, positions].copy()
+        )
+        picked.index = pd.RangeIndex(len(picked))
+        return picked
 
     def __repr__(self) -> str:
         n_vids = self.contacts["vid"].nunique()
@@ -438,15 +444,18 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
 
 
 def _filtered_rows(frame: pd.DataFrame, filters: Any) -> np.ndarray:
-    """The positions of the rows pyarrow ``filters`` keep (as a Parquet reader would)."""
+    """The positions of the rows pyarrow ``filters`` keep, as a Parquet reader would keep them.
+
+    Only the columns the filters name are handed to pyarrow (all but the list and JSON
+    columns for an expression, whose columns cannot be told beforehand).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.dataset as pds
     import pyarrow.parquet as pq
 
     if isinstance(filters, pc.Expression):
         expression = filters
-        names = [c for c in frame.columns if frame[c].dtype != object]
+        names = [str(c) for c in frame.columns if frame[c].dtype != object]
     else:
         expression = pq.filters_to_expression(filters)
         clauses = filters if filters and isinstance(filters[0], list) else [filters]
@@ -456,10 +465,9 @@ def _filtered_rows(frame: pd.DataFrame, filters: Any) -> np.ndarray:
             raise KeyError(
                 f"filters: no column {unknown[0]!r}; the columns are {list(frame.columns)}"
             )
-    table = pa.Table.from_pandas(frame[names], preserve_index=False)
-    table = table.append_column("__row", pa.array(np.arange(len(frame), dtype=np.int64)))
-    kept = pds.dataset(table).to_table(columns=["__row"], filter=expression)
-    return kept["__row"].to_numpy()
+    arrays = {c: pa.Array.from_pandas(frame[c]) for c in names}
+    arrays["__row"] = pa.array(np.arange(len(frame), dtype=np.int64))
+    return pa.table(arrays).filter(expression)["__row"].to_numpy()
 
 
 if TYPE_CHECKING:  # pragma: no cover - mypy checks that a result has the one face
