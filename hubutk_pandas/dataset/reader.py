@@ -19,12 +19,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hubutk_pandas._files import check_format, write_tables
+from hubutk_pandas._files import Parts, check_format, write_tables
 from hubutk_pandas.dataset import layout
 from hubutk_pandas.dataset.manifest import read_manifest
 from hubutk_pandas.errors import DatasetError
@@ -151,6 +152,18 @@ class LookupDataset:
         self._check(name)
         return str(self.path / name / "part-*.parquet")
 
+    def _parts(self, name: str) -> Iterator[pd.DataFrame]:
+        """Frame ``name`` part file by part file, each as in memory (one part at a time)."""
+        import pyarrow.parquet as pq
+
+        schema = layout.arrow_schema(name)
+        files = self.files(name)
+        if not files:
+            yield layout.table_to_frame(name, schema.empty_table())
+        for f in files:
+            part = layout.table_to_frame(name, pq.read_table(f, schema=schema))
+            yield part.reset_index(drop=True)
+
     # ------------------------------------------------------------------ pandas
     def to_pandas(
         self,
@@ -233,9 +246,9 @@ class LookupDataset:
         """Write :meth:`tables` (``wide()`` and every frame) to ``out/<name>.<format>``.
 
         The same flat files as ``LookupResult.to_files`` writes for the same lookup (not a
-        dataset folder: that is the dataset itself). One table is in memory at a time, so
-        this needs memory for the biggest frame; for more, read the dataset's Parquet parts
-        directly (:meth:`glob`) or copy with DuckDB (:meth:`connect`).
+        dataset folder: that is the dataset itself). Each frame is written part file by part
+        file, so memory holds one part (``companies``, whose columns depend on its rows, is
+        read whole), plus ``wide()``, which is pivoted in DuckDB and held whole.
 
         Parameters
         ----------
@@ -257,7 +270,7 @@ class LookupDataset:
         >>> [p.name for p in ds.to_files(tempfile.mkdtemp(), format="csv")][:2]
         ['wide.csv', 'contacts.csv']
         """
-        return write_tables(self.tables(), out, check_format(format))
+        return write_tables(_Tables(self, in_parts=True), out, check_format(format))
 
     # ------------------------------------------------------------------ plots
     @property
@@ -370,11 +383,16 @@ class LookupDataset:
         )
 
 
-class _Tables(Mapping[str, pd.DataFrame]):
-    """``ds.tables()``: ``wide`` and the frames, each read from the dataset when asked for."""
+class _Tables(Mapping[str, Any]):
+    """``ds.tables()``: ``wide`` and the frames, each read from the dataset when asked for.
 
-    def __init__(self, dataset: LookupDataset) -> None:
+    ``in_parts``: a frame comes as :class:`~hubutk_pandas._files.Parts`, read part file by
+    part file when written (``companies``, whose columns depend on its rows, comes whole).
+    """
+
+    def __init__(self, dataset: LookupDataset, *, in_parts: bool = False) -> None:
         self._dataset = dataset
+        self._in_parts = in_parts
 
     def __iter__(self) -> Iterator[str]:
         return iter(("wide", *FRAME_NAMES))
@@ -382,10 +400,13 @@ class _Tables(Mapping[str, pd.DataFrame]):
     def __len__(self) -> int:
         return 1 + len(FRAME_NAMES)
 
-    def __getitem__(self, name: str) -> pd.DataFrame:
+    def __getitem__(self, name: str) -> Any:
         if name == "wide":
             return self._dataset.wide()
-        return self._dataset.to_pandas(check_frame(name))
+        check_frame(name)
+        if self._in_parts and name != "companies":
+            return Parts(partial(self._dataset._parts, name))
+        return self._dataset.to_pandas(name)
 
     def __repr__(self) -> str:
         return f"<tables of {self._dataset!r}: {', '.join(self)}>"
