@@ -52,6 +52,7 @@ hubutk_api_modules = [
     "hubutk_pandas.settings",
     "hubutk_pandas.options",
     "hubutk_pandas.wire",
+    "hubutk_pandas.face",
     "hubutk_pandas.result",
     "hubutk_pandas.accessor",
     "hubutk_pandas.frames",

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from hubutk_pandas.client import HubSpotClient
     from hubutk_pandas.dataset import LookupDataset
+    from hubutk_pandas.face import LookupFace
     from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
 
@@ -46,6 +47,71 @@ def check_column(columns: Iterable[Any], column: str) -> None:
     if column not in names:
         existing = ", ".join(map(repr, names)) or "none"
         raise KeyError(f"column {column!r} is not in the frame; its columns are: {existing}")
+
+
+# -- the enrich core, shared by df.hubspot.enrich and ddf.hubspot.enrich (hubutk_pandas.dask) --
+
+
+def enrich_options(
+    properties: Sequence[str] | None, *, include_deletes: bool, suffix: str
+) -> LookupOptions:
+    """The lookup an ``enrich`` needs: only those properties, no form submissions.
+
+    Checks ``suffix`` too, so a bad one fails before any request.
+
+    Examples
+    --------
+    >>> enrich_options(["email"], include_deletes=False, suffix="_hs").form_submission_mode
+    'none'
+    >>> enrich_options(None, include_deletes=False, suffix="")
+    Traceback (most recent call last):
+    ...
+    hubutk_pandas.errors.InvalidOptionError: suffix must be a non-empty string, not ''
+    """
+    if not isinstance(suffix, str) or not suffix:
+        raise InvalidOptionError(f"suffix must be a non-empty string, not {suffix!r}")
+    return LookupOptions(
+        properties=properties, form_submission_mode="none", include_deletes=include_deletes
+    )
+
+
+def enrich_columns(
+    lookup: LookupFace, properties: Sequence[str] | None, taken: Iterable[Any], suffix: str
+) -> pd.DataFrame:
+    """The columns ``enrich`` adds, one row per matched utk: ``vid`` and the typed properties.
+
+    From ``lookup.wide(properties)`` (a result or a dataset alike), indexed by the utk (a
+    utk matched twice keeps its first row; a row without a utk is dropped); a column whose
+    name is in ``taken`` (the caller's columns) gets ``suffix``.
+
+    Examples
+    --------
+    >>> from hubutk_pandas.result import LookupResult
+    >>> rec = {"vid": 1, "properties": {"email": {"value": "a@b.c"}}}
+    >>> added = enrich_columns(LookupResult.from_records([("u", rec)]), ["email"],
+    ...                        ["utk", "email"], "_hs")
+    >>> added
+         vid email_hs
+    utk
+    u      1    a@b.c
+    """
+    wide = lookup.wide(properties).dropna(subset=["utk"]).drop_duplicates("utk")
+    wide = wide.set_index("utk")
+    names = set(map(str, taken))
+    wide.columns = pd.Index([f"{c}{suffix}" if c in names else c for c in wide.columns])
+    return wide
+
+
+def utk_keys(cells: pd.Series) -> pd.Series:
+    """The utk each cell is looked up as (:func:`~hubutk_pandas.utks.normalize_utk`), ``<NA>``
+    for an empty cell: what ``enrich`` joins on. Keeps the index.
+
+    Examples
+    --------
+    >>> utk_keys(pd.Series([" ab12 ", None, ""])).tolist()
+    ['ab12', <NA>, <NA>]
+    """
+    return pd.Series([normalize_utk(c) for c in cells], index=cells.index, dtype="string")
 
 
 def _client_or_default(client: HubSpotClient | None) -> HubSpotClient:
@@ -226,26 +292,14 @@ class HubSpotDataFrameAccessor:
         >>> list(enriched.columns)
         ['utk', 'seen', 'vid', 'email', 'lifecyclestage']
         """
-        if not isinstance(suffix, str) or not suffix:
-            raise InvalidOptionError(f"suffix must be a non-empty string, not {suffix!r}")
+        opts = enrich_options(properties, include_deletes=include_deletes, suffix=suffix)
         series = self._column(column)
-        # Only what the added columns need: no form submissions, keyed by utk.
         result = _lookup(
-            series,
-            client=client,
-            options=LookupOptions(
-                properties=properties, form_submission_mode="none", include_deletes=include_deletes
-            ),
-            overrides={},
-            progress=progress,
-            refresh=refresh,
+            series, client=client, options=opts, overrides={}, progress=progress, refresh=refresh
         )
-        wide = result.wide(properties=properties).drop_duplicates("utk").set_index("utk")
-        keys = pd.Index([normalize_utk(cell) for cell in series], dtype="string")
-        added = wide.reindex(keys)
+        added = enrich_columns(result, properties, self._obj.columns, suffix)
+        added = added.reindex(pd.Index(utk_keys(series), dtype="string"))
         added.index = self._obj.index
-        taken = set(map(str, self._obj.columns))
-        added.columns = [f"{name}{suffix}" if name in taken else name for name in added.columns]
         return pd.concat([self._obj, added], axis=1)
 
 

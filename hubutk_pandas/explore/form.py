@@ -52,8 +52,8 @@ from hubutk_pandas.explore._widget_helpers import (
     table_html,
 )
 from hubutk_pandas.explore.explorer import ContactExplorer
+from hubutk_pandas.face import FILE_FORMATS
 from hubutk_pandas.options import FORM_SUBMISSION_MODES, PROPERTY_MODES, LookupOptions
-from hubutk_pandas.result import FILE_FORMATS
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -384,11 +384,12 @@ class LookupForm(Displayable):
     @staticmethod
     def _plots(result: LookupResult, wide: pd.DataFrame | None) -> Any:
         w = ipywidgets()
-        from hubutk_pandas.explore import plots as plotting
+        from hubutk_pandas import plotting
 
         draws: list[Callable[[Axes], object]] = []
         if wide is not None and "lifecyclestage" in wide.columns:
-            draws.append(lambda ax: plotting.plot_lifecycle_funnel(wide, ax=ax))
+            draws.append(lambda ax: plotting.ResultPlotter(result).funnel(ax=ax))
+            draws.append(lambda ax: plotting.plot_current_stages(wide, ax=ax))
         if wide is not None and "hs_analytics_source" in wide.columns:
             draws.append(lambda ax: plotting.plot_sources(wide, ax=ax))
         draws.append(lambda ax: plotting.plot_form_submissions(result.form_submissions, ax=ax))

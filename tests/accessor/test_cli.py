@@ -172,7 +172,7 @@ def test_demo_looks_up_the_sample_visitors(
     assert "Lead -> customer: median" in text
     written = {p.name for p in out.iterdir()}
     assert {f"{name}.csv" for name in FRAMES} <= written
-    assert {"lifecycle_funnel.png", "funnel.png", "sources.png", "form_submissions.png"} <= written
+    assert {"current_stages.png", "funnel.png", "sources.png", "form_submissions.png"} <= written
     contacts = pd.read_csv(out / "contacts.csv")
     missing = pd.read_csv(out / "missing.csv")
     visitors = pd.read_csv(VISITORS, dtype="string", keep_default_na=False)

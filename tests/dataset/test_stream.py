@@ -252,6 +252,6 @@ def test_the_vid_keyed_endpoint_streams_like_it_looks_up_in_memory(
     ds = lookup_to_dataset(client, utks, tmp_path / "ds",
                            LookupOptions(endpoint="utks"), progress=False,
                            chunk_size=120)  # fmt: skip
-    assert ds.complete and ds.options["endpoint"] == "utks"
+    assert ds.complete and ds.options.endpoint == "utks"
     assert ds.to_pandas("contacts")["utk"].isna().sum() == expected.contacts["utk"].isna().sum()
     assert_same_frames(expected, ds)

@@ -73,4 +73,4 @@ def test_a_dataset_created_meanwhile_with_other_options_is_refused_under_the_loc
     assert created and tree_bytes(out) == created  # nothing overwritten
     ds = open_dataset(out)
     assert ds.complete and ds.counts["contacts"] == 50
-    assert ds.options["property_mode"] == "value_and_history"
+    assert ds.options.property_mode == "value_and_history"

@@ -43,9 +43,9 @@ EXPLORATION_MODULES = (
     "hubutk_pandas.explore.explorer",
     "hubutk_pandas.explore._widget_helpers",
     "hubutk_pandas.plotting",
-    "hubutk_pandas.explore.time_plots",
-    "hubutk_pandas.explore.count_plots",
-    "hubutk_pandas.explore._plot_helpers",
+    "hubutk_pandas.plotting.time_plots",
+    "hubutk_pandas.plotting.count_plots",
+    "hubutk_pandas.plotting._helpers",
     "hubutk_pandas._optional",
 )
 
