@@ -154,6 +154,9 @@ class ClientSettings:
     max_retry_time: float = 300.0
     timeout: float = 30.0
     max_url_length: int = 7000
+    rate_window: str = "machine"
+    """Where the rate window lives: ``"machine"``, ``"client"``, a folder or a Redis URL
+    (password hidden); see :mod:`hubutk_pandas.rate_window`."""
 
 
 def build_settings(
