@@ -126,9 +126,13 @@ def parse_rate_window(
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     if scheme in _REDIS_SCHEMES:
         return "redis", text
-    if not scheme and ("/" in text or os.sep in text or text.startswith("~")):
+    looks_like_url = text.lower().startswith(_REDIS_SCHEMES) or "@" in text  # a typo'd URL
+    if not scheme and not looks_like_url and ("/" in text or os.sep in text or text[:1] == "~"):
         return "machine", str(Path(text).expanduser())
-    raise InvalidOptionError(f"{name}={shown_url(text)!r} is not valid; {_CHOICES}")
+    shown = shown_url(text)
+    if "@" in shown and ":***@" not in shown:  # something like a URL with a secret in it
+        shown = "***@" + shown.rsplit("@", 1)[1]
+    raise InvalidOptionError(f"{name}={shown!r} is not valid; {_CHOICES}")
 
 
 def shown_rate_window(kind: RateWindowKind, where: str | None) -> str:

@@ -315,9 +315,9 @@ class RateLimiter:
                     waited += step
 
     def _answer(self, slot_id: str, answered: float) -> None:
-        age = self._age(answered)
         owner = self._owner
-        self._run(lambda state, now, alive: state.answer(slot_id, now - age, owner))
+        # The age is read inside the decision, right after the window's own clock.
+        self._run(lambda state, now, alive: state.answer(slot_id, now - self._age(answered), owner))
         with self._cond:
             self._answers_seen += 1
             self._cond.notify_all()
@@ -372,14 +372,14 @@ class RateLimiter:
         self._last_sent.value = None
         if not info:
             return
-        sent_age = None if sent is None else self._age(sent)
 
         def decide(state: WindowState, now: float, alive: Any) -> int:
             was = (state.max_requests, state.interval)
+            # Read after the window's clock: the send is dated no later than it was.
             booked = state.observe(
                 now,
                 info,
-                None if sent_age is None else now - sent_age,
+                None if sent is None else now - self._age(sent),
                 margin=self._margin,
                 alive=alive,
             )

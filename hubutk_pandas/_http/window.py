@@ -66,6 +66,9 @@ ELSEWHERE = ""
 
 Alive = Callable[[str], bool]
 
+_TRIPS = 20
+"""Round trips remembered (to date the slots of a killed process)."""
+
 _IDLE_WINDOWS = 60
 """A state untouched for this many windows starts afresh (credit allowed again)."""
 
@@ -149,6 +152,8 @@ class WindowState:
     proof: tuple[float, int] | None = None
     credit_ok: bool = True
     blocked_until: float = 0.0
+    trips: list[float] = field(default_factory=list)
+    """The last round trips (booking to answer), newest last."""
 
     @classmethod
     def fresh(cls, max_requests: int, interval: float, *, now: float) -> WindowState:
@@ -172,6 +177,7 @@ class WindowState:
                 "proof": self.proof,
                 "credit": self.credit_ok,
                 "blocked": self.blocked_until,
+                "trips": self.trips,
             },
             separators=(",", ":"),
         )
@@ -212,6 +218,7 @@ class WindowState:
                 else (float(data["proof"][0]), int(data["proof"][1])),
                 credit_ok=bool(data["credit"]),
                 blocked_until=float(data["blocked"]),
+                trips=[float(t) for t in data["trips"]],
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return fresh  # damaged or from another version: a window is cheap to start over
@@ -224,14 +231,23 @@ class WindowState:
     # -- the rules --------------------------------------------------------------------------
 
     def expire(self, now: float, margin: float, alive: Alive) -> None:
-        """Drop slots that left the window; count slots of dead owners as answered now."""
+        """Drop slots that left the window; count slots of dead owners as answered.
+
+        A request whose process died may not have reached the portal yet: its slot counts
+        as answered now, or when the slowest recent round trip would have brought its
+        answer, whichever is later. A slot whose lease ran out counts as answered now.
+        """
         verdicts: dict[str, bool] = {}  # one look per owner
-        for slot_id, (_, owner, lease) in list(self.flight.items()):
+        slowest = max(self.trips, default=0.0)
+        for slot_id, (booked, owner, lease) in list(self.flight.items()):
             if owner not in verdicts:
                 verdicts[owner] = alive(owner)
-            if now > lease or not verdicts[owner]:
+            if now > lease:
                 del self.flight[slot_id]
                 bisect.insort(self.log, (now, owner))
+            elif not verdicts[owner]:
+                del self.flight[slot_id]
+                bisect.insort(self.log, (max(now, booked + slowest), owner))
         horizon = now - self.interval - margin
         cut = bisect.bisect_right(self.log, (horizon, "\uffff"))
         if cut:
@@ -286,7 +302,9 @@ class WindowState:
 
         A slot already counted as answered (its lease ran out) is booked again at ``at``.
         """
-        self.flight.pop(slot_id, None)
+        entry = self.flight.pop(slot_id, None)
+        if entry is not None:
+            self.trips = [*self.trips[-(_TRIPS - 1) :], max(0.0, at - entry[0])]
         bisect.insort(self.log, (at, owner))
 
     def observe(
