@@ -358,3 +358,42 @@ def test_an_unusable_window_folder_is_a_cache_error_naming_it(tmp_path: Path) ->
         )
     assert str(blocker) in str(caught.value)
     assert portal.access_token not in str(caught.value)
+
+
+def test_a_process_killed_holding_the_window_files_lock_does_not_stop_the_others(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    with SandboxPortal(contacts=50) as portal:
+        options = {"base_url": portal.base_url, "cache": False, "rate_window": str(tmp_path)}
+        with HubSpotClient(portal.access_token, **options) as first:
+            first.fetch_batch(portal.sample_utks(1))  # the file exists
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys, time\n"
+                f"db = sqlite3.connect({str(tmp_path / 'rate_window.sqlite')!r}, "
+                "isolation_level=None)\n"
+                "db.execute('BEGIN IMMEDIATE')\n"
+                "print('locked', flush=True)\n"
+                "time.sleep(60)\n",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+            holder.kill()  # kill -9 while it holds the write lock
+            holder.wait(10)
+            started = time.monotonic()
+            with HubSpotClient(portal.access_token, **options) as second:
+                answer = second.fetch_batch(portal.sample_utks(2))
+                assert second.rate_window_usage().used >= 2
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+                holder.wait(10)
+    assert len(answer) == 2
+    assert time.monotonic() - started < 5  # not SQLite's 10 s busy timeout
