@@ -150,7 +150,10 @@ def shown_rate_window(kind: RateWindowKind, where: str | None) -> str:
 
 @dataclass(frozen=True)
 class RateWindowUsage:
-    """Who is using a credential's rate window right now (:meth:`HubSpotClient.rate_window_usage`).
+    """Who is using a credential's rate window right now.
+
+    What :meth:`~hubutk_pandas.HubSpotClient.rate_window_usage` returns (``hubutk doctor``
+    shows it).
 
     Slots count requests in flight and requests answered within the last window.
 
