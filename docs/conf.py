@@ -67,6 +67,7 @@ hubutk_api_modules = [
     "hubutk_pandas.widgets",
     "hubutk_pandas.sandbox",
     "hubutk_pandas.proxy",
+    "hubutk_pandas.rate_window",
 ]
 
 autosummary_generate = True

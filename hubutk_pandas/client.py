@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -35,12 +36,13 @@ from hubutk_pandas import utks as utks_rules
 from hubutk_pandas._gc import collector_paused
 from hubutk_pandas._http import batching, session, shapes
 from hubutk_pandas._http.fetching import raise_for_failures, run_batches
-from hubutk_pandas._http.pacing import RateLimiter
+from hubutk_pandas._http.pacing import make_limiter
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import NotCached, RetryPolicy, ShapeCheck, get_json
 from hubutk_pandas.erasure import ForgetReport
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
+from hubutk_pandas.rate_window import RateWindowUsage, parse_rate_window, shown_rate_window
 from hubutk_pandas.result import LookupResult
 from hubutk_pandas.settings import ClientSettings
 
@@ -89,12 +91,20 @@ class HubSpotClient:
         How long cached answers are used (``timedelta`` or seconds; ``None`` = forever).
     rate_limit
         ``(requests, seconds)``; HubSpot's default burst limit is 100 per 10 s.
+    rate_window
+        Where that window is kept, shared with every client using this credential:
+        ``"machine"`` (every process of this machine using the same cache folder; the
+        default), a folder, a ``redis://`` URL (across machines), or ``"client"`` (this
+        client alone). Default: ``HUBUTK_RATE_WINDOW``, else ``"machine"``. See
+        :mod:`hubutk_pandas.rate_window`.
     max_workers
         Threads sending batches at once (16: a window of 100 requests goes out in
         about a second even at a few hundred ms per answer).
     max_retries, backoff_factor, backoff_max, max_retry_time
         Retries of a failing request: how many, the exponential backoff (with jitter),
-        and the total seconds one request may spend retrying.
+        and the total seconds one request may spend retrying. A burst-limit 429 is not a
+        failure of the request (the window is shared): it is retried, however often,
+        until the refusal has lasted ``max_retry_time``.
     timeout
         Seconds to wait for HubSpot to answer one request.
     max_url_length
@@ -118,6 +128,7 @@ class HubSpotClient:
         cache: bool | str | os.PathLike[str] = True,
         expire_after: timedelta | float | None = timedelta(days=1),
         rate_limit: tuple[int, float] = (100, 10.0),
+        rate_window: str | os.PathLike[str] | None = None,
         max_workers: int = 16,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
@@ -128,6 +139,7 @@ class HubSpotClient:
     ) -> None:
         kind, secret = settings.resolve_credential(access_token, api_key)
         cache_dir = settings.resolve_cache_dir(cache, session.default_cache_dir)
+        window_kind, window_where = parse_rate_window(rate_window)
         self.settings = settings.build_settings(
             credential_kind=kind,
             base_url=base_url,
@@ -141,6 +153,9 @@ class HubSpotClient:
             max_retry_time=max_retry_time,
             timeout=timeout,
             max_url_length=max_url_length,
+        )
+        self.settings = dataclasses.replace(
+            self.settings, rate_window=shown_rate_window(window_kind, window_where)
         )
         s = self.settings
         self.__secret = secret
@@ -161,7 +176,21 @@ class HubSpotClient:
         except BaseException:  # an unwritable or locked store: do not leak the open session
             self._session.close()
             raise
-        self._limiter = RateLimiter(*s.rate_limit)
+        if window_kind == "machine" and window_where is None:  # beside the cache
+            window_where = str(cache_dir or session.default_cache_dir())
+        try:
+            self._limiter = make_limiter(
+                s.rate_limit,
+                kind=window_kind,
+                where=window_where,
+                fingerprint=lambda salt: session.credential_fingerprint(kind, secret, salt),
+                lease=max(2 * s.timeout, s.rate_limit[1]),
+            )
+        except BaseException:  # an unusable window: do not leak the session and the store
+            self._session.close()
+            if self._store is not None:
+                self._store.close()
+            raise
         self._retry = RetryPolicy(
             s.max_retries, s.backoff_factor, s.backoff_max, s.max_retry_time, s.timeout
         )
@@ -188,14 +217,41 @@ class HubSpotClient:
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP session and the record store."""
+        """Close the HTTP session, the record store and the rate window's connection."""
         try:
             self._session.close()
             if self._plain_session is not None:
                 self._plain_session.close()
         finally:
-            if self._store is not None:
-                self._store.close()
+            try:
+                if self._store is not None:
+                    self._store.close()
+            finally:
+                self._limiter.close()
+
+    def rate_window_usage(self) -> RateWindowUsage:
+        """How much of this credential's rate window is in use right now, and by whom.
+
+        The window is shared with every client on the same credential (see ``rate_window``):
+        the answer counts this client's slots, other clients' (other processes, on this
+        machine or, with Redis, any), and slots booked for requests none of them sent
+        (another app on the same credential, as HubSpot's ``Remaining`` showed). It sends
+        no request to HubSpot.
+
+        Examples
+        --------
+        >>> from hubutk_pandas.sandbox import SandboxPortal
+        >>> with SandboxPortal(contacts=10) as p, HubSpotClient(
+        ...         p.access_token, base_url=p.base_url, cache=False) as c:
+        ...     before = c.rate_window_usage()
+        ...     answer = c.fetch_batch(p.sample_utks(1))
+        ...     after = c.rate_window_usage()
+        >>> before.backend, before.used, after.ours, after.others, after.max_requests
+        ('machine', 0, 1, 0, 100)
+        >>> print(after)  # doctest: +ELLIPSIS
+        machine window .../rate_window.sqlite: 1 of 100 per 10s used (0 by 0 other processes, ...
+        """
+        return RateWindowUsage(**self._limiter.usage())
 
     def _get(
         self,

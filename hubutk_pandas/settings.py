@@ -231,6 +231,12 @@ def _derived(*, check: Callable[[str, Any], Any], kind: str, doc: str) -> dict[s
     return {"check": check, "kind": kind, "doc": doc, "is_argument": False}
 
 
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidOptionError.for_value(name, value, "use a non-empty text")
+    return value
+
+
 _MARKER = "<client settings>"
 
 
@@ -387,6 +393,17 @@ class ClientSettings:
             shell="the longest URL sent, in characters (HubSpot answers 414 beyond about 8192)",
             metavar="CHARS",
             parse=_parse_int,
+        ),
+    )
+
+    rate_window: str = field(
+        default="machine",
+        metadata=_derived(
+            check=_text,
+            kind='str, default "machine"',
+            doc="Where the rate window lives: ``machine``, ``client``, a folder or a Redis "
+            "URL (password hidden); set by the client's ``rate_window`` argument or "
+            "``HUBUTK_RATE_WINDOW`` (see :mod:`hubutk_pandas.rate_window`).",
         ),
     )
 

@@ -8,7 +8,11 @@ rate-limit slot), otherwise waits for a slot from the shared
 * 5xx answers, dropped connections, timeouts, cut bodies, invalid JSON and 200 answers of
   the wrong shape (``check``): exponential backoff with jitter (:func:`backoff_delay`),
   within ``max_retries`` and ``max_retry_time`` (:class:`RetryPolicy`);
-* a ten-secondly 429: every worker is held for the window, then the request is sent again;
+* a ten-secondly 429 is never a loss: the pacer takes in what the answer's headers say
+  (the window is full; its size), every worker of every process on the window is held
+  until it has room (at least the ``Retry-After``, if any), and the request is sent
+  again, however many times, until the refusal has lasted ``max_retry_time`` (then
+  :class:`~hubutk_pandas.errors.RateLimitError`);
 * a daily 429: :class:`~hubutk_pandas.errors.DailyLimitError` at once (it resets at midnight);
 * anything else (400, 401, 403, 404, 414...): :func:`error_from_response` at once.
 
@@ -61,6 +65,7 @@ __all__ = [
     "error_from_response",
     "excerpt",
     "get_json",
+    "retry_after",
 ]
 
 ShapeCheck = Callable[[Any], str | None]
@@ -162,6 +167,37 @@ _TRANSIENT = (
 _POLICY_WINDOWS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
 
 
+def retry_after(response: requests.Response, most: float = 300.0) -> float:
+    """Seconds an answer's ``Retry-After`` asks for (a number or an HTTP date); 0 without one.
+
+    Examples
+    --------
+    >>> r = requests.Response(); r.headers["Retry-After"] = "2.5"
+    >>> retry_after(r), retry_after(requests.Response())
+    (2.5, 0.0)
+    """
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return 0.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return 0.0
+        if when.tzinfo is None:
+            return 0.0
+        import datetime as dt
+
+        seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    if seconds != seconds:  # NaN
+        return 0.0
+    return min(max(0.0, seconds), most)
+
+
 def backoff_delay(failures: int, policy: RetryPolicy) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random.
 
@@ -249,6 +285,7 @@ def _get_json(
     extra: dict[str, Any] = {"force_refresh": True} if cached and refresh else {}
     deadline = time.monotonic() + policy.max_retry_time
     failures = limited = 0
+    refused_since: float | None = None  # the first 429 of this request
     while True:
         problem: HubSpotError
         try:
@@ -293,8 +330,13 @@ def _get_json(
                 error = error_from_response(response, secrets_)
                 if isinstance(error, DailyLimitError):
                     raise error
+                # The window is shared with whoever else uses the credential: a 429 is not
+                # about this request, so it is retried, not counted against max_retries,
+                # until the refusal has lasted the whole time budget.
                 limited += 1
-                if limited > policy.max_retries or time.monotonic() > deadline:
+                now = time.monotonic()
+                refused_since = now if refused_since is None else refused_since
+                if now - refused_since > policy.max_retry_time:
                     raise error
                 interval = rate_limit_headers(response.headers).get("interval-milliseconds")
                 window = (
@@ -302,13 +344,14 @@ def _get_json(
                     if interval
                     else _POLICY_WINDOWS.get((error.policy_name or "").upper(), limiter.rate[1])
                 )
-                held = limiter.penalize(window)
-                logger.warning(
-                    "429 (%s) from HubSpot; holding requests for %.2fs (retry %d of %d)",
+                held = limiter.penalize(window, at_least=retry_after(response))
+                logger.info(
+                    "429 (%s) from HubSpot; holding requests for %.2fs (refusal %d of this "
+                    "request, for %.1fs)",
                     error.policy_name or "rate limit",
                     held,
                     limited,
-                    policy.max_retries,
+                    now - refused_since,
                 )
                 continue
             elif status >= 500:
