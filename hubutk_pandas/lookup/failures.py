@@ -3,9 +3,9 @@
 Both sinks end here: :func:`raise_for_failures` raises, when batches failed, the error
 that carries what the sink kept (``.partial``: the in-memory result or the dataset), the
 utks a rerun must fetch, every error met, and HubSpot's status, category and correlation
-id. :func:`daily_limit_stops` turns HubSpot's daily 429 into a
-:class:`~hubutk_pandas.errors.DailyLimitError` outside a lookup (one batch, the property
-definitions).
+id. :func:`daily_limit_stops` (and :func:`stopping_at_the_daily_limit` for a callable) turns
+HubSpot's daily 429 into a :class:`~hubutk_pandas.errors.DailyLimitError` outside the batches
+of a lookup (one batch, the property definitions).
 
 Examples
 --------
@@ -19,15 +19,16 @@ hubutk_pandas.errors.LookupFailedError: 1 of 3 utks could not be fetched (1 batc
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
 from hubutk_pandas.errors import DailyLimitError, HubSpotError, LookupFailedError, RateLimitError
 
-__all__ = ["daily_limit_stops", "raise_for_failures"]
+__all__ = ["daily_limit_stops", "raise_for_failures", "stopping_at_the_daily_limit"]
 
 Partial = TypeVar("Partial")
+T = TypeVar("T")
 
 
 def raise_for_failures(
@@ -100,3 +101,22 @@ def daily_limit_stops() -> Iterator[None]:
         if not exc.daily:
             raise
         raise DailyLimitError.from_answer(exc) from None
+
+
+def stopping_at_the_daily_limit(func: Callable[[], T]) -> Callable[[], T]:
+    """``func`` (the property definitions of a fetcher), its daily 429 a :class:`DailyLimitError`.
+
+    Examples
+    --------
+    >>> def definitions():
+    ...     raise RateLimitError("limit", status=429, policy_name="DAILY")
+    >>> stopping_at_the_daily_limit(definitions)()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    hubutk_pandas.errors.DailyLimitError: The portal's daily API limit is reached; ...
+    """
+
+    def call() -> T:
+        with daily_limit_stops():
+            return func()
+
+    return call

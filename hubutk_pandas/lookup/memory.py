@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hubutk_pandas import utks as utks_rules
 from hubutk_pandas._gc import collector_paused
 from hubutk_pandas.lookup.assemble import Answers, assemble
-from hubutk_pandas.lookup.failures import raise_for_failures
+from hubutk_pandas.lookup.failures import raise_for_failures, stopping_at_the_daily_limit
 from hubutk_pandas.lookup.fetch import fetch
 from hubutk_pandas.lookup.plan import plan
 from hubutk_pandas.lookup.progress import Report
@@ -109,7 +109,7 @@ def _lookup(
     result = LookupResult.from_records(
         assembled.matched,
         assembled.missing,
-        definitions=fetcher.property_definitions,
+        definitions=stopping_at_the_daily_limit(fetcher.property_definitions),
         options=options,
     )
     logger.info(

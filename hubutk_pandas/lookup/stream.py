@@ -39,7 +39,7 @@ from hubutk_pandas.dataset.writer import DatasetWriter
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.frames import build_frames
 from hubutk_pandas.lookup.assemble import Answers, assemble
-from hubutk_pandas.lookup.failures import raise_for_failures
+from hubutk_pandas.lookup.failures import raise_for_failures, stopping_at_the_daily_limit
 from hubutk_pandas.lookup.fetch import fetch
 from hubutk_pandas.lookup.plan import MAX_BATCH_SIZE, plan
 from hubutk_pandas.lookup.progress import Report
@@ -204,9 +204,8 @@ def lookup_to_dataset(
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise InvalidOptionError.for_value("chunk_size", chunk_size, "use an integer >= 1")
     root = Path(out)
-    opened = DatasetWriter(
-        root, dataset_options(options), fetcher.source, fetcher.property_definitions
-    )
+    definitions = stopping_at_the_daily_limit(fetcher.property_definitions)
+    opened = DatasetWriter(root, dataset_options(options), fetcher.source, definitions)
     with opened as writer:
         valid, invalid = writer.add_input(utks)
         if valid or invalid:
@@ -219,7 +218,7 @@ def lookup_to_dataset(
                 "frame (reason 'invalid')."
             )
         if writer.manifest.get("definitions") is None:
-            writer.set_definitions(fetcher.property_definitions())
+            writer.set_definitions(definitions())
         total = writer.state.pending_valid()
         outcome = _run(fetcher, writer, options, chunk_size, progress, total)
         pending = writer.state.summary()["pending"]
