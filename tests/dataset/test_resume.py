@@ -204,6 +204,9 @@ def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path
             lookup_to_dataset(client.fetcher, utks, out, options, progress=False, chunk_size=300)
         partial = caught.value.partial
         assert isinstance(partial, LookupDataset) and not partial.complete
+        # As in memory: HubSpot's category and correlation id, and every error met.
+        assert caught.value.category == "RATE_LIMIT" and caught.value.policy_name == "DAILY"
+        assert caught.value.correlation_id and caught.value.errors[0].policy_name == "DAILY"
         # 8 requests: the property definitions, then 7 answers of 100 contacts. Two chunks
         # are fetched at once, so which 700 depends on timing, but every answer paid for is
         # written, and what is written is exactly what the full lookup has for those utks.
@@ -235,6 +238,7 @@ def test_failed_batches_keep_the_rest_and_a_rerun_fetches_only_them(
     finally:
         portal.cure()
     assert caught.value.failed_utks == [utks[150]]
+    assert caught.value.status == 400 and len(caught.value.errors) == 1  # as in memory
     partial = caught.value.partial
     assert isinstance(partial, LookupDataset) and partial.counts["contacts"] == 299
     portal.reset_stats()
