@@ -9,14 +9,18 @@ They never mutate the frame they hang off.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.lookup import check_sink_arguments
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
+from hubutk_pandas.settings import resolve_credential
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -28,7 +32,12 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
 
-__all__ = ["HubSpotDataFrameAccessor", "HubSpotSeriesAccessor"]
+__all__ = [
+    "HubSpotDataFrameAccessor",
+    "HubSpotSeriesAccessor",
+    "close_default_clients",
+    "default_client",
+]
 
 
 def check_column(columns: Iterable[Any], column: str) -> None:
@@ -114,12 +123,60 @@ def utk_keys(cells: pd.Series) -> pd.Series:
     return pd.Series([normalize_utk(c) for c in cells], index=cells.index, dtype="string")
 
 
+# The one process-wide registry of the package: the default clients of the accessors,
+# one per credential and base URL, so back-to-back calls without client= share one pacer
+# (a fresh pacer starts with a full window that the previous call had just used: 429s)
+# and one cache. close_default_clients() empties it.
+_defaults: dict[str, HubSpotClient] = {}
+_defaults_lock = threading.Lock()
+
+
+def default_client() -> HubSpotClient:
+    """The client of the environment's credential and base URL: made once, then reused.
+
+    What the accessors use without ``client=``. Keyed by a hash of the credential
+    (``HUBSPOT_ACCESS_TOKEN``, else ``HUBSPOT_API_KEY``) and ``HUBSPOT_BASE_URL``: another
+    credential or portal gets a client of its own, so answers never cross them. A closed
+    one is replaced. Without a credential: :class:`~hubutk_pandas.CredentialsError`.
+
+    Examples
+    --------
+    >>> default_client()  # no HUBSPOT_ACCESS_TOKEN in this environment  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    hubutk_pandas.errors.CredentialsError: No HubSpot credential: pass access_token=..., ...
+    """
+    from hubutk_pandas.client import HubSpotClient
+
+    kind, secret = resolve_credential(None, None)
+    where = os.environ.get("HUBSPOT_BASE_URL", "").strip()
+    key = hashlib.sha256(f"{kind}\0{secret}\0{where}".encode()).hexdigest()
+    with _defaults_lock:
+        found = _defaults.get(key)
+        if found is None or found.closed:
+            found = _defaults[key] = HubSpotClient()
+        return found
+
+
+def close_default_clients() -> None:
+    """Close and forget the default clients (to release their files; tests start afresh).
+
+    Examples
+    --------
+    >>> close_default_clients()
+    """
+    with _defaults_lock:
+        made = list(_defaults.values())
+        _defaults.clear()
+    for made_client in made:
+        made_client.close()
+
+
 def _client_or_default(client: HubSpotClient | None) -> HubSpotClient:
-    """Return ``client``, or build one from ``HUBSPOT_ACCESS_TOKEN`` / ``HUBSPOT_API_KEY``."""
+    """Return ``client``, or the :func:`default_client` of the environment."""
     from hubutk_pandas.client import HubSpotClient
 
     if client is None:
-        return HubSpotClient()
+        return default_client()
     if not isinstance(client, HubSpotClient):
         raise InvalidOptionError(
             f"client must be a HubSpotClient or None, not {type(client).__name__}"
@@ -141,6 +198,7 @@ def _lookup(
     # (and never hides behind a missing-credentials error).
     opts = LookupOptions.resolve(options, overrides)
     check_controls(progress=progress, refresh=refresh)
+    check_sink_arguments(out=out, refresh=refresh)
     return _client_or_default(client).lookup_utks(
         utks, options=opts, progress=progress, refresh=refresh, out=out
     )
@@ -202,8 +260,10 @@ class HubSpotDataFrameAccessor:
         column
             The column holding the ``hubspotutk`` cookie values.
         client
-            The :class:`~hubutk_pandas.HubSpotClient` to use. ``None`` builds one from
-            ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``) and ``HUBSPOT_BASE_URL``.
+            The :class:`~hubutk_pandas.HubSpotClient` to use. ``None``: the
+            :func:`default_client` of ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``) and
+            ``HUBSPOT_BASE_URL``, made on the first call and shared by the next (one pacer,
+            one cache).
         options
             A :class:`~hubutk_pandas.LookupOptions` to start from; the option keywords
             below override its values.

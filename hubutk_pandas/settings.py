@@ -395,6 +395,18 @@ class ClientSettings:
             parse=_parse_int,
         ),
     )
+    cache_timeout: float = field(
+        default=10.0,
+        metadata=_setting(
+            check=_number(0),
+            kind="float, default 10.0",
+            doc="Seconds to wait for a cache file another process holds locked, before a "
+            ":class:`~hubutk_pandas.CacheError`.",
+            shell="seconds to wait for a cache file another process holds locked",
+            metavar="SECONDS",
+            parse=_parse_seconds,
+        ),
+    )
 
     rate_window: str = field(
         default="machine",
@@ -432,6 +444,7 @@ class ClientSettingsKwargs(TypedDict, total=False):
     max_retry_time: float
     timeout: float
     max_url_length: int
+    cache_timeout: float
 
 
 def setting_specs() -> list[SettingSpec]:

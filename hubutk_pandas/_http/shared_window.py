@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from hubutk_pandas._http.session import BUSY_TIMEOUT_MS, load_salt
+from hubutk_pandas._http.session import BUSY_TIMEOUT, load_salt
 from hubutk_pandas._http.window import Alive, WindowState, owner_alive
 from hubutk_pandas.errors import CacheError
 
@@ -82,7 +82,7 @@ class SQLiteWindow:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.location,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=BUSY_TIMEOUT,
             isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE
             check_same_thread=False,  # this object's lock takes turns
         )
