@@ -57,6 +57,7 @@ hubutk_api_modules = [
     "hubutk_pandas.frames.dtypes",
     "hubutk_pandas.utks",
     "hubutk_pandas.errors",
+    "hubutk_pandas.lookup",
     "hubutk_pandas.dataset",
     "hubutk_pandas.dask",
     "hubutk_pandas.lead",

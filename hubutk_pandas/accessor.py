@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.lookup import check_sink_arguments
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.utks import normalize_utk
 
@@ -75,6 +76,7 @@ def _lookup(
     # (and never hides behind a missing-credentials error).
     opts = LookupOptions.resolve(options, overrides)
     check_controls(progress=progress, refresh=refresh)
+    check_sink_arguments(out=out, refresh=refresh)
     return _client_or_default(client).lookup_utks(
         utks, options=opts, progress=progress, refresh=refresh, out=out
     )

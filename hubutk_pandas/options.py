@@ -74,7 +74,7 @@ FORM_SUBMISSION_MODES: tuple[FormSubmissionMode, ...] = get_args(FormSubmissionM
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 
 ProgressCallback = Callable[[int, int], Any]
-"""``progress(done, total)``: batches completed so far, and batches to send."""
+"""``progress(done, total)``: utks fetched so far, and utks to fetch."""
 Progress = bool | ProgressCallback | None
 
 
@@ -276,15 +276,17 @@ class LookupOptions:
 CONTROL_DOCS = {
     "progress": (
         "bool or callable, optional",
-        "``None``: a progress bar when more than one batch is sent; ``True`` / ``False``: "
-        "always / never a bar; or a callable ``progress(done, total)`` (no bar), called "
-        "from the calling thread with ``(0, total)`` first, then after each batch, ending "
-        "at ``done == total`` (batches sent, not utks served by the store). An exception "
+        "Counts utks: those sent to HubSpot (not those the record store or the dataset "
+        "already had). ``None``: a progress bar when more than one request is needed; "
+        "``True`` / ``False``: always / never a bar; or a callable ``progress(done, total)`` "
+        "(no bar), called from the calling thread with ``(0, total)`` first, then after each "
+        "batch (with ``out``: each chunk written), ending at ``done == total``. An exception "
         "it raises stops the lookup and propagates as itself.",
     ),
     "refresh": (
         "bool, default False",
-        "Ignore both caches and fetch again (the answers fetched are stored again).",
+        "Ignore both caches and fetch again (the answers fetched are stored again). Not "
+        "with ``out``: a dataset reads no cache.",
     ),
 }
 """``name -> (type, description)`` of the per-call controls ``progress`` and ``refresh``."""

@@ -24,6 +24,7 @@ from hubutk_pandas.frames import dtypes
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.lead import LeadAnalytics
+    from hubutk_pandas.options import LookupOptions
     from hubutk_pandas.plotting import ResultPlotter
 
 __all__ = ["FILE_FORMATS", "FileFormat", "LookupResult", "PropertyDefinitions"]
@@ -74,10 +75,12 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         missing: Sequence[tuple[str, str]] = (),
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
+        options: LookupOptions | None = None,
     ) -> None:
         built = frames.build_frames(matched, missing)
         for name in frames.FRAME_NAMES:
             setattr(self, name, built[name])
+        self.options = options
         self._provider = definitions
         self._definitions: PropertyDefinitions | None = None
         self._wide_cache: dict[tuple[str, ...] | None, pd.DataFrame] = {}
@@ -89,6 +92,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         missing: Sequence[tuple[str, str]] = (),
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
+        options: LookupOptions | None = None,
     ) -> LookupResult:
         """Build the result from raw records: decoded dicts, or their JSON text.
 
@@ -102,6 +106,8 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         definitions
             Zero-argument callable returning the portal's property definitions; called
             lazily, once, by :meth:`definitions` / :meth:`wide`.
+        options
+            The :class:`~hubutk_pandas.LookupOptions` of the lookup (``result.options``).
 
         Examples
         --------
@@ -109,7 +115,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         >>> r.contacts["utk"].isna().tolist()
         [True]
         """
-        return cls(matched, missing, definitions=definitions)
+        return cls(matched, missing, definitions=definitions, options=options)
 
     @classmethod
     def from_frames(
@@ -117,6 +123,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         frames_: Mapping[str, pd.DataFrame],
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
+        options: LookupOptions | None = None,
     ) -> LookupResult:
         """A result from frames already built (e.g. read back from a dataset on disk).
 
@@ -135,6 +142,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         result = cls.__new__(cls)
         for name in frames.FRAME_NAMES:
             setattr(result, name, frames_[name])
+        result.options = options
         result._provider = definitions
         result._definitions = None
         result._wide_cache = {}

@@ -154,6 +154,7 @@ class ClientSettings:
     max_retry_time: float = 300.0
     timeout: float = 30.0
     max_url_length: int = 7000
+    cache_timeout: float = 10.0
 
 
 def build_settings(
@@ -170,6 +171,7 @@ def build_settings(
     max_retry_time: float,
     timeout: float,
     max_url_length: int,
+    cache_timeout: float = 10.0,
 ) -> ClientSettings:
     """Check the client's constructor arguments and freeze them (see ``HubSpotClient``).
 
@@ -216,6 +218,7 @@ def build_settings(
     check_number("max_retry_time", max_retry_time, minimum=0)
     check_number("timeout", timeout, minimum=0.001)
     check_number("max_url_length", max_url_length, minimum=1024, integer=True)
+    check_number("cache_timeout", cache_timeout, minimum=0)
     return ClientSettings(
         base_url=url,
         credential_kind=credential_kind,
@@ -229,4 +232,5 @@ def build_settings(
         max_retry_time=float(max_retry_time),
         timeout=float(timeout),
         max_url_length=max_url_length,
+        cache_timeout=float(cache_timeout),
     )

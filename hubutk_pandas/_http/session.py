@@ -59,8 +59,8 @@ from hubutk_pandas.errors import CacheError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from requests_cache import CachedSession
 
-BUSY_TIMEOUT_MS = 10_000
-"""How long a cache read or write waits for another thread's or program's lock."""
+BUSY_TIMEOUT = 10.0
+"""Seconds a cache read or write waits for another program's lock, by default."""
 
 __all__ = [
     "HTTP_CACHE_FILE",
@@ -73,6 +73,7 @@ __all__ = [
     "make_session",
     "redact",
     "redacted_logs",
+    "user_agent",
     "valid_json_200",
 ]
 
@@ -104,6 +105,22 @@ def cache_folder(session: requests.Session) -> Path | None:
     """
     path = getattr(getattr(session, "cache", None), "db_path", None)
     return Path(path).parent if path else None
+
+
+def user_agent() -> str:
+    """``hubutk-pandas/<version>``, sent on every request.
+
+    Examples
+    --------
+    >>> user_agent().startswith("hubutk-pandas/")
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"hubutk-pandas/{version('hubutk-pandas')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "hubutk-pandas/0+unknown"
 
 
 def default_cache_dir() -> Path:
@@ -297,7 +314,7 @@ def _serialized_cache_class() -> type[Any]:
     failed ("database is locked") or, with requests-cache 1.3, hung. A read or write of
     the cache takes a millisecond or two, so taking them one at a time per file costs
     nothing next to HubSpot's pacing; other programs on the same file still meet
-    SQLite's own lock and wait up to :data:`BUSY_TIMEOUT_MS`.
+    SQLite's own lock and wait up to the session's ``busy_timeout``.
     """
     from requests_cache import SQLiteCache
 
@@ -351,6 +368,7 @@ def make_session(
     expire_after: timedelta | None,
     user_agent: str,
     pool_size: int = 4,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> requests.Session:
     """Build the session: a namespaced :class:`CachedSession`, or plain without a folder.
 
@@ -366,6 +384,8 @@ def make_session(
         Sent as ``User-Agent`` on every request.
     pool_size
         Connections kept per host (one per worker thread).
+    busy_timeout
+        Seconds a cache read or write waits while another program holds the file.
 
     Examples
     --------
@@ -385,9 +405,9 @@ def make_session(
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
             # This process's threads take the file in turn (see _serialized_cache_class);
-            # another program holding it is waited for up to BUSY_TIMEOUT_MS.
+            # another program holding it is waited for up to busy_timeout.
             backend = _serialized_cache_class()(
-                cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=BUSY_TIMEOUT_MS
+                cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=round(busy_timeout * 1000)
             )
         except (OSError, sqlite3.Error) as exc:
             raise CacheError.from_exception(cache_dir, exc) from exc

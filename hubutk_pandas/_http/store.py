@@ -99,6 +99,8 @@ class RecordStore:
         The cache folder, or ``None`` for a throwaway in-memory store.
     expire_after
         How long a stored answer is used; ``None`` = forever.
+    busy_timeout
+        Seconds a read or write waits while another program holds the file.
 
     Examples
     --------
@@ -108,7 +110,13 @@ class RecordStore:
     {}
     """
 
-    def __init__(self, cache_dir: Path | None, *, expire_after: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: Path | None,
+        *,
+        expire_after: timedelta | None = None,
+        busy_timeout: float = 10.0,
+    ) -> None:
         self._folder = cache_dir
         self._ttl = None if expire_after is None else expire_after.total_seconds()
         self._lock = threading.Lock()
@@ -118,7 +126,7 @@ class RecordStore:
             else:
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 target = str(cache_dir / RECORD_STORE_FILE)
-            self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
+            self._db = sqlite3.connect(target, check_same_thread=False, timeout=busy_timeout)
         with self._lock, self._failures(), self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS records (namespace TEXT NOT NULL, utk TEXT NOT NULL,"

@@ -9,7 +9,8 @@ rate-limit slot), otherwise waits for a slot from the shared
   the wrong shape (``check``): exponential backoff with jitter (:func:`backoff_delay`),
   within ``max_retries`` and ``max_retry_time`` (:class:`RetryPolicy`);
 * a ten-secondly 429: every worker is held for the window, then the request is sent again;
-* a daily 429: :class:`~hubutk_pandas.errors.DailyLimitError` at once (it resets at midnight);
+* a daily 429: a :class:`~hubutk_pandas.errors.RateLimitError` whose ``daily`` is true, at
+  once (it resets at midnight; the lookup pipeline turns it into ``DailyLimitError``);
 * anything else (400, 401, 403, 404, 414...): :func:`error_from_response` at once.
 
 Only these are caught: requests' exceptions, HTTP statuses and broken bodies, each
@@ -45,7 +46,6 @@ from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
     CacheError,
-    DailyLimitError,
     HubSpotAPIError,
     HubSpotError,
     RateLimitError,
@@ -95,7 +95,7 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
         cls = ServerError
     else:
         cls = BadRequestError
-    error = cls(
+    return cls(
         redact(str(message), secrets_),
         status=status,
         category=body.get("category") or body.get("errorType"),
@@ -103,9 +103,6 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
         or response.headers.get("X-HubSpot-Correlation-Id"),
         policy_name=body.get("policyName"),
     )
-    if status == 429 and (error.policy_name or "").upper() == "DAILY":
-        return DailyLimitError.from_answer(error)
-    return error
 
 
 def excerpt(data: Any, limit: int = 80) -> str:
@@ -281,7 +278,7 @@ def _get_json(
                         extra = {"force_refresh": True}
             elif status == 429:
                 error = error_from_response(response, secrets_)
-                if isinstance(error, DailyLimitError):
+                if isinstance(error, RateLimitError) and error.daily:
                     raise error
                 limited += 1
                 if limited > policy.max_retries or time.monotonic() > deadline:

@@ -263,10 +263,10 @@ class LookupForm(Displayable):
         self.progress.description = _STEPS[index] if index < len(_STEPS) else "done"
 
     def _on_batches(self, done: int, total: int) -> None:
-        """The client's progress callback: move the bar within the "looking up" step."""
+        """The client's progress callback (in utks): move the bar within "looking up"."""
         step = _STEPS.index("looking up")
         self.progress.value = step + (done / total if total else 1.0)
-        self.progress.description = f"batch {done}/{total}" if total else "from cache"
+        self.progress.description = f"{done:,}/{total:,} utks" if total else "from cache"
 
     def _utks(self) -> list[str]:
         if self.frame is not None and self.column is not None:

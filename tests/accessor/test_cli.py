@@ -66,7 +66,7 @@ def test_lookup_streams_csv_parquet_and_json_lines_inputs_to_a_dataset(
     assert main(argv) == 0, capsys.readouterr().err
     captured = capsys.readouterr()
     assert "26 contacts, 2 missing; wrote the dataset" in captured.out
-    assert "HubSpot → dataset" in captured.err  # the progress bar
+    assert "HubSpot lookup" in captured.err  # the progress bar
     ds = open_dataset(out)
     assert ds.complete and (out / "_manifest.json").exists()
     assert {p.name for p in out.iterdir() if not p.name.startswith("_")} == set(FRAME_NAMES)

@@ -67,7 +67,7 @@ def test_real_window_overflow_recovers(make_client: MakeClient) -> None:
         client = make_client(own, max_workers=4, max_retries=10)
         result = client.lookup_utks(own.sample_utks(800), progress=False)
         assert len(result.contacts) == 800
-        assert client._limiter.rate == (5, 0.5)  # adapted to the headers
+        assert client._http._limiter.rate == (5, 0.5)  # adapted to the headers
 
 
 def test_daily_limit_stops_with_partial_result(make_client: MakeClient, tmp_path: Path) -> None:

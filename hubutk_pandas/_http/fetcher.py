@@ -1,0 +1,212 @@
+"""``HttpFetcher``: the client's HTTP side, which the lookup pipeline fetches through.
+
+One object holds what a request needs - the credential, the cached session (and, made on
+first use, one without cache for datasets), the pacer shared by every thread, the retry
+policy, the per-utk record store - and implements :class:`hubutk_pandas.lookup.Fetcher`
+(structurally: nothing here imports the pipeline). The client builds it from its checked
+settings and hands it to the pipeline as ``client.fetcher``. It builds no user-facing
+object: it returns HubSpot's JSON and raises :mod:`~hubutk_pandas.errors`.
+
+Examples
+--------
+>>> from hubutk_pandas.sandbox import SandboxPortal
+>>> from hubutk_pandas.settings import ClientSettings
+>>> with SandboxPortal(contacts=5) as p:
+...     s = ClientSettings(base_url=p.base_url, credential_kind="access_token", cache_dir=None)
+...     http = HttpFetcher(s, p.access_token, paths={"byUtk": "/contacts/v1/contact/byUtk/batch/"},
+...                        definitions_path="/properties/v1/contacts/properties", user_agent="doc")
+...     answer = http.get_batch("byUtk", [("utk", p.sample_utks(1)[0])], refresh=False, cache=True)
+...     http.close()
+>>> len(answer), p.access_token in repr(http)
+(1, False)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from hubutk_pandas._http import session, shapes
+from hubutk_pandas._http.pacing import RateLimiter
+from hubutk_pandas._http.store import RecordStore, namespace_for
+from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
+from hubutk_pandas.settings import ClientSettings
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.options import Endpoint, LookupOptions
+
+__all__ = ["HttpFetcher"]
+
+
+class HttpFetcher:
+    """The credential, sessions, pacer, retries and record store of one client.
+
+    Parameters
+    ----------
+    settings
+        The client's checked settings.
+    secret
+        The credential (a token, or a legacy ``hapikey``, as ``settings.credential_kind``).
+    paths
+        Endpoint name -> URL path of its batch requests.
+    definitions_path
+        The URL path of the property definitions.
+    user_agent
+        Sent on every request.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        secret: str,
+        *,
+        paths: Mapping[str, str],
+        definitions_path: str,
+        user_agent: str,
+    ) -> None:
+        self.settings = s = settings
+        self.__secret = secret
+        self._paths = dict(paths)
+        self._definitions_path = definitions_path
+        self._user_agent = user_agent
+        self.fingerprint = session.credential_fingerprint(
+            s.credential_kind, secret, session.load_salt(s.cache_dir)
+        )
+        self._session = self._make_session(s.cache_dir, s.max_workers)
+        try:
+            self._store = (
+                None
+                if s.cache_dir is None
+                else RecordStore(
+                    s.cache_dir, expire_after=s.expire_after, busy_timeout=s.cache_timeout
+                )
+            )
+        except BaseException:  # an unwritable or locked store: do not leak the open session
+            self._session.close()
+            raise
+        self._limiter = RateLimiter(*s.rate_limit)
+        self._retry = RetryPolicy(
+            s.max_retries, s.backoff_factor, s.backoff_max, s.max_retry_time, s.timeout
+        )
+        self._plain_session: requests.Session | None = None  # no HTTP cache: datasets
+        self._plain_lock = threading.Lock()
+        self._definitions: list[dict[str, Any]] | None = None
+        self._definitions_lock = threading.Lock()
+        self.closed = False
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return f"HttpFetcher(base_url={s.base_url!r}, fingerprint={self.fingerprint[:8]!r})"
+
+    def close(self) -> None:
+        """Close the sessions and the record store."""
+        self.closed = True
+        try:
+            self._session.close()
+            if self._plain_session is not None:
+                self._plain_session.close()
+        finally:
+            if self._store is not None:
+                self._store.close()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _make_session(self, cache_dir: Any, pool_size: int) -> requests.Session:
+        return session.make_session(
+            cache_dir=cache_dir,
+            namespace=self.fingerprint,
+            expire_after=self.settings.expire_after,
+            user_agent=self._user_agent,
+            pool_size=pool_size,
+            busy_timeout=self.settings.cache_timeout,
+        )
+
+    def _plain(self) -> requests.Session:
+        """The session without HTTP cache, made on first use."""
+        with self._plain_lock:  # a dataset fetches two chunks at once: twice the connections
+            if self._plain_session is None:
+                self._plain_session = self._make_session(None, 2 * self.settings.max_workers)
+            return self._plain_session
+
+    def _credential(self, params: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        if self.settings.credential_kind == "api_key":
+            return [*params, ("hapikey", self.__secret)]
+        return list(params)
+
+    def _get(
+        self, path: str, params: Sequence[tuple[str, str]], *, refresh: bool, check: ShapeCheck,
+        cache: bool = True,
+    ) -> Any:  # fmt: skip
+        headers = {"Accept": "application/json"}
+        if self.settings.credential_kind == "access_token":
+            headers["Authorization"] = f"Bearer {self.__secret}"
+        return get_json(
+            self._session if cache else self._plain_session or self._plain(),
+            self.settings.base_url + path,
+            self._credential(params),
+            headers=headers,
+            limiter=self._limiter,
+            policy=self._retry,
+            secrets_=[self.__secret],
+            refresh=refresh,
+            check=check,
+        )
+
+    # -- the Fetcher protocol ---------------------------------------------------------------
+
+    @property
+    def source(self) -> str:
+        """The base URL."""
+        return self.settings.base_url
+
+    @property
+    def max_workers(self) -> int:
+        """Batches sent at once."""
+        return self.settings.max_workers
+
+    @property
+    def max_url_length(self) -> int:
+        """The longest URL to send."""
+        return self.settings.max_url_length
+
+    def fixed_url_length(self, endpoint: Endpoint, query: Sequence[tuple[str, str]]) -> int:
+        """The length of the URL requests sends for ``query``, credential included, no utk."""
+        prepared = requests.PreparedRequest()
+        url = self.settings.base_url + self._paths[endpoint]
+        prepared.prepare_url(url, self._credential(query))
+        return len(prepared.url or "")
+
+    def get_batch(
+        self, endpoint: Endpoint, params: Sequence[tuple[str, str]], *, refresh: bool, cache: bool
+    ) -> dict[str, Any]:
+        """One batch request, paced and retried (``cache=False``: no HTTP cache)."""
+        answer: dict[str, Any] = self._get(
+            self._paths[endpoint], params, refresh=refresh, check=shapes.batch_shape, cache=cache
+        )
+        return answer
+
+    def _namespace(self, options: LookupOptions) -> str:
+        return namespace_for(
+            self.fingerprint, self.settings.base_url, options.endpoint, options.fingerprint()
+        )
+
+    def recall(self, options: LookupOptions, utks: Sequence[str]) -> Mapping[str, str | None]:
+        """Stored answers of the record store (none without a cache)."""
+        return {} if self._store is None else self._store.get(self._namespace(options), utks)
+
+    def remember(self, options: LookupOptions, found: Mapping[str, Any]) -> None:
+        """Store answers in the record store (nothing without a cache)."""
+        if self._store is not None:
+            self._store.put(self._namespace(options), found)
+
+    def property_definitions(self, refresh: bool = False) -> list[dict[str, Any]]:
+        """The portal's property definitions: fetched once, then kept."""
+        with self._definitions_lock:
+            if self._definitions is None or refresh:
+                self._definitions = self._get(
+                    self._definitions_path, [], refresh=refresh, check=shapes.definitions_shape
+                )
+            return self._definitions
