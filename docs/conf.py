@@ -55,6 +55,7 @@ hubutk_api_modules = [
     "hubutk_pandas.accessor",
     "hubutk_pandas.frames",
     "hubutk_pandas.frames.dtypes",
+    "hubutk_pandas.frames.lists",
     "hubutk_pandas.utks",
     "hubutk_pandas.errors",
     "hubutk_pandas.lookup",

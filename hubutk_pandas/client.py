@@ -47,6 +47,15 @@ __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
 UTKS_PATH = "/contacts/v1/contact/utks/batch/"
 PROPERTIES_PATH = "/properties/v1/contacts/properties"
+LISTS_ROOT = "/crm/lists/2026-09"
+"""The Lists API (list memberships since 2026-04-30): the date-versioned 2026-09 paths.
+
+Chosen over ``/crm/v3/lists`` (same requests and answers): HubSpot advises moving straight
+to the date-based versions; v3 goes unsupported in September 2027, 2026-09 (GA in September
+2026) 18 months after its release, about March 2028; and from 2026-03 on the spec makes the
+membership timestamps required. Its batch read reports records not found in ``errors`` of a
+200 where v3 answers 207; the client takes both.
+"""
 
 
 class HubSpotClient:
@@ -132,6 +141,7 @@ class HubSpotClient:
             paths={"byUtk": BY_UTK_PATH, "utks": UTKS_PATH},
             definitions_path=PROPERTIES_PATH,
             user_agent=session.user_agent(),
+            lists_root=LISTS_ROOT,
         )
 
     @property

@@ -41,6 +41,7 @@ from hubutk_pandas.frames import build_frames
 from hubutk_pandas.lookup.assemble import Answers, assemble
 from hubutk_pandas.lookup.failures import raise_for_failures
 from hubutk_pandas.lookup.fetch import fetch
+from hubutk_pandas.lookup.lists import add_memberships, require_lists
 from hubutk_pandas.lookup.plan import MAX_BATCH_SIZE, plan
 from hubutk_pandas.lookup.progress import Report
 from hubutk_pandas.options import LookupOptions, Progress, check_controls
@@ -208,6 +209,7 @@ def lookup_to_dataset(
         root, dataset_options(options), fetcher.source, fetcher.property_definitions
     )
     with opened as writer:
+        require_lists(fetcher, options)  # fail fast: before a million utks are read in
         valid, invalid = writer.add_input(utks)
         if valid or invalid:
             writer.save_manifest()  # new utks: the dataset is incomplete until they are written
@@ -279,9 +281,23 @@ def _run(
                 outcome.failed.extend(got.failed)
                 outcome.failed_utks.extend(assembled.failed_utks)
                 frames = build_frames(assembled.matched, assembled.missing)
+                lists = add_memberships(
+                    fetcher, frames, opts, cache=False, refresh=False, stopped=got.fatal is not None
+                )
+                settled = sum(valid for _, _, valid in chunk)
+                if lists is not None and not lists.ok:
+                    # Memberships missing: the chunk is not written, its utks stay pending
+                    # and the same call again fetches it whole.
+                    outcome.fatal = outcome.fatal or lists.fatal
+                    outcome.failed.extend(lists.failed)
+                    lost = set(outcome.failed_utks)
+                    outcome.failed_utks.extend(u for _, u, ok in chunk if ok and u not in lost)
+                    report.advance(settled)
+                    if outcome.fatal is not None:
+                        break  # no chunk after this one is written (stop is set below)
+                    continue
                 portal_ids = set(frames["contacts"]["portal_id"].dropna().astype(int).tolist())
                 writer.write_chunk(frames, [chunk[i][0] for i in assembled.done], portal_ids)
-                settled = sum(valid for _, _, valid in chunk)
                 del chunk, got, assembled, frames  # this chunk's records die here, not at a sweep
                 written += 1
                 if written % _SWEEP_EVERY == 0:
