@@ -53,6 +53,16 @@ logger = logging.getLogger("hubutk_pandas.proxy")
 JSON_TYPE = "application/json;charset=utf-8"
 MAX_URL_LENGTH = 8192
 DEFAULT_CLIENT_RATE = (30, 10.0)
+LISTS_REFUSED = (
+    "allow_lists (--allow-lists) is refused: HubSpot's utk reads have not carried list "
+    "memberships since 2026-04-30, and the proxy does not fetch them from the Lists API for "
+    "browsers: each page's request would cost the portal a second request (a stranger could "
+    "spend twice the limit), the answer would no longer be HubSpot's wire format, and a "
+    "visitor's lists (segments) are the business's, not the page's. Read memberships "
+    "server-side instead: hubutk lookup --show-list-memberships, or "
+    "client.lookup_utks(..., show_list_memberships=True)."
+)
+"""Why ``allow_lists`` is refused (issue 18): the message of the error."""
 
 
 def make_app(
@@ -86,9 +96,12 @@ def make_app(
         Required; ``*`` is refused; ``null`` only counts when listed.
     properties
         The only contact properties a browser may receive. Required.
-    allow_history, allow_forms, allow_lists
-        Let property history, form submissions and list memberships through (off:
-        a page gets current values only).
+    allow_history, allow_forms
+        Let property history and form submissions through (off: a page gets current
+        values only).
+    allow_lists
+        Refused (:data:`LISTS_REFUSED` says why): HubSpot's utk reads no longer carry list
+        memberships, and the proxy does not read the Lists API for browsers.
     client_rate
         ``(requests, seconds)`` one client may send in any window; more get 429.
     trusted_proxies
@@ -105,7 +118,7 @@ def make_app(
     Raises
     ------
     InvalidOptionError
-        No origin, ``*``, no property, or another invalid option.
+        No origin, ``*``, no property, ``allow_lists=True``, or another invalid option.
 
     Examples
     --------
@@ -201,6 +214,8 @@ class ProxyApp:
             forms=_flag("allow_forms", allow_forms),
             lists=_flag("allow_lists", allow_lists),
         )
+        if self.shape.lists:
+            raise InvalidOptionError(LISTS_REFUSED)
         if not isinstance(client_rate, tuple) or len(client_rate) != 2:
             raise InvalidOptionError(
                 f"client_rate={client_rate!r} is not valid; use (requests, seconds)"

@@ -24,8 +24,8 @@ import sys
 import threading
 from collections.abc import Iterator
 
-from hubutk_pandas.errors import HubSpotError
-from hubutk_pandas.proxy.app import DEFAULT_CLIENT_RATE, make_app
+from hubutk_pandas.errors import HubSpotError, InvalidOptionError
+from hubutk_pandas.proxy.app import DEFAULT_CLIENT_RATE, LISTS_REFUSED, make_app
 from hubutk_pandas.proxy.server import DEFAULT_HOST, DEFAULT_PORT, ProxyServer
 
 __all__ = ["add_arguments", "main", "run"]
@@ -104,7 +104,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--allow-history", action="store_true", help="send property history")
     parser.add_argument("--allow-forms", action="store_true", help="send form submissions")
-    parser.add_argument("--allow-lists", action="store_true", help="send list memberships")
+    parser.add_argument(
+        "--allow-lists",
+        action="store_true",
+        help="refused: HubSpot's utk reads carry no list memberships since 2026-04-30, and "
+        "the proxy does not read the Lists API for browsers (use hubutk lookup)",
+    )
     parser.add_argument(
         "--trusted-proxy",
         dest="trusted_proxies",
@@ -120,6 +125,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set); return the exit status."""
+    if args.allow_lists:  # refused at once, before a credential is read or a port opened
+        raise InvalidOptionError(LISTS_REFUSED)
     with _proxy_logging():
         return _serve(args, stop)
 
