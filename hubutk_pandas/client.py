@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
 
     from hubutk_pandas.dataset import LookupDataset
+    from hubutk_pandas.doctor import CheckReport
     from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
 
@@ -174,6 +175,26 @@ class HubSpotClient:
         self._http.close()
 
     # -- public API -------------------------------------------------------------------------
+
+    def check(self) -> CheckReport:
+        """Does this setup work? A :class:`~hubutk_pandas.doctor.CheckReport`, one line a check.
+
+        The credential is accepted; the scopes are there (contacts read for lookups, lists
+        read for list memberships); the portal's burst limit and the daily calls left (from
+        HubSpot's headers); the cache folder is writable; HubSpot or another server (the
+        sandbox); how long HubSpot supports the v1 endpoints. Two cheap requests in all,
+        paced like a lookup's, never cached; each failing line says how to fix it. The
+        same report as ``hubutk doctor``; it never holds the credential.
+
+        Examples
+        --------
+        >>> report = client.check()
+        >>> report.ok, report["lists scope"].detail
+        (True, 'crm.lists.read granted (list memberships work)')
+        """
+        from hubutk_pandas.doctor import run_checks
+
+        return run_checks(self._http, self.settings)
 
     def property_definitions(self, refresh: bool = False) -> list[dict[str, Any]]:
         """The portal's contact property definitions (fetched once, then cached).
