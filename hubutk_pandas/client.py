@@ -225,6 +225,9 @@ class HubSpotClient:
         an identical request is answered from the cache without a rate-limit slot, and
         every thread sharing this client shares one pacer. Use it to serve or store the
         wire format (``hubutk proxy`` does); use :meth:`lookup_utks` for tidy frames.
+        ``show_list_memberships`` only passes HubSpot's parameter on: its v1 reads have not
+        carried memberships since 2026-04-30; :meth:`lookup_utks` reads them from the
+        Lists API.
 
         Parameters
         ----------
@@ -335,7 +338,12 @@ class HubSpotClient:
         LookupFailedError
             Some batches failed after retries: ``.partial`` holds what succeeded (the
             result, or the dataset) and ``.failed_utks`` the rest (with the cache on and
-            ``endpoint="byUtk"``, or with ``out``, a rerun fetches only those).
+            ``endpoint="byUtk"``, or with ``out``, a rerun fetches only those). With
+            ``show_list_memberships``, contacts whose memberships could not be read count
+            as failed (in memory ``.partial`` has them without memberships).
+        MissingScopesError
+            ``show_list_memberships=True`` and the credential lacks ``crm.lists.read``:
+            raised after one request, before any contact is fetched.
         DailyLimitError
             The portal's daily limit was reached (also with ``.partial``).
         AuthenticationError

@@ -205,11 +205,13 @@ def lookup_to_dataset(
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise InvalidOptionError.for_value("chunk_size", chunk_size, "use an integer >= 1")
     root = Path(out)
+    # Fail fast, before a folder is made or a million utks read in: a credential without
+    # the lists scope costs one request, and leaves no dataset bound to options it cannot serve.
+    require_lists(fetcher, options)
     opened = DatasetWriter(
         root, dataset_options(options), fetcher.source, fetcher.property_definitions
     )
     with opened as writer:
-        require_lists(fetcher, options)  # fail fast: before a million utks are read in
         valid, invalid = writer.add_input(utks)
         if valid or invalid:
             writer.save_manifest()  # new utks: the dataset is incomplete until they are written
