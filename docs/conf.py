@@ -59,6 +59,7 @@ hubutk_api_modules = [
     "hubutk_pandas.utks",
     "hubutk_pandas.errors",
     "hubutk_pandas.lookup",
+    "hubutk_pandas.doctor",
     "hubutk_pandas.dataset",
     "hubutk_pandas.dask",
     "hubutk_pandas.lead",

@@ -308,3 +308,25 @@ def test_the_daily_limit_in_the_memberships_stage_keeps_the_contacts(
         assert len(caught.value.partial.contacts) == 50
         assert len(caught.value.failed_utks) == 50
         assert portal.stats.by_path[BATCH] == 1  # stopped at once, no storm
+
+
+def test_a_rerun_is_answered_from_the_caches_of_that_credential_only(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    """Memberships (POST, keyed by body) and list names are cached per credential."""
+    with SandboxPortal(contacts=400, seed=9) as portal:
+        utks = portal.sample_utks(150)
+        first = make_client(portal, cache=tmp_path).lookup_utks(
+            utks, show_list_memberships=True, progress=False
+        )
+        portal.reset_stats()
+        again = make_client(portal, cache=tmp_path).lookup_utks(
+            utks, show_list_memberships=True, progress=False
+        )
+        assert dict(portal.stats.by_path) == {BATCH: 1}  # the new client's probe, nothing else
+        pd.testing.assert_frame_equal(again.list_memberships, first.list_memberships)
+        portal.reset_stats()
+        with pytest.warns(UserWarning):  # the legacy key: another credential, another cache
+            other = make_client(portal, api_key=portal.api_key, cache=tmp_path)
+        other.lookup_utks(utks, show_list_memberships=True, progress=False)
+        assert portal.stats.by_path[BATCH] == 1 + 2 and portal.stats.by_path[f"{LISTS}/"] == 1
