@@ -248,9 +248,18 @@ class Probes:
         )
 
     @property
+    def spent(self) -> bool:
+        """The account's daily limit is spent (HubSpot counts only authenticated calls)."""
+        return isinstance(self.contacts, RateLimitError) and self.contacts.daily
+
+    @property
     def unreachable(self) -> bool:
-        """The contacts probe failed for another reason than the credential or a scope."""
-        return self.contacts is not None and not isinstance(self.contacts, AuthenticationError)
+        """The contacts probe failed otherwise than for the credential, a scope or the limit."""
+        return (
+            self.contacts is not None
+            and not isinstance(self.contacts, AuthenticationError)
+            and not self.spent
+        )
 
 
 def _address(base_url: str) -> str:
@@ -288,6 +297,8 @@ def check_credential(p: Probes) -> Check:
             "run hubutk doctor again.",
             blocking=True,
         )
+    if p.spent:
+        return Check("credential", True, f"accepted ({kind}; the daily limit is spent)")
     return Check("credential", True, f"accepted ({kind})")
 
 
@@ -296,6 +307,9 @@ def check_contacts_scope(p: Probes) -> Check:
     if p.refused or p.unreachable:
         return Check("contacts scope", False, "not checked (see credential)", blocking=True,
                      fix="Fix the credential first.")  # fmt: skip
+    if p.spent:
+        return Check("contacts scope", False, "not checked (see rate limits)",
+                     "Run hubutk doctor again once the daily limit resets.")  # fmt: skip
     if isinstance(p.contacts, MissingScopesError):
         return Check(
             "contacts scope",
@@ -310,6 +324,9 @@ def check_contacts_scope(p: Probes) -> Check:
 def check_lists_scope(p: Probes) -> Check:
     """The credential has ``crm.lists.read`` (list memberships need it; lookups do not)."""
     if not p.lists_checked:
+        if p.spent:
+            return Check("lists scope", False, "not checked (see rate limits)",
+                         "Run hubutk doctor again once the daily limit resets.")  # fmt: skip
         return Check("lists scope", False, "not checked (see credential)",
                      "Fix the credential first.")  # fmt: skip
     error = p.lists
@@ -334,7 +351,7 @@ def check_lists_scope(p: Probes) -> Check:
 def check_rate_limits(p: Probes) -> Check:
     """The portal's burst limit and the daily calls left, from HubSpot's headers."""
     seen = p.rate_limits
-    if isinstance(p.contacts, RateLimitError) and p.contacts.daily:
+    if p.spent:
         return Check(
             "rate limits",
             False,
@@ -486,7 +503,7 @@ def run_checks(
     probes = Probes(settings=settings, today=today or dt.date.today())
     seen, probes.contacts = prober.probe("contacts")
     probes.rate_limits.update(seen)
-    if not probes.refused and not probes.unreachable:
+    if not (probes.refused or probes.unreachable or probes.spent):
         seen, probes.lists = prober.probe("lists")
         probes.lists_checked = True
         probes.rate_limits.update(seen)  # the later answer's figures are the current ones

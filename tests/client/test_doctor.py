@@ -135,6 +135,9 @@ def test_a_spent_daily_limit_blocks_lookups(make_client: MakeClient) -> None:
         limits = report["rate limits"]
         assert not limits.ok and limits.blocking and "daily limit is spent" in limits.detail
         assert not report.lookups_work
+        assert report["credential"].ok  # HubSpot counts only authenticated calls
+        assert report["lists scope"].detail == "not checked (see rate limits)"
+        assert [c.name for c in report.failed] == ["contacts scope", "lists scope", "rate limits"]
 
 
 def test_an_unwritable_cache_folder_is_reported(
