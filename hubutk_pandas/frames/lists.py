@@ -62,6 +62,7 @@ from hubutk_pandas.frames.columns import (
     _strings,
     _table,
     empty_frame,
+    ms_to_datetime,
 )
 
 __all__ = [
@@ -69,7 +70,7 @@ __all__ = [
     "LISTS_API",
     "SOURCES",
     "combine",
-    "fill_v1_columns",
+    "fill_columns",
     "lists_api_frame",
 ]
 
@@ -111,11 +112,9 @@ def _iso_timestamps(values: list[Any]) -> tuple[Any, dict[int, Any]]:
         from_ms, _ = _convert([values[i] for i in ints], TIMESTAMP_DTYPE)
         out = out.copy()
         out[np.asarray(ints, dtype=np.intp)] = from_ms
-    isna = pd.isna(out)
-    for i in range(n):
-        v = values[i]
-        if v is not None and isna[i]:
-            spill[i] = v
+    given = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+    for i in np.flatnonzero(given & np.asarray(pd.isna(out))).tolist():
+        spill[i] = values[i]
     return out, spill
 
 
@@ -149,7 +148,7 @@ def lists_api_frame(
     n = len(items)
     if not n:
         return empty_frame("list_memberships")
-    plain = [dict(it) for it in items]
+    plain = [it if type(it) is dict else dict(it) for it in items]
     spec = [(column, key) for key, column in _MEMBERSHIP_KEYS.items()]
     cols, extras = _table(plain, spec, LIST_MEMBERSHIPS_SCHEMA, known_extra=_TIMES)
     for key, column in _TIMES.items():
@@ -157,13 +156,14 @@ def lists_api_frame(
         cols[column] = arr
         for i, v in spill.items():
             extras.setdefault(i, {})[key] = v
-    found = [definitions.get(str(it.get("listId"))) for it in plain]
-    cols["list_name"] = _strings([_text_of(d, "name") for d in found])
-    cols["processing_type"] = _strings([_text_of(d, "processingType") for d in found])
+    ids = [str(it.get("listId")) for it in plain]
+    for column, key in (("list_name", "name"), ("processing_type", "processingType")):
+        of = {i: _text_of(d, key) for i, d in definitions.items()}
+        cols[column] = _strings([of.get(i) for i in ids])
     cols["vid"] = _ints(owners)[0]
     cols["source"] = _strings([LISTS_API] * n)
     cols["is_member"] = pd.array(np.ones(n, dtype=bool), dtype="boolean")
-    fill_v1_columns(cols, n, source=None)
+    fill_columns(cols, n, source=None)
     cols["extra"] = _extra_column(n, extras)
     return _frame("list_memberships", cols)
 
@@ -173,7 +173,7 @@ def _text_of(definition: Mapping[str, Any] | None, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def fill_v1_columns(columns: dict[str, Any], n: int, *, source: str | None) -> None:
+def fill_columns(columns: dict[str, Any], n: int, *, source: str | None) -> None:
     """Give ``columns`` every schema column it lacks, as ``n`` <NA>; set ``source`` if given.
 
     Used for the v1 rows (which lack the Lists API columns) and the Lists API rows (which
@@ -182,15 +182,27 @@ def fill_v1_columns(columns: dict[str, Any], n: int, *, source: str | None) -> N
     Examples
     --------
     >>> cols = {}
-    >>> fill_v1_columns(cols, 2, source=CONTACTS_V1)
+    >>> fill_columns(cols, 2, source=CONTACTS_V1)
     >>> cols["source"].tolist(), cols["list_name"].isna().tolist()
     (['contacts_v1', 'contacts_v1'], [True, True])
     """
     for column, dtype in LIST_MEMBERSHIPS_SCHEMA.items():
         if column not in columns:
-            columns[column] = _convert([None] * n, dtype)[0]
+            columns[column] = _all_na(n, dtype)
     if source is not None:
         columns["source"] = _strings([source] * n)
+
+
+def _all_na(n: int, dtype: str) -> Any:
+    """``n`` missing values of ``dtype`` (one allocation, no per-value conversion)."""
+    missing = np.ones(n, dtype=bool)
+    if dtype == "Int64":
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), missing)
+    if dtype == "boolean":
+        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), missing)
+    if dtype == TIMESTAMP_DTYPE:
+        return ms_to_datetime(np.zeros(n, dtype=np.int64), missing)
+    return _convert([None] * n, dtype)[0]
 
 
 def combine(v1: pd.DataFrame, lists_api: pd.DataFrame) -> pd.DataFrame:
