@@ -35,8 +35,8 @@ Examples
 ...                       cache=False, refresh=False)
 >>> got.failed, frames["list_memberships"]["source"].unique().tolist()
 ([], ['lists_api'])
->>> frames["list_memberships"]["list_name"].notna().all()
-np.True_
+>>> bool(frames["list_memberships"]["list_name"].notna().all())
+True
 """
 
 from __future__ import annotations
