@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
 
     from hubutk_pandas.dataset import LookupDataset
+    from hubutk_pandas.doctor import CheckReport
     from hubutk_pandas.erasure import ForgetReport
     from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
@@ -51,6 +52,15 @@ __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
 UTKS_PATH = "/contacts/v1/contact/utks/batch/"
 PROPERTIES_PATH = "/properties/v1/contacts/properties"
+LISTS_ROOT = "/crm/lists/2026-09"
+"""The Lists API (list memberships since 2026-04-30): the date-versioned 2026-09 paths.
+
+Chosen over ``/crm/v3/lists`` (same requests and answers): HubSpot advises moving straight
+to the date-based versions; v3 goes unsupported in September 2027, 2026-09 (GA in September
+2026) 18 months after its release, about March 2028; and from 2026-03 on the spec makes the
+membership timestamps required. Its batch read reports records not found in ``errors`` of a
+200 where v3 answers 207; the client takes both.
+"""
 
 
 class HubSpotClient:
@@ -152,6 +162,7 @@ class HubSpotClient:
             paths={"byUtk": BY_UTK_PATH, "utks": UTKS_PATH},
             definitions_path=PROPERTIES_PATH,
             user_agent=session.user_agent(),
+            lists_root=LISTS_ROOT,
         )
 
     @property
@@ -209,6 +220,26 @@ class HubSpotClient:
 
     # -- public API -------------------------------------------------------------------------
 
+    def check(self) -> CheckReport:
+        """Does this setup work? A :class:`~hubutk_pandas.doctor.CheckReport`, one line a check.
+
+        The credential is accepted; the scopes are there (contacts read for lookups, lists
+        read for list memberships); the portal's burst limit and the daily calls left (from
+        HubSpot's headers); the cache folder is writable; HubSpot or another server (the
+        sandbox); how long HubSpot supports the v1 endpoints. Two cheap requests in all,
+        paced like a lookup's, never cached; each failing line says how to fix it. The
+        same report as ``hubutk doctor``; it never holds the credential.
+
+        Examples
+        --------
+        >>> report = client.check()
+        >>> report.ok, report["lists scope"].detail
+        (True, 'crm.lists.read granted (list memberships work)')
+        """
+        from hubutk_pandas.doctor import run_checks
+
+        return run_checks(self._http, self.settings)
+
     def property_definitions(self, refresh: bool = False) -> list[dict[str, Any]]:
         """The portal's contact property definitions (fetched once, then cached).
 
@@ -238,6 +269,9 @@ class HubSpotClient:
         an identical request is answered from the cache without a rate-limit slot, and
         every thread sharing this client shares one pacer. Use it to serve or store the
         wire format (``hubutk proxy`` does); use :meth:`lookup_utks` for tidy frames.
+        ``show_list_memberships`` only passes HubSpot's parameter on: its v1 reads have not
+        carried memberships since 2026-04-30; :meth:`lookup_utks` reads them from the
+        Lists API.
 
         Parameters
         ----------
@@ -453,7 +487,12 @@ class HubSpotClient:
         LookupFailedError
             Some batches failed after retries: ``.partial`` holds what succeeded (the
             result, or the dataset) and ``.failed_utks`` the rest (with the cache on and
-            ``endpoint="byUtk"``, or with ``out``, a rerun fetches only those).
+            ``endpoint="byUtk"``, or with ``out``, a rerun fetches only those). With
+            ``show_list_memberships``, contacts whose memberships could not be read count
+            as failed (in memory ``.partial`` has them without memberships).
+        MissingScopesError
+            ``show_list_memberships=True`` and the credential lacks ``crm.lists.read``:
+            raised after one request, before any contact is fetched.
         DailyLimitError
             The portal's daily limit was reached (also with ``.partial``).
         AuthenticationError
