@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+# The Redis rate-window tests start a real redis-server of their own on a free loopback port.
+REDIS_SERVER := /usr/bin/redis-server
 # Tests and notebooks run against the sandbox only: never a developer's real portal.
 OFFLINE := env -u HUBSPOT_ACCESS_TOKEN -u HUBSPOT_API_KEY -u HUBSPOT_BASE_URL -u HUBUTK_VISITORS_CSV
 NBVAL := $(OFFLINE) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks
@@ -34,6 +36,14 @@ $(CHROMIUM):
 	  echo "Chromium is missing: run 'sudo apt-get install chromium' (needed by the browser test)"; exit 1; \
 	fi
 
+# Debian's redis-server, installed the way Chromium is (the tests start it; no service runs).
+$(REDIS_SERVER):
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else \
+	  echo "redis-server is missing: run 'sudo apt-get install redis-server' (needed by the Redis window tests)"; exit 1; \
+	fi
+
 demo: setup
 	$(BIN)/hubutk demo
 
@@ -46,11 +56,11 @@ lint: setup
 # The quick inner loop, about 3 minutes on 2 cores: lint, then the unit tests and doctests
 # other than the slow ones (`@pytest.mark.slow`) and the browsers. No docs build, wheel, floor
 # or notebooks: `make test` runs those, and every test.
-check: lint
+check: lint $(REDIS_SERVER)
 	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas \
 	  -m "not slow and not browser" -q -p no:cacheprovider
 
-unit: setup
+unit: setup $(REDIS_SERVER)
 	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser"
 
 notebooks: setup
@@ -59,7 +69,7 @@ notebooks: setup
 browser: setup $(CHROMIUM)
 	$(OFFLINE) $(BIN)/python -m pytest tests -m browser
 
-test: setup $(CHROMIUM) lint docs wheelcheck floor
+test: setup $(CHROMIUM) $(REDIS_SERVER) lint docs wheelcheck floor
 	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas
 	$(NBVAL)
 
@@ -93,11 +103,11 @@ $(FLOOR_STAMP): pyproject.toml | $(STAMP)
 	done); \
 	if [ -z "$$py" ]; then echo "make floor: no Python 3.10 here (requires-python's floor); set FLOOR_PYTHON"; exit 1; fi; \
 	rm -rf $(FLOOR) && $(UV) venv -q -p "$$py" $(FLOOR) && \
-	$(UV) pip install -q -p $(FLOOR)/bin/python --resolution lowest-direct -e '.[dask]' && \
+	$(UV) pip install -q -p $(FLOOR)/bin/python --resolution lowest-direct -e '.[dask,redis]' && \
 	$(UV) pip install -q -p $(FLOOR)/bin/python 'pytest>=8' 'pytest-timeout>=2.3'
 	touch $(FLOOR_STAMP)
 
-floor: $(FLOOR_STAMP)
+floor: $(FLOOR_STAMP) $(REDIS_SERVER)
 	@$(FLOOR)/bin/python -c 'import sys, numpy, pandas, pyarrow, requests, requests_cache, matplotlib; \
 	print("floor: Python", sys.version.split()[0], "pandas", pandas.__version__, "numpy", numpy.__version__, \
 	"pyarrow", pyarrow.__version__, "requests", requests.__version__, "requests-cache", \
@@ -106,8 +116,9 @@ floor: $(FLOOR_STAMP)
 	  --ignore=tests/browser --ignore=tests/docs/test_check_site.py \
 	  -q -p no:cacheprovider
 
-bench: setup
+bench: setup $(REDIS_SERVER)
 	$(BIN)/python benchmarks/bench_client.py
+	$(BIN)/python benchmarks/bench_pacer.py
 	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_lead.py

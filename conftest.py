@@ -13,7 +13,16 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def _doctest_client() -> Iterator[Any]:
+def _doctest_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The examples' per-user cache folder (``cache=False`` clients keep their rate window
+    there) is a temporary one, never the developer's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("doctest-cache")))
+        yield
+
+
+@pytest.fixture(scope="session")
+def _doctest_client(_doctest_cache_home: None) -> Iterator[Any]:
     import hubutk_pandas
 
     with hubutk_pandas.connect(sandbox=True, contacts=2000) as client:
@@ -24,6 +33,7 @@ def _doctest_client() -> Iterator[Any]:
 def _doctest_names(request: pytest.FixtureRequest, doctest_namespace: dict[str, Any]) -> None:
     if not isinstance(request.node, pytest.DoctestItem):
         return
+    request.getfixturevalue("_doctest_cache_home")
     client = request.getfixturevalue("_doctest_client")
     doctest_namespace.update(
         pd=pd,

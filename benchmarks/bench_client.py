@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     properties = None if args.properties == "all" else args.properties.split(",")
     options: dict[str, Any] = {} if args.workers is None else {"max_workers": args.workers}
     if args.per_request < 100:  # a URL with room for that many utks (at least 25: 1,024 chars)
-        from hubutk_pandas._http.batching import url_length
+        from hubutk_pandas.lookup.plan import url_length
 
         query = [("property", name) for name in properties or []]
         query += [("utk", utk) for utk in utks[: args.per_request]]
@@ -158,14 +158,16 @@ def main(argv: list[str] | None = None) -> None:
             result = client.lookup_utks(
                 utks,
                 properties=properties,
-                progress=lambda done, _total: done_at.append((done, time.monotonic())),
+                # progress counts utks, a call per batch: the calls count the requests done
+                progress=lambda _done, _total: done_at.append((len(done_at), time.monotonic())),
             )
             elapsed = time.monotonic() - started
+            pacer = client._http._limiter
             print(
                 f"client         {client.settings.max_workers} workers, waited "
-                f"{client._limiter.waited:.0f} s in all for slots, held each "
-                f"{client._limiter.held / max(1, len(trips.seconds)) * 1000:.0f} ms on average, "
-                f"{client._limiter.booked_elsewhere} booked as used elsewhere; "
+                f"{pacer.waited:.0f} s in all for slots, held each "
+                f"{pacer.held / max(1, len(trips.seconds)) * 1000:.0f} ms on average, "
+                f"{pacer.booked_elsewhere} booked as used elsewhere; "
                 "round trip "
                 f"median {trips.median() * 1000:.0f} ms, 95th percentile "
                 f"{trips.quantile(0.95) * 1000:.0f} ms (latency {args.latency * 1000:.0f} ms)"
@@ -206,7 +208,7 @@ class _RoundTrips:
 
     def __init__(self, client: Any) -> None:
         self.seconds: list[float] = []
-        client._session.hooks["response"].append(self._record)
+        client._http._session.hooks["response"].append(self._record)
 
     def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.seconds.append(response.elapsed.total_seconds())

@@ -43,7 +43,7 @@ from typing import Any
 
 from peak_rss import HERE
 
-from hubutk_pandas.dataset import DEFAULT_CHUNK_SIZE
+from hubutk_pandas.lookup import DEFAULT_CHUNK_SIZE
 
 CHILD = r"""
 import json, resource, sys, time

@@ -52,12 +52,16 @@ hubutk_api_modules = [
     "hubutk_pandas.settings",
     "hubutk_pandas.options",
     "hubutk_pandas.wire",
+    "hubutk_pandas.face",
     "hubutk_pandas.result",
     "hubutk_pandas.accessor",
     "hubutk_pandas.frames",
     "hubutk_pandas.frames.dtypes",
+    "hubutk_pandas.frames.lists",
     "hubutk_pandas.utks",
     "hubutk_pandas.errors",
+    "hubutk_pandas.lookup",
+    "hubutk_pandas.doctor",
     "hubutk_pandas.dataset",
     "hubutk_pandas.privacy",
     "hubutk_pandas.dask",
@@ -66,6 +70,7 @@ hubutk_api_modules = [
     "hubutk_pandas.widgets",
     "hubutk_pandas.sandbox",
     "hubutk_pandas.proxy",
+    "hubutk_pandas.rate_window",
 ]
 
 autosummary_generate = True

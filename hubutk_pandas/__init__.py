@@ -33,6 +33,7 @@ from hubutk_pandas.errors import (
     HubSpotError,
     InvalidOptionError,
     LookupFailedError,
+    MissingScopesError,
     RateLimitError,
     ServerError,
 )
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from hubutk_pandas.client import HubSpotClient
     from hubutk_pandas.connection import SandboxClient, connect
     from hubutk_pandas.dataset import LookupDataset, open_dataset
+    from hubutk_pandas.face import LookupFace
     from hubutk_pandas.result import LookupResult
     from hubutk_pandas.sandbox import SandboxPortal
 
@@ -50,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 _LAZY = {
     "HubSpotClient": "hubutk_pandas.client",
     "LookupDataset": "hubutk_pandas.dataset",
+    "LookupFace": "hubutk_pandas.face",
     "LookupResult": "hubutk_pandas.result",
     "SandboxClient": "hubutk_pandas.connection",
     "SandboxPortal": "hubutk_pandas.sandbox",
@@ -70,9 +73,11 @@ __all__ = [
     "HubSpotError",
     "InvalidOptionError",
     "LookupDataset",
+    "LookupFace",
     "LookupFailedError",
     "LookupOptions",
     "LookupResult",
+    "MissingScopesError",
     "RateLimitError",
     "SandboxClient",
     "SandboxPortal",

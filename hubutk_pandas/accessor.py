@@ -9,14 +9,18 @@ They never mutate the frame they hang off.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.lookup import check_sink_arguments
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
+from hubutk_pandas.settings import resolve_credential
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -24,10 +28,16 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from hubutk_pandas.client import HubSpotClient
     from hubutk_pandas.dataset import LookupDataset
+    from hubutk_pandas.face import LookupFace
     from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
 
-__all__ = ["HubSpotDataFrameAccessor", "HubSpotSeriesAccessor"]
+__all__ = [
+    "HubSpotDataFrameAccessor",
+    "HubSpotSeriesAccessor",
+    "close_default_clients",
+    "default_client",
+]
 
 
 def check_column(columns: Iterable[Any], column: str) -> None:
@@ -48,12 +58,125 @@ def check_column(columns: Iterable[Any], column: str) -> None:
         raise KeyError(f"column {column!r} is not in the frame; its columns are: {existing}")
 
 
+# -- the enrich core, shared by df.hubspot.enrich and ddf.hubspot.enrich (hubutk_pandas.dask) --
+
+
+def enrich_options(
+    properties: Sequence[str] | None, *, include_deletes: bool, suffix: str
+) -> LookupOptions:
+    """The lookup an ``enrich`` needs: only those properties, no form submissions.
+
+    Checks ``suffix`` too, so a bad one fails before any request.
+
+    Examples
+    --------
+    >>> enrich_options(["email"], include_deletes=False, suffix="_hs").form_submission_mode
+    'none'
+    >>> enrich_options(None, include_deletes=False, suffix="")
+    Traceback (most recent call last):
+    ...
+    hubutk_pandas.errors.InvalidOptionError: suffix must be a non-empty string, not ''
+    """
+    if not isinstance(suffix, str) or not suffix:
+        raise InvalidOptionError(f"suffix must be a non-empty string, not {suffix!r}")
+    return LookupOptions(
+        properties=properties, form_submission_mode="none", include_deletes=include_deletes
+    )
+
+
+def enrich_columns(
+    lookup: LookupFace, properties: Sequence[str] | None, taken: Iterable[Any], suffix: str
+) -> pd.DataFrame:
+    """The columns ``enrich`` adds, one row per matched utk: ``vid`` and the typed properties.
+
+    From ``lookup.wide(properties)`` (a result or a dataset alike), indexed by the utk (a
+    utk matched twice keeps its first row; a row without a utk is dropped); a column whose
+    name is in ``taken`` (the caller's columns) gets ``suffix``.
+
+    Examples
+    --------
+    >>> from hubutk_pandas.result import LookupResult
+    >>> rec = {"vid": 1, "properties": {"email": {"value": "a@b.c"}}}
+    >>> added = enrich_columns(LookupResult.from_records([("u", rec)]), ["email"],
+    ...                        ["utk", "email"], "_hs")
+    >>> added
+         vid email_hs
+    utk
+    u      1    a@b.c
+    """
+    wide = lookup.wide(properties).dropna(subset=["utk"]).drop_duplicates("utk")
+    wide = wide.set_index("utk")
+    names = set(map(str, taken))
+    wide.columns = pd.Index([f"{c}{suffix}" if c in names else c for c in wide.columns])
+    return wide
+
+
+def utk_keys(cells: pd.Series) -> pd.Series:
+    """The utk each cell is looked up as (:func:`~hubutk_pandas.utks.normalize_utk`), ``<NA>``
+    for an empty cell: what ``enrich`` joins on. Keeps the index.
+
+    Examples
+    --------
+    >>> utk_keys(pd.Series([" ab12 ", None, ""])).tolist()
+    ['ab12', <NA>, <NA>]
+    """
+    return pd.Series([normalize_utk(c) for c in cells], index=cells.index, dtype="string")
+
+
+# The one process-wide registry of the package: the default clients of the accessors,
+# one per credential and base URL, so back-to-back calls without client= share one pacer
+# (a fresh pacer starts with a full window that the previous call had just used: 429s)
+# and one cache. close_default_clients() empties it.
+_defaults: dict[str, HubSpotClient] = {}
+_defaults_lock = threading.Lock()
+
+
+def default_client() -> HubSpotClient:
+    """The client of the environment's credential and base URL: made once, then reused.
+
+    What the accessors use without ``client=``. Keyed by a hash of the credential
+    (``HUBSPOT_ACCESS_TOKEN``, else ``HUBSPOT_API_KEY``) and ``HUBSPOT_BASE_URL``: another
+    credential or portal gets a client of its own, so answers never cross them. A closed
+    one is replaced. Without a credential: :class:`~hubutk_pandas.CredentialsError`.
+
+    Examples
+    --------
+    >>> default_client()  # no HUBSPOT_ACCESS_TOKEN in this environment  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    hubutk_pandas.errors.CredentialsError: No HubSpot credential: pass access_token=..., ...
+    """
+    from hubutk_pandas.client import HubSpotClient
+
+    kind, secret = resolve_credential(None, None)
+    where = os.environ.get("HUBSPOT_BASE_URL", "").strip()
+    key = hashlib.sha256(f"{kind}\0{secret}\0{where}".encode()).hexdigest()
+    with _defaults_lock:
+        found = _defaults.get(key)
+        if found is None or found.closed:
+            found = _defaults[key] = HubSpotClient()
+        return found
+
+
+def close_default_clients() -> None:
+    """Close and forget the default clients (to release their files; tests start afresh).
+
+    Examples
+    --------
+    >>> close_default_clients()
+    """
+    with _defaults_lock:
+        made = list(_defaults.values())
+        _defaults.clear()
+    for made_client in made:
+        made_client.close()
+
+
 def _client_or_default(client: HubSpotClient | None) -> HubSpotClient:
-    """Return ``client``, or build one from ``HUBSPOT_ACCESS_TOKEN`` / ``HUBSPOT_API_KEY``."""
+    """Return ``client``, or the :func:`default_client` of the environment."""
     from hubutk_pandas.client import HubSpotClient
 
     if client is None:
-        return HubSpotClient()
+        return default_client()
     if not isinstance(client, HubSpotClient):
         raise InvalidOptionError(
             f"client must be a HubSpotClient or None, not {type(client).__name__}"
@@ -75,6 +198,7 @@ def _lookup(
     # (and never hides behind a missing-credentials error).
     opts = LookupOptions.resolve(options, overrides)
     check_controls(progress=progress, refresh=refresh)
+    check_sink_arguments(out=out, refresh=refresh)
     return _client_or_default(client).lookup_utks(
         utks, options=opts, progress=progress, refresh=refresh, out=out
     )
@@ -136,8 +260,10 @@ class HubSpotDataFrameAccessor:
         column
             The column holding the ``hubspotutk`` cookie values.
         client
-            The :class:`~hubutk_pandas.HubSpotClient` to use. ``None`` builds one from
-            ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``) and ``HUBSPOT_BASE_URL``.
+            The :class:`~hubutk_pandas.HubSpotClient` to use. ``None``: the
+            :func:`default_client` of ``HUBSPOT_ACCESS_TOKEN`` (or ``HUBSPOT_API_KEY``) and
+            ``HUBSPOT_BASE_URL``, made on the first call and shared by the next (one pacer,
+            one cache).
         options
             A :class:`~hubutk_pandas.LookupOptions` to start from; the option keywords
             below override its values.
@@ -226,26 +352,14 @@ class HubSpotDataFrameAccessor:
         >>> list(enriched.columns)
         ['utk', 'seen', 'vid', 'email', 'lifecyclestage']
         """
-        if not isinstance(suffix, str) or not suffix:
-            raise InvalidOptionError(f"suffix must be a non-empty string, not {suffix!r}")
+        opts = enrich_options(properties, include_deletes=include_deletes, suffix=suffix)
         series = self._column(column)
-        # Only what the added columns need: no form submissions, keyed by utk.
         result = _lookup(
-            series,
-            client=client,
-            options=LookupOptions(
-                properties=properties, form_submission_mode="none", include_deletes=include_deletes
-            ),
-            overrides={},
-            progress=progress,
-            refresh=refresh,
+            series, client=client, options=opts, overrides={}, progress=progress, refresh=refresh
         )
-        wide = result.wide(properties=properties).drop_duplicates("utk").set_index("utk")
-        keys = pd.Index([normalize_utk(cell) for cell in series], dtype="string")
-        added = wide.reindex(keys)
+        added = enrich_columns(result, properties, self._obj.columns, suffix)
+        added = added.reindex(pd.Index(utk_keys(series), dtype="string"))
         added.index = self._obj.index
-        taken = set(map(str, self._obj.columns))
-        added.columns = [f"{name}{suffix}" if name in taken else name for name in added.columns]
         return pd.concat([self._obj, added], axis=1)
 
 

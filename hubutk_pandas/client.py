@@ -1,12 +1,11 @@
-"""``HubSpotClient``: credentials, settings, the worker pool and lookup orchestration.
+"""``HubSpotClient``: credentials, sessions and wiring; the lookup pipeline's fetcher.
 
-The client looks a column of utks up in HubSpot's Contacts v1 API. It checks its
-arguments (:mod:`~hubutk_pandas.settings`), cleans the column
-(:mod:`~hubutk_pandas._http.batching`), answers what it can from the per-utk record store
-(:mod:`~hubutk_pandas._http.store`), cuts the rest into batches that fit a URL, and fetches
-them on a small thread pool (:mod:`~hubutk_pandas._http.fetching`) sharing one pacer
-(:mod:`~hubutk_pandas._http.pacing`), each request a retrying GET
-(:mod:`~hubutk_pandas._http.transport`) over a cached session (:mod:`~hubutk_pandas._http.session`).
+The client checks its settings (:mod:`~hubutk_pandas.settings`), holds the credential,
+the HTTP session (:mod:`~hubutk_pandas._http.session`), the per-utk record store
+(:mod:`~hubutk_pandas._http.store`) and the pacer (:mod:`~hubutk_pandas._http.pacing`)
+that every request waits for, and sends each request as a retrying GET
+(:mod:`~hubutk_pandas._http.transport`). A lookup runs in :mod:`hubutk_pandas.lookup`,
+which reaches HubSpot only through ``client.fetcher``.
 
 Examples
 --------
@@ -20,53 +19,48 @@ Examples
 
 from __future__ import annotations
 
-import logging
+import dataclasses
 import os
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from hubutk_pandas import settings
-from hubutk_pandas import utks as utks_rules
-from hubutk_pandas._gc import collector_paused
-from hubutk_pandas._http import batching, session, shapes
-from hubutk_pandas._http.fetching import raise_for_failures, run_batches
-from hubutk_pandas._http.pacing import RateLimiter
-from hubutk_pandas._http.store import RecordStore, namespace_for
-from hubutk_pandas._http.transport import NotCached, RetryPolicy, ShapeCheck, get_json
-from hubutk_pandas.erasure import ForgetReport
-from hubutk_pandas.errors import HubSpotError, InvalidOptionError
+from hubutk_pandas._http import session
+from hubutk_pandas._http.fetcher import HttpFetcher
+from hubutk_pandas._http.transport import NotCached
+from hubutk_pandas.lookup import Fetcher, check_sink_arguments
+from hubutk_pandas.lookup.failures import daily_limit_stops
+from hubutk_pandas.lookup.fetch import fetch_raw
+from hubutk_pandas.lookup.plan import check_batch
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
-from hubutk_pandas.result import LookupResult
+from hubutk_pandas.rate_window import RateWindowUsage, parse_rate_window, shown_rate_window
 from hubutk_pandas.settings import ClientSettings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    import requests
     from typing_extensions import Unpack
 
     from hubutk_pandas.dataset import LookupDataset
+    from hubutk_pandas.doctor import CheckReport
+    from hubutk_pandas.erasure import ForgetReport
     from hubutk_pandas.options import LookupOptionsKwargs
+    from hubutk_pandas.result import LookupResult
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
-
-logger = logging.getLogger(__name__)
 
 BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
 UTKS_PATH = "/contacts/v1/contact/utks/batch/"
 PROPERTIES_PATH = "/properties/v1/contacts/properties"
+LISTS_ROOT = "/crm/lists/2026-09"
+"""The Lists API (list memberships since 2026-04-30): the date-versioned 2026-09 paths.
 
-
-def _user_agent() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"hubutk-pandas/{version('hubutk-pandas')}"
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "hubutk-pandas/0+unknown"
+Chosen over ``/crm/v3/lists`` (same requests and answers): HubSpot advises moving straight
+to the date-based versions; v3 goes unsupported in September 2027, 2026-09 (GA in September
+2026) 18 months after its release, about March 2028; and from 2026-03 on the spec makes the
+membership timestamps required. Its batch read reports records not found in ``errors`` of a
+200 where v3 answers 207; the client takes both.
+"""
 
 
 class HubSpotClient:
@@ -89,16 +83,26 @@ class HubSpotClient:
         How long cached answers are used (``timedelta`` or seconds; ``None`` = forever).
     rate_limit
         ``(requests, seconds)``; HubSpot's default burst limit is 100 per 10 s.
+    rate_window
+        Where that window is kept, shared with every client using this credential:
+        ``"machine"`` (every process of this machine using the same cache folder; the
+        default), a folder, a ``redis://`` URL (across machines), or ``"client"`` (this
+        client alone). Default: ``HUBUTK_RATE_WINDOW``, else ``"machine"``. See
+        :mod:`hubutk_pandas.rate_window`.
     max_workers
         Threads sending batches at once (16: a window of 100 requests goes out in
         about a second even at a few hundred ms per answer).
     max_retries, backoff_factor, backoff_max, max_retry_time
         Retries of a failing request: how many, the exponential backoff (with jitter),
-        and the total seconds one request may spend retrying.
+        and the total seconds one request may spend retrying. A burst-limit 429 is not a
+        failure of the request (the window is shared): it is retried, however often,
+        until the refusal has lasted ``max_retry_time``.
     timeout
         Seconds to wait for HubSpot to answer one request.
     max_url_length
         The longest URL sent (HubSpot answers 414 beyond about 8192).
+    cache_timeout
+        Seconds a cache read or write waits while another program holds the cache file.
 
     Examples
     --------
@@ -118,6 +122,7 @@ class HubSpotClient:
         cache: bool | str | os.PathLike[str] = True,
         expire_after: timedelta | float | None = timedelta(days=1),
         rate_limit: tuple[int, float] = (100, 10.0),
+        rate_window: str | os.PathLike[str] | None = None,
         max_workers: int = 16,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
@@ -125,10 +130,12 @@ class HubSpotClient:
         max_retry_time: float = 300.0,
         timeout: float = 30.0,
         max_url_length: int = 7000,
+        cache_timeout: float = 10.0,
     ) -> None:
         kind, secret = settings.resolve_credential(access_token, api_key)
         cache_dir = settings.resolve_cache_dir(cache, session.default_cache_dir)
-        self.settings = settings.build_settings(
+        window_kind, window_where = parse_rate_window(rate_window)
+        built = settings.build_settings(
             credential_kind=kind,
             base_url=base_url,
             cache_dir=cache_dir,
@@ -141,42 +148,33 @@ class HubSpotClient:
             max_retry_time=max_retry_time,
             timeout=timeout,
             max_url_length=max_url_length,
+            cache_timeout=cache_timeout,
         )
-        s = self.settings
-        self.__secret = secret
-        self._fingerprint = session.credential_fingerprint(
-            kind, secret, session.load_salt(cache_dir)
+        self.settings = s = dataclasses.replace(
+            built, rate_window=shown_rate_window(window_kind, window_where)
         )
-        self._session = session.make_session(
-            cache_dir=cache_dir,
-            namespace=self._fingerprint,
-            expire_after=s.expire_after,
-            user_agent=_user_agent(),
-            pool_size=s.max_workers,
+        if window_kind == "machine" and window_where is None:  # beside the cache
+            window_where = str(cache_dir or session.default_cache_dir())
+        self._http = HttpFetcher(
+            s,
+            secret,
+            rate_window=(window_kind, window_where),
+            paths={"byUtk": BY_UTK_PATH, "utks": UTKS_PATH},
+            definitions_path=PROPERTIES_PATH,
+            user_agent=session.user_agent(),
+            lists_root=LISTS_ROOT,
         )
-        try:
-            self._store = (
-                None if cache_dir is None else RecordStore(cache_dir, expire_after=s.expire_after)
-            )
-        except BaseException:  # an unwritable or locked store: do not leak the open session
-            self._session.close()
-            raise
-        self._limiter = RateLimiter(*s.rate_limit)
-        self._retry = RetryPolicy(
-            s.max_retries, s.backoff_factor, s.backoff_max, s.max_retry_time, s.timeout
-        )
-        self._definitions: list[dict[str, Any]] | None = None
-        self._definitions_lock = threading.Lock()
-        self._plain_session: requests.Session | None = None  # streaming: no HTTP cache
-        self._cache_only = threading.local()  # cached_batch: fetch_batch from the cache only
 
-    # -- plumbing ---------------------------------------------------------------------------
+    @property
+    def fetcher(self) -> Fetcher:
+        """The client's side of the lookup pipeline (:class:`hubutk_pandas.lookup.Fetcher`)."""
+        return self._http
 
     def __repr__(self) -> str:
         s = self.settings
         return (
-            f"HubSpotClient(base_url={s.base_url!r}, credential={s.credential_kind!r}, "
-            f"fingerprint={self._fingerprint[:8]!r}, cache_dir={str(s.cache_dir)!r})"
+            f"{type(self).__name__}(base_url={s.base_url!r}, credential={s.credential_kind!r}, "
+            f"fingerprint={self._http.fingerprint[:8]!r}, cache_dir={str(s.cache_dir)!r})"
         )
 
     __str__ = __repr__
@@ -187,49 +185,60 @@ class HubSpotClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._http.closed
+
     def close(self) -> None:
-        """Close the HTTP session and the record store."""
-        try:
-            self._session.close()
-            if self._plain_session is not None:
-                self._plain_session.close()
-        finally:
-            if self._store is not None:
-                self._store.close()
+        """Close the HTTP sessions, the record store and the rate window's connection."""
+        self._http.close()
 
-    def _get(
-        self,
-        path: str,
-        params: list[tuple[str, str]],
-        *,
-        refresh: bool,
-        check: ShapeCheck,
-        via: requests.Session | None = None,
-    ) -> Any:
-        headers: dict[str, str] = {"Accept": "application/json"}
-        if self.settings.credential_kind == "access_token":
-            headers["Authorization"] = f"Bearer {self.__secret}"
-        else:
-            params = [*params, ("hapikey", self.__secret)]
-        return get_json(
-            self._session if via is None else via,
-            self.settings.base_url + path,
-            params,
-            headers=headers,
-            limiter=self._limiter,
-            policy=self._retry,
-            secrets_=[self.__secret],
-            refresh=refresh,
-            check=check,
-            cached_only=getattr(self._cache_only, "on", False),
-        )
+    def rate_window_usage(self) -> RateWindowUsage:
+        """How much of this credential's rate window is in use right now, and by whom.
 
-    def _fixed_length(self, path: str, params: list[tuple[str, str]]) -> int:
-        if self.settings.credential_kind == "api_key":
-            params = [*params, ("hapikey", self.__secret)]
-        return batching.url_length(self.settings.base_url + path, params)
+        The window is shared with every client on the same credential (see ``rate_window``):
+        the answer counts this client's slots, other clients' (other processes, on this
+        machine or, with Redis, any), and slots booked for requests none of them sent
+        (another app on the same credential, as HubSpot's ``Remaining`` showed). It sends
+        no request to HubSpot.
+
+        Examples
+        --------
+        >>> from hubutk_pandas.sandbox import SandboxPortal
+        >>> with SandboxPortal(contacts=10) as p, HubSpotClient(
+        ...         p.access_token, base_url=p.base_url, cache=False) as c:
+        ...     before = c.rate_window_usage()
+        ...     answer = c.fetch_batch(p.sample_utks(1))
+        ...     after = c.rate_window_usage()
+        >>> before.backend, before.used, after.ours, after.others, after.max_requests
+        ('machine', 0, 1, 0, 100)
+        >>> print(after)  # doctest: +ELLIPSIS
+        machine window .../rate_window.sqlite: 1 of 100 per 10s used (0 by 0 other processes, ...
+        """
+        return RateWindowUsage(**self._http.window_usage())
 
     # -- public API -------------------------------------------------------------------------
+
+    def check(self) -> CheckReport:
+        """Does this setup work? A :class:`~hubutk_pandas.doctor.CheckReport`, one line a check.
+
+        The credential is accepted; the scopes are there (contacts read for lookups, lists
+        read for list memberships); the portal's burst limit and the daily calls left (from
+        HubSpot's headers); the cache folder is writable; HubSpot or another server (the
+        sandbox); how long HubSpot supports the v1 endpoints. Two cheap requests in all,
+        paced like a lookup's, never cached; each failing line says how to fix it. The
+        same report as ``hubutk doctor``; it never holds the credential.
+
+        Examples
+        --------
+        >>> report = client.check()
+        >>> report.ok, report["lists scope"].detail
+        (True, 'crm.lists.read granted (list memberships work)')
+        """
+        from hubutk_pandas.doctor import run_checks
+
+        return run_checks(self._http, self.settings)
 
     def property_definitions(self, refresh: bool = False) -> list[dict[str, Any]]:
         """The portal's contact property definitions (fetched once, then cached).
@@ -242,12 +251,8 @@ class HubSpotClient:
         ...     "name" in c.property_definitions()[0]
         True
         """
-        with self._definitions_lock:
-            if self._definitions is None or refresh:
-                self._definitions = self._get(
-                    PROPERTIES_PATH, [], refresh=refresh, check=shapes.definitions_shape
-                )
-            return self._definitions
+        with daily_limit_stops():
+            return self._http.property_definitions(refresh)
 
     @takes_lookup_options
     def fetch_batch(
@@ -264,6 +269,9 @@ class HubSpotClient:
         an identical request is answered from the cache without a rate-limit slot, and
         every thread sharing this client shares one pacer. Use it to serve or store the
         wire format (``hubutk proxy`` does); use :meth:`lookup_utks` for tidy frames.
+        ``show_list_memberships`` only passes HubSpot's parameter on: its v1 reads have not
+        carried memberships since 2026-04-30; :meth:`lookup_utks` reads them from the
+        Lists API.
 
         Parameters
         ----------
@@ -302,45 +310,8 @@ class HubSpotClient:
         """
         opts = LookupOptions.resolve(options, kwargs)
         check_controls(refresh=refresh)
-        if isinstance(utks, (str, bytes)):
-            raise InvalidOptionError(f"utks={utks!r} is not valid; give a list of utks")
-        wanted = list(dict.fromkeys(utks))
-        for utk in wanted:
-            reason = utks_rules.invalid_reason(utk) if isinstance(utk, str) else "not a string"
-            if reason is not None:
-                raise InvalidOptionError(
-                    f"utks={utk!r} is not valid; each utk must be cookie-safe text of at most "
-                    f"{utks_rules.MAX_UTK_LENGTH} characters (this one: {reason})"
-                )
-        if len(wanted) > batching.MAX_BATCH_SIZE:
-            raise InvalidOptionError(
-                f"{len(wanted)} utks given; a batch holds at most {batching.MAX_BATCH_SIZE}"
-            )
-        if not wanted:
-            return {}
-        path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
-        query = opts.query()
-        local_filter = False
-        if (
-            self._fixed_length(path, query) + max(batching.param_length("utk", u) for u in wanted)
-            > self.settings.max_url_length
-        ):
-            query, local_filter = opts.query(with_properties=False), True
-        batches = batching.plan_batches(
-            wanted,
-            fixed_length=self._fixed_length(path, query),
-            max_url_length=self.settings.max_url_length,
-        )
-        answer: dict[str, Any] = {}
-        for batch in batches:
-            params = query + [("utk", u) for u in batch]
-            data = self._get(path, params, refresh=refresh, check=shapes.batch_shape)
-            for key, record in data.items():
-                answer.setdefault(key, opts.trim(record) if local_filter else record)
-        logger.debug(
-            "batch of %d utks: %d requests, %d records", len(wanted), len(batches), len(answer)
-        )
-        return answer
+        wanted = check_batch(utks)
+        return fetch_raw(self._http, wanted, opts, refresh=refresh) if wanted else {}
 
     @takes_lookup_options
     def cached_batch(
@@ -376,13 +347,11 @@ class HubSpotClient:
         >>> client.cached_batch(utks, properties=["city"]) == answer
         True
         """
-        self._cache_only.on = True
-        try:
-            return self.fetch_batch(utks, options=options, **kwargs)
-        except NotCached:
-            return None
-        finally:
-            self._cache_only.on = False
+        with self._http.cache_only():
+            try:
+                return self.fetch_batch(utks, options=options, **kwargs)
+            except NotCached:
+                return None
 
     def trim_cache(self, *, max_bytes: int | None = None) -> int:
         """Sweep the HTTP cache: drop expired answers and, past ``max_bytes``, the oldest.
@@ -415,7 +384,39 @@ class HubSpotClient:
         """
         if max_bytes is not None:
             settings.check_number("max_bytes", max_bytes, minimum=1, integer=True)
-        return session.trim_cache(self._session, max_bytes)
+        return self._http.trim_cache(max_bytes)
+
+    def forget(
+        self,
+        *,
+        utks: str | Iterable[str] | None = None,
+        vids: int | str | Iterable[int | str] | None = None,
+        emails: str | Iterable[str] | None = None,
+        datasets: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
+        refetch: bool = False,
+        quiet: bool = False,
+    ) -> ForgetReport:
+        """Erase contacts from this client's cache folder and the datasets named.
+
+        :func:`hubutk_pandas.privacy.forget` on this client's cache folder: a contact is
+        found by any of its utks, vids or emails in what is held locally (no request is
+        sent), and its records, every cached answer holding it, and its rows in every
+        frame of each dataset are removed. Returns and prints what was removed where.
+
+        Examples
+        --------
+        >>> utk = client.sandbox.sample_utks(1500)[-1]   # one no other example looks up
+        >>> _ = client.lookup_utks([utk], progress=False)
+        >>> report = client.forget(utks=utk, quiet=True)
+        >>> report.removals[0].removed
+        {'records': 1}
+        """
+        from hubutk_pandas import privacy
+
+        return privacy.forget(
+            utks=utks, vids=vids, emails=emails, datasets=datasets,
+            cache=self.settings.cache_dir or False, refetch=refetch, quiet=quiet,
+        )  # fmt: skip
 
     @overload
     def lookup_utks(
@@ -467,9 +468,9 @@ class HubSpotClient:
         out
             A folder: stream the lookup to a :class:`~hubutk_pandas.dataset.LookupDataset`
             there (Parquet, bounded memory, resumable: rerunning the same call continues
-            where it stopped) and return it; see :func:`hubutk_pandas.dataset.lookup_to_dataset`.
-            ``progress`` then counts utks, not batches, and ``refresh`` changes nothing
-            (no cache is read: the dataset is the state).
+            where it stopped) and return it; see
+            :func:`hubutk_pandas.lookup.lookup_to_dataset`. A dataset reads no cache, so
+            ``refresh=True`` with ``out`` is refused.
 
         Returns
         -------
@@ -481,11 +482,17 @@ class HubSpotClient:
         TypeError
             An unknown keyword (a misspelt option).
         InvalidOptionError
-            An option or control with a refused value, before any request.
+            An option or control with a refused value, or one that does not apply with
+            ``out`` (``refresh=True``): before any request.
         LookupFailedError
-            Some batches failed after retries: ``.partial`` holds what succeeded and
-            ``.failed_utks`` the rest (with the cache on and ``endpoint="byUtk"``, a
-            rerun fetches only those).
+            Some batches failed after retries: ``.partial`` holds what succeeded (the
+            result, or the dataset) and ``.failed_utks`` the rest (with the cache on and
+            ``endpoint="byUtk"``, or with ``out``, a rerun fetches only those). With
+            ``show_list_memberships``, contacts whose memberships could not be read count
+            as failed (in memory ``.partial`` has them without memberships).
+        MissingScopesError
+            ``show_list_memberships=True`` and the credential lacks ``crm.lists.read``:
+            raised after one request, before any contact is fetched.
         DailyLimitError
             The portal's daily limit was reached (also with ``.partial``).
         AuthenticationError
@@ -503,200 +510,11 @@ class HubSpotClient:
         """
         opts = LookupOptions.resolve(options, kwargs)
         check_controls(progress=progress, refresh=refresh)
-        if out is not None:
-            from hubutk_pandas.dataset import lookup_to_dataset
+        check_sink_arguments(out=out, refresh=refresh)
+        if out is None:
+            from hubutk_pandas.lookup.memory import lookup_to_result
 
-            return lookup_to_dataset(self, utks, Path(out), opts, progress=progress)
-        # An in-memory lookup holds every answer, millions of containers, until the frames
-        # are built, and the cyclic collector would rescan them each time they grow by a
-        # quarter: 100,000 contacts made 11 full collections, 6 s of pauses of up to 1.3 s
-        # that stall every worker and so delay the slots. JSON trees hold no cycles, so the
-        # collector is paused from the first answer until the records are dropped, and
-        # restored as found (never switched on if the caller had it off). Cycles made
-        # meanwhile anywhere in the process wait until then: about 40 objects a request.
-        with collector_paused():
-            return self._lookup_in_memory(utks, opts, refresh=refresh, progress=progress)
+            return lookup_to_result(self._http, utks, opts, progress=progress, refresh=refresh)
+        from hubutk_pandas.lookup.stream import lookup_to_dataset
 
-    def _lookup_in_memory(
-        self, utks: Iterable[Any], opts: LookupOptions, *, refresh: bool, progress: Progress
-    ) -> LookupResult:
-        """:meth:`lookup_utks` without ``out``; run with the cyclic collector paused."""
-        started = time.monotonic()
-        cleaned = utks_rules.clean_utks(utks)
-        namespace = namespace_for(
-            self._fingerprint, self.settings.base_url, opts.endpoint, opts.fingerprint()
-        )
-        answers: dict[str, dict[str, Any] | str | None] = {}  # the store's are JSON text
-        store = self._store if opts.endpoint == "byUtk" else None
-        if store is not None and not refresh:
-            answers.update(store.get(namespace, cleaned.valid))
-        from_store = len(answers)
-        todo = [u for u in cleaned.valid if u not in answers]
-        got = self._fetch(
-            todo,
-            opts,
-            refresh=refresh,
-            progress=progress,
-            on_answers=None if store is None else lambda found: store.put(namespace, found),
-        )
-        answers.update(got.answers)
-        by_batch, failed, fatal, completed = got.by_batch, got.failed, got.fatal, got.completed
-        failed_set = {u for u in todo if u not in completed}
-        invalid = set(cleaned.invalid)
-        matched: list[tuple[str | None, dict[str, Any] | str]] = []
-        missing: list[tuple[str, str]] = []
-        for utk in cleaned.order:
-            if utk in invalid:
-                missing.append((utk, "invalid"))
-            elif utk in by_batch:
-                matched.extend((None, r) for r in by_batch[utk])
-            elif utk in answers:
-                record = answers[utk]
-                if record is None:
-                    missing.append((utk, "not_found"))
-                else:
-                    matched.append((utk, record))
-        result = LookupResult.from_records(matched, missing, definitions=self.property_definitions)
-        logger.info(
-            "lookup of %d utks: %d from the store, %d batches sent, %d matched, %d missing, "
-            "%d failed, in %.2fs",
-            len(cleaned.order),
-            from_store,
-            got.batches,
-            len(matched),
-            len(missing),
-            len(failed_set),
-            time.monotonic() - started,
-        )
-        failed_utks = [u for u in cleaned.valid if u in failed_set]
-        # On success the records die with this frame, inside the pause; on a raise the
-        # traceback would keep the frame, and them, alive past it.
-        del answers, got, by_batch, matched
-        raise_for_failures(result, fatal, failed, failed_utks, len(cleaned.valid))
-        return result
-
-    def forget(
-        self,
-        *,
-        utks: str | Iterable[str] | None = None,
-        vids: int | str | Iterable[int | str] | None = None,
-        emails: str | Iterable[str] | None = None,
-        datasets: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
-        refetch: bool = False,
-        quiet: bool = False,
-    ) -> ForgetReport:
-        """Erase contacts from this client's cache folder and the datasets named.
-
-        :func:`hubutk_pandas.privacy.forget` on this client's cache folder: a contact is
-        found by any of its utks, vids or emails in what is held locally (no request is
-        sent), and its records, every cached answer holding it, and its rows in every
-        frame of each dataset are removed. Returns and prints what was removed where.
-
-        Examples
-        --------
-        >>> utk = client.sandbox.sample_utks(1500)[-1]   # one no other example looks up
-        >>> _ = client.lookup_utks([utk], progress=False)
-        >>> report = client.forget(utks=utk, quiet=True)
-        >>> report.removals[0].removed
-        {'records': 1}
-        """
-        from hubutk_pandas import privacy
-
-        return privacy.forget(
-            utks=utks, vids=vids, emails=emails, datasets=datasets,
-            cache=self.settings.cache_dir or False, refetch=refetch, quiet=quiet,
-        )  # fmt: skip
-
-    # -- fetching batches: shared by the in-memory lookup and the dataset stream -----------
-
-    def _fetch(
-        self,
-        utks: list[str],
-        opts: LookupOptions,
-        *,
-        refresh: bool,
-        progress: Progress,
-        via: requests.Session | None = None,
-        on_answers: Callable[[dict[str, dict[str, Any] | None]], Any] | None = None,
-    ) -> ChunkAnswers:
-        """Fetch valid, distinct ``utks`` on the worker pool; failures are returned, not raised.
-
-        ``on_answers(found)`` is called in the calling thread with each ``byUtk`` batch's
-        answers (utk -> record or ``None``) as it arrives (the record store uses it).
-        """
-        path = BY_UTK_PATH if opts.endpoint == "byUtk" else UTKS_PATH
-        query = opts.query()
-        longest_utk = batching.param_length("utk", "x" * utks_rules.MAX_UTK_LENGTH)
-        local_filter = self._fixed_length(path, query) + longest_utk > self.settings.max_url_length
-        if local_filter:
-            query = opts.query(with_properties=False)
-            logger.debug("property list too long for a URL: fetching all, filtering locally")
-        batches = batching.plan_batches(
-            utks,
-            fixed_length=self._fixed_length(path, query),
-            max_url_length=self.settings.max_url_length,
-        )
-        out = ChunkAnswers(batches=len(batches))
-
-        def get(batch: list[str]) -> Any:
-            params = query + [("utk", u) for u in batch]
-            return self._get(path, params, refresh=refresh, check=shapes.batch_shape, via=via)
-
-        def keep(record: Any) -> Any:
-            return opts.trim(record) if local_filter else record
-
-        for batch, data in run_batches(
-            batches,
-            get,
-            max_workers=self.settings.max_workers,
-            failed=out.failed,
-            progress=progress,
-        ):
-            if isinstance(data, HubSpotError):
-                out.fatal = out.fatal or data
-                continue
-            out.completed.update(batch)
-            if opts.endpoint == "byUtk":
-                found = {u: keep(data.get(u)) for u in batch}
-                out.answers.update(found)
-                if on_answers is not None:
-                    on_answers(found)
-            elif len(batch) == 1:
-                records = [keep(r) for r in data.values()]
-                out.answers[batch[0]] = records[0] if records else None
-            else:
-                out.by_batch[batch[0]] = [keep(r) for r in data.values()]
-        return out
-
-    def _fetch_chunk(self, utks: list[str], opts: LookupOptions) -> ChunkAnswers:
-        """Fetch a chunk for :mod:`hubutk_pandas.dataset`, bypassing both caches.
-
-        The dataset is the state, so nothing is read from or written to the HTTP cache or
-        the record store; the requests are paced by the same limiter as every lookup.
-        """
-        with self._definitions_lock:
-            if self._plain_session is None:
-                self._plain_session = session.make_session(
-                    cache_dir=None,
-                    namespace=self._fingerprint,
-                    expire_after=None,
-                    user_agent=_user_agent(),
-                    pool_size=2 * self.settings.max_workers,  # dataset.stream: 2 chunks at once
-                )
-            plain = self._plain_session
-        return self._fetch(utks, opts, refresh=True, progress=False, via=plain)
-
-
-@dataclass
-class ChunkAnswers:
-    """What :meth:`HubSpotClient._fetch` got for a list of utks."""
-
-    batches: int = 0
-    """Requests planned (batches), before any split."""
-    answers: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    """utk -> record, or ``None`` when HubSpot has no contact for it."""
-    by_batch: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """``endpoint="utks"``, batches of several utks: first utk -> the batch's records."""
-    completed: set[str] = field(default_factory=set)
-    failed: list[tuple[list[str], HubSpotError | None]] = field(default_factory=list)
-    fatal: HubSpotError | None = None
+        return lookup_to_dataset(self._http, utks, Path(out), opts, progress=progress)

@@ -3,7 +3,9 @@
 This module sits above both the client and the sandbox (the client never
 imports the sandbox). Notebooks, the demo and doctests start with
 ``connect()``, so they run offline by default and against a real portal as
-soon as ``HUBSPOT_ACCESS_TOKEN`` is set.
+soon as ``HUBSPOT_ACCESS_TOKEN`` is set. A sandbox never passes for a portal: its
+client's repr says "sandbox (synthetic data)", and so does a one-line notice (a warning
+on the ``hubutk_pandas.connection`` logger) when ``connect()`` falls back to it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from hubutk_pandas.client import HubSpotClient
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.sandbox import SandboxPortal
 
-__all__ = ["SandboxClient", "connect", "credentials_in_environment"]
+__all__ = ["SYNTHETIC", "SandboxClient", "connect", "credentials_in_environment"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +44,22 @@ def credentials_in_environment() -> bool:
     )
 
 
+SYNTHETIC = "sandbox (synthetic data)"
+"""How a sandbox client names what it holds: in its repr and in ``connect()``'s notice."""
+
+
 class SandboxClient(HubSpotClient):
     """A :class:`HubSpotClient` bound to an in-process sandbox portal that it owns.
 
     ``client.sandbox`` is the running :class:`~hubutk_pandas.sandbox.SandboxPortal`
-    (for ``sample_utks`` and request statistics); ``close()`` stops it too.
+    (for ``sample_utks`` and request statistics); ``close()`` stops it too. Its repr says
+    that the data is synthetic.
+
+    Examples
+    --------
+    >>> with connect(sandbox=True, contacts=100, seed=7) as client:
+    ...     print(repr(client))  # doctest: +ELLIPSIS
+    SandboxClient(sandbox (synthetic data) from SandboxPortal(... contacts=100, seed=7, ...))
     """
 
     def __init__(self, portal: SandboxPortal, **kwargs: Any) -> None:
@@ -67,6 +80,11 @@ class SandboxClient(HubSpotClient):
     def sandbox(self) -> SandboxPortal:
         """The sandbox portal this client talks to."""
         return self._portal
+
+    def __repr__(self) -> str:
+        return f"SandboxClient({SYNTHETIC} from {self._portal!r})"
+
+    __str__ = __repr__
 
     def close(self) -> None:
         """Close the HTTP session and stop the sandbox portal."""
@@ -104,7 +122,9 @@ def connect(
     Returns
     -------
     HubSpotClient
-        A :class:`SandboxClient` (with ``.sandbox``) when the sandbox was started.
+        A :class:`SandboxClient` (with ``.sandbox``) when the sandbox was started. Falling
+        back to it (``sandbox=None`` and no credential) logs a one-line warning saying
+        "sandbox (synthetic data)", so synthetic numbers never pass for a portal's.
 
     Examples
     --------
@@ -119,13 +139,20 @@ def connect(
 
     from hubutk_pandas.sandbox import SandboxPortal
 
-    # Pre-2026 v1 answers (memberships in v1 reads) until the client reads the Lists API (#18).
-    portal = SandboxPortal(contacts=contacts, seed=seed, v1_memberships="legacy")
-    logger.info(
-        "No HubSpot credential in the environment: using the sandbox at %s", portal.base_url
-    )
+    # HubSpot as it is today: no memberships in v1 reads; the client reads the Lists API.
+    portal = SandboxPortal(contacts=contacts, seed=seed)
     try:
-        return SandboxClient(portal, **client_kwargs)
+        client = SandboxClient(portal, **client_kwargs)
     except BaseException:
         portal.close()
         raise
+    if sandbox is None:  # a fallback the caller may not expect: say so, on one line
+        logger.warning(
+            "hubutk-pandas: no HubSpot credential in the environment, so connect() returned a "
+            "%s at %s; set HUBSPOT_ACCESS_TOKEN for a real portal.",
+            SYNTHETIC,
+            portal.base_url,
+        )
+    else:
+        logger.info("connect(sandbox=True): a %s at %s", SYNTHETIC, portal.base_url)
+    return client

@@ -30,8 +30,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 try:
     import dask.dataframe as dd
     from dask.dataframe.extensions import register_dataframe_accessor
@@ -39,10 +37,14 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("hubutk_pandas.dask needs Dask: pip install 'hubutk-pandas[dask]'") from exc
 
 from hubutk_pandas._filemodes import make_folder, make_private
-from hubutk_pandas.accessor import _client_or_default, check_column
-from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.accessor import (
+    _client_or_default,
+    check_column,
+    enrich_columns,
+    enrich_options,
+    utk_keys,
+)
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
-from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
@@ -54,11 +56,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["HubSpotDaskAccessor"]
 
 _KEY = "__hubutk_key"
-
-
-def _normalized(cells: pd.Series) -> pd.Series:
-    """The text each cell is looked up as (``normalize_utk``), ``<NA>`` for empties."""
-    return pd.Series([normalize_utk(c) for c in cells], index=cells.index, dtype="string")
 
 
 @register_dataframe_accessor("hubspot")
@@ -78,7 +75,7 @@ class HubSpotDaskAccessor:
 
     def _distinct(self, column: str) -> Iterator[str]:
         """The distinct cleaned utks, computed on the cluster, one partition at a time."""
-        keys = self._column(column).map_partitions(_normalized, meta=(column, "string"))
+        keys = self._column(column).map_partitions(utk_keys, meta=(column, "string"))
         distinct = keys.dropna().drop_duplicates(split_out=max(1, self._obj.npartitions))
         distinct = distinct.persist()  # on the workers; the client takes one partition at a time
         for part in distinct.to_delayed():
@@ -146,22 +143,12 @@ class HubSpotDaskAccessor:
         matched nothing; a clashing name gets ``suffix``. Row order within the result
         follows Dask's merge (compare sorted). The lookup runs now; the join is lazy.
         """
-        if not isinstance(suffix, str) or not suffix:
-            raise InvalidOptionError(f"suffix must be a non-empty string, not {suffix!r}")
+        opts = enrich_options(properties, include_deletes=include_deletes, suffix=suffix)
         dataset = self.lookup_utks(
-            column,
-            out=out,
-            client=client,
-            options=LookupOptions(
-                properties=properties, form_submission_mode="none", include_deletes=include_deletes
-            ),
-            progress=progress,
-            refresh=refresh,
+            column, out=out, client=client, options=opts, progress=progress, refresh=refresh
         )
-        wide = dataset.wide(properties=properties).drop_duplicates("utk")
-        taken = set(map(str, self._obj.columns))
-        wide.columns = ["utk", *(f"{c}{suffix}" if c in taken else c for c in wide.columns[1:])]
-        wide = wide.rename(columns={"utk": _KEY})
+        wide = enrich_columns(dataset, properties, self._obj.columns, suffix)
+        wide = wide.rename_axis(_KEY).reset_index()
         # One file per (columns, dataset state): a dataset that grows, or is refreshed, gets a
         # new file, so a lazy frame from an earlier call keeps reading what it was built on.
         # Written under a temporary name and renamed, so no reader sees half of it.
@@ -177,7 +164,7 @@ class HubSpotDaskAccessor:
             os.replace(tmp, path)
         typed = dd.read_parquet(str(path))
         keyed = self._obj.assign(
-            **{_KEY: self._obj[column].map_partitions(_normalized, meta=(_KEY, "string"))}
+            **{_KEY: self._obj[column].map_partitions(utk_keys, meta=(_KEY, "string"))}
         )
         joined = keyed.merge(typed, on=_KEY, how="left")
         return joined.drop(columns=[_KEY])

@@ -89,7 +89,7 @@ def _save_plots(result: LookupResult, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     plots = {
-        "lifecycle_funnel.png": lambda ax: result.plot.lifecycle_funnel(ax=ax),
+        "current_stages.png": lambda ax: result.plot.current_stages(ax=ax),
         "funnel.png": lambda ax: result.plot.funnel(ax=ax),
         "sources.png": lambda ax: result.plot.sources(ax=ax),
         "form_submissions.png": lambda ax: result.plot.form_submissions(ax=ax),

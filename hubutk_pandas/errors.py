@@ -2,7 +2,8 @@
 
 Every error the package raises on purpose derives from :class:`HubSpotError`,
 so ``except hubutk_pandas.HubSpotError`` catches all of them. Messages never
-contain a credential: the client redacts them before an error is built.
+contain a credential: the client redacts them before an error is built. This module
+imports nothing of the package: every other module may import it.
 
 Examples
 --------
@@ -16,10 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "AuthenticationError",
@@ -33,6 +31,7 @@ __all__ = [
     "HubSpotError",
     "InvalidOptionError",
     "LookupFailedError",
+    "MissingScopesError",
     "RateLimitError",
     "ServerError",
 ]
@@ -157,6 +156,25 @@ class AuthenticationError(HubSpotAPIError):
     """401 or 403: the token or key is invalid, expired, or lacks a scope. Not retried."""
 
 
+class MissingScopesError(AuthenticationError):
+    """403 ``MISSING_SCOPES``: the credential lacks a scope; ``scopes`` names the ones missing.
+
+    The message says how to add them (a Service Key's scopes are under
+    **Development > Keys** in HubSpot). Not retried.
+
+    Examples
+    --------
+    >>> err = MissingScopesError("no lists", status=403, scopes=["crm.lists.read"])
+    >>> isinstance(err, AuthenticationError), err.scopes
+    (True, ('crm.lists.read',))
+    """
+
+    def __init__(self, message: str, *, scopes: Sequence[str] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("category", "MISSING_SCOPES")
+        super().__init__(message, **kwargs)
+        self.scopes: tuple[str, ...] = tuple(scopes)
+
+
 class BadRequestError(HubSpotAPIError):
     """400, 404, 414 or another 4xx answer. Not retried."""
 
@@ -166,16 +184,36 @@ class ServerError(HubSpotAPIError):
 
 
 class RateLimitError(HubSpotAPIError):
-    """A 429 that outlasted the retries."""
+    """A 429 that outlasted the retries; or, with :attr:`daily`, HubSpot's daily limit."""
+
+    @property
+    def daily(self) -> bool:
+        """Whether this is the portal's daily limit (``policyName: DAILY``): no retry helps.
+
+        Examples
+        --------
+        >>> RateLimitError("limit", status=429, policy_name="DAILY").daily
+        True
+        """
+        return (self.policy_name or "").upper() == "DAILY"
 
 
-class LookupFailedError(HubSpotError):
+Partial = TypeVar("Partial")
+"""What a failed lookup kept: a ``LookupResult`` (in memory) or a ``LookupDataset`` (``out=``)."""
+
+
+class LookupFailedError(HubSpotError, Generic[Partial]):
     """Some batches of a lookup failed; what succeeded is kept.
+
+    Built only by the lookup pipeline (:mod:`hubutk_pandas.lookup`), always with HubSpot's
+    status, category and correlation id of the first error and every error in ``errors``.
 
     Attributes
     ----------
-    partial : LookupResult
-        Everything that was fetched before or despite the failure.
+    partial : LookupResult or LookupDataset
+        Everything that was fetched before or despite the failure: the in-memory
+        :class:`~hubutk_pandas.LookupResult`, or with ``out=`` the readable, incomplete
+        :class:`~hubutk_pandas.LookupDataset`.
     failed_utks : list of str
         The utks whose batches failed. With the cache on and ``endpoint="byUtk"``
         (the defaults), rerunning the lookup fetches only these, because the
@@ -188,7 +226,7 @@ class LookupFailedError(HubSpotError):
         self,
         message: str,
         *,
-        partial: LookupResult | None = None,
+        partial: Partial | None = None,
         failed_utks: Sequence[str] = (),
         errors: Sequence[HubSpotError] = (),
         **kwargs: Any,
@@ -199,12 +237,12 @@ class LookupFailedError(HubSpotError):
         self.errors = list(errors)
 
 
-class DailyLimitError(LookupFailedError, RateLimitError):
+class DailyLimitError(LookupFailedError[Partial], RateLimitError):
     """The portal's daily request limit is reached (a 429 with ``policyName: DAILY``).
 
     Not retried: the limit resets at midnight in the portal's time zone. Like
     :class:`LookupFailedError` it carries ``.partial`` and ``.failed_utks``. Built only by
-    :meth:`from_answer`.
+    the lookup pipeline (:mod:`hubutk_pandas.lookup`), through :meth:`from_answer`.
     """
 
     @classmethod
@@ -212,11 +250,14 @@ class DailyLimitError(LookupFailedError, RateLimitError):
         cls,
         answer: HubSpotError,
         *,
-        partial: LookupResult | None = None,
+        partial: Partial | None = None,
         failed_utks: Sequence[str] = (),
         errors: Sequence[HubSpotError] = (),
-    ) -> DailyLimitError:
+        detail: str = "",
+    ) -> DailyLimitError[Partial]:
         """The error for HubSpot's daily 429 ``answer``; with what a lookup kept, if any.
+
+        ``detail`` ends the message (what the sink kept and how to continue).
 
         Examples
         --------
@@ -230,6 +271,7 @@ class DailyLimitError(LookupFailedError, RateLimitError):
         )
         if failed_utks:
             message += f" {len(failed_utks)} utks were not fetched; see .partial and .failed_utks."
+        message += detail
         return cls(
             message,
             partial=partial,

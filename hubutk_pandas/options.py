@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[int, int], Any]
-"""``progress(done, total)``: batches completed so far, and batches to send."""
+"""``progress(done, total)``: utks fetched so far, and utks to fetch."""
 Progress = bool | ProgressCallback | None
 
 
@@ -405,10 +405,11 @@ _CONTROLS = (
         None,
         None,
         "bool or callable, optional",
-        "``None``: a progress bar when more than one batch is sent; ``True`` / ``False``: "
-        "always / never a bar; or a callable ``progress(done, total)`` (no bar), called "
-        "from the calling thread with ``(0, total)`` first, then after each batch, ending "
-        "at ``done == total`` (batches sent, not utks served by the store). An exception "
+        "Counts utks: those sent to HubSpot (not those the record store or the dataset "
+        "already had). ``None``: a progress bar when more than one request is needed; "
+        "``True`` / ``False``: always / never a bar; or a callable ``progress(done, total)`` "
+        "(no bar), called from the calling thread with ``(0, total)`` first, then after each "
+        "batch (with ``out``: each chunk written), ending at ``done == total``. An exception "
         "it raises stops the lookup and propagates as itself.",
     ),
     OptionSpec(
@@ -416,7 +417,8 @@ _CONTROLS = (
         False,
         _FLAG,
         "bool, default False",
-        "Ignore both caches and fetch again (the answers fetched are stored again).",
+        "Ignore both caches and fetch again (the answers fetched are stored again). Not "
+        "with ``out``: a dataset reads no cache.",
         "ignore the cached answers and fetch every utk again (the answers are cached again)",
     ),
 )

@@ -8,33 +8,35 @@ when the result is pickled or copied.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from hubutk_pandas import _filemodes, frames
+from hubutk_pandas import frames
+from hubutk_pandas._files import check_format, write_tables
 from hubutk_pandas._warnings import warn as _warn
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
+from hubutk_pandas.face import FILE_FORMATS, FileFormat, PropertyDefinitions, check_frame
 from hubutk_pandas.frames import dtypes
+from hubutk_pandas.options import LookupOptions
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from hubutk_pandas.face import LookupFace
     from hubutk_pandas.lead import LeadAnalytics
     from hubutk_pandas.plotting import ResultPlotter
 
 __all__ = ["FILE_FORMATS", "FileFormat", "LookupResult", "PropertyDefinitions"]
 
-PropertyDefinitions = list[dict[str, Any]]
-FileFormat = Literal["parquet", "csv"]
-FILE_FORMATS: tuple[FileFormat, ...] = ("parquet", "csv")
-
 
 class LookupResult:
     """The tidy frames of one lookup, joined on ``vid``.
+
+    One of the two sinks of a lookup (the other is :class:`~hubutk_pandas.LookupDataset`);
+    both satisfy :class:`~hubutk_pandas.face.LookupFace`.
 
     Attributes
     ----------
@@ -43,8 +45,11 @@ merge_audits, companies, missing : DataFrame
         Columns and dtypes as documented in :mod:`hubutk_pandas.frames` (the ``*_SCHEMA``
         constants); present even when empty. ``contacts`` has one row per matched utk,
         ``missing`` one per unmatched utk; the others one set of rows per distinct vid.
+        :meth:`to_pandas` gives the same frames (copies, optionally filtered) by name.
     frames : dict of str to DataFrame
         The nine frames by name.
+    options : LookupOptions or None
+        The options of the lookup (``None`` when the result was built without them).
 
     Examples
     --------
@@ -67,6 +72,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
     merge_audits: pd.DataFrame
     companies: pd.DataFrame
     missing: pd.DataFrame
+    options: LookupOptions | None
 
     def __init__(
         self,
@@ -74,10 +80,23 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         missing: Sequence[tuple[str, str]] = (),
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
+        options: LookupOptions | None = None,
     ) -> None:
-        built = frames.build_frames(matched, missing)
+        self._setup(frames.build_frames(matched, missing), definitions, options)
+
+    def _setup(
+        self,
+        built: Mapping[str, pd.DataFrame],
+        definitions: Callable[[], PropertyDefinitions] | None,
+        options: LookupOptions | None,
+    ) -> None:
+        if options is not None and not isinstance(options, LookupOptions):
+            raise InvalidOptionError(
+                f"options must be a LookupOptions or None, not {type(options).__name__}"
+            )
         for name in frames.FRAME_NAMES:
             setattr(self, name, built[name])
+        self.options = options
         self._provider = definitions
         self._definitions: PropertyDefinitions | None = None
         self._wide_cache: dict[tuple[str, ...] | None, pd.DataFrame] = {}
@@ -89,6 +108,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         missing: Sequence[tuple[str, str]] = (),
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
+        options: LookupOptions | None = None,
     ) -> LookupResult:
         """Build the result from raw records: decoded dicts, or their JSON text.
 
@@ -102,6 +122,9 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         definitions
             Zero-argument callable returning the portal's property definitions; called
             lazily, once, by :meth:`definitions` / :meth:`wide`.
+        options
+            The :class:`~hubutk_pandas.LookupOptions` the records were fetched with, kept
+            as ``options``.
 
         Examples
         --------
@@ -109,7 +132,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         >>> r.contacts["utk"].isna().tolist()
         [True]
         """
-        return cls(matched, missing, definitions=definitions)
+        return cls(matched, missing, definitions=definitions, options=options)
 
     @classmethod
     def from_frames(
@@ -117,6 +140,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         frames_: Mapping[str, pd.DataFrame],
         *,
         definitions: Callable[[], PropertyDefinitions] | None = None,
+        options: LookupOptions | None = None,
     ) -> LookupResult:
         """A result from frames already built (e.g. read back from a dataset on disk).
 
@@ -133,11 +157,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         if missing:
             raise HubSpotError(f"from_frames: frames missing: {', '.join(missing)}")
         result = cls.__new__(cls)
-        for name in frames.FRAME_NAMES:
-            setattr(result, name, frames_[name])
-        result._provider = definitions
-        result._definitions = None
-        result._wide_cache = {}
+        result._setup(frames_, definitions, options)
         return result
 
     # ------------------------------------------------------------------ containers
@@ -146,6 +166,68 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
     def frames(self) -> dict[str, pd.DataFrame]:
         """The frames by name, in documented order (a new dict; the frames are shared)."""
         return {name: getattr(self, name) for name in frames.FRAME_NAMES}
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows per frame, by name, as ``LookupDataset.counts``.
+
+        Examples
+        --------
+        >>> LookupResult.from_records([("u", {"vid": 1})], [("x", "invalid")]).counts["missing"]
+        1
+        """
+        return {name: len(getattr(self, name)) for name in frames.FRAME_NAMES}
+
+    def to_pandas(
+        self,
+        name: str,
+        columns: Sequence[str] | None = None,
+        filters: Any = None,
+    ) -> pd.DataFrame:
+        """Frame ``name`` as a new frame, optionally only some columns and rows.
+
+        The spelling a :class:`~hubutk_pandas.LookupDataset` shares; on a result it is
+        ``result.<name>`` filtered in memory, with a fresh ``RangeIndex``.
+
+        Parameters
+        ----------
+        name
+            One of the frame names (``contacts``, ``history``, ...).
+        columns
+            Only these columns, in this order (a ``companies`` property no company has is
+            an all-NA column, as on a dataset).
+        filters
+            pyarrow filters, as for :func:`pandas.read_parquet`: ``[("property", "==",
+            "lifecyclestage")]`` (a list of tuples is AND, a list of such lists OR), or a
+            :class:`pyarrow.compute.Expression`; on the columns other than lists and JSON.
+
+        Examples
+        --------
+        >>> rec = {"vid": 1, "properties": {"a": {"value": "x"}, "b": {"value": "y"}}}
+        >>> r = LookupResult.from_records([("u", rec)])
+        >>> r.to_pandas("properties", ["property", "value"], [("property", "==", "b")])
+          property value
+        0        b     y
+        """
+        frame: pd.DataFrame = getattr(self, check_frame(name))
+        rows = None if filters is None else _filtered_rows(frame, filters)
+        if columns is not None:
+            wanted = [columns] if isinstance(columns, str) else list(columns)
+            unknown = [c for c in wanted if c not in frame.columns]
+            if unknown and name != "companies":
+                raise KeyError(f"{name} has no column {unknown[0]!r}; it has {list(frame.columns)}")
+            if unknown:  # a company property no company has: all NA, like wide()
+                frame = frame.assign(**{c: pd.array([None] * len(frame), dtype="string")
+                                        for c in unknown})  # fmt: skip
+            positions = frame.columns.get_indexer(pd.Index(wanted))
+        else:
+            positions = np.arange(len(frame.columns))
+        # Taking rows copies already; a slice is a view, copied so the caller never changes us.
+        picked = (
+            frame.iloc[rows, positions] if rows is not None else frame.iloc[:, positions].copy()
+        )
+        picked.index = pd.RangeIndex(len(picked))
+        return picked
 
     def __repr__(self) -> str:
         n_vids = self.contacts["vid"].nunique()
@@ -175,31 +257,37 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         state["_provider"] = None
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("options", None)  # pickled before results kept their options
+        self.__dict__.update(state)
+
     # ------------------------------------------------------------------ definitions
 
     def definitions(self) -> PropertyDefinitions:
         """Return the portal's property definitions (fetched once, then cached here).
 
+        ``[]`` when the result was built without a ``definitions`` provider (then
+        :meth:`wide` types every column as ``string``), as on a dataset written without them.
+
         Raises
         ------
         HubSpotError
-            When the result was built without a ``definitions`` provider, or when it
-            returns something other than a list of dicts. What the provider raises
-            (the client's errors, or a bug in a provider of your own) propagates as is.
+            When the provider returns something other than a list of dicts. What the
+            provider raises (the client's errors, or a bug in a provider of your own)
+            propagates as is.
 
         Examples
         --------
         >>> r = LookupResult.from_records([], definitions=lambda: [{"name": "email"}])
         >>> r.definitions()[0]["name"]
         'email'
+        >>> LookupResult.from_records([]).definitions()
+        []
         """
         if self._definitions is not None:
             return self._definitions
         if self._provider is None:
-            raise HubSpotError(
-                "this LookupResult has no property definitions: build it with "
-                "LookupResult.from_records(..., definitions=client.property_definitions)"
-            )
+            return []
         got = self._provider()  # its own errors (and a broken provider's) propagate as they are
         if not isinstance(got, list) or not all(isinstance(d, Mapping) for d in got):
             raise HubSpotError(
@@ -218,12 +306,13 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         ``properties`` is None (every property any contact has), else in the order given
         (a requested property no contact has is an all-NA column). A property named
         ``utk`` or ``vid`` becomes ``property_utk`` / ``property_vid``. Types come from the
-        portal's property definitions (see :mod:`hubutk_pandas.frames.dtypes`); without a
-        provider every column is ``string``. Values that do not parse (``"N/A"`` in a
-        number) become NA and are reported in one warning naming the properties
-        with the number of rows affected, the first time a selection is built.
-        Each call returns a new frame (the typed table is computed once per selection
-        and copied), so changing it never changes the next call's answer.
+        portal's property definitions (see :func:`hubutk_pandas.frames.dtypes.typed_wide`,
+        the builder a dataset's ``wide()`` uses too); without a provider every column is
+        ``string``. Values that do not parse (``"N/A"`` in a number) become NA and are
+        reported in one warning naming the properties with the number of rows affected,
+        the first time a selection is built. Each call returns a new frame (the typed
+        table is computed once per selection and copied), so changing it never changes
+        the next call's answer.
 
         Examples
         --------
@@ -247,25 +336,13 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
             names = sorted(props["property"].dropna().unique().tolist())
         else:
             names = properties
-        by_name: dict[str, Mapping[str, Any]] = {}
-        if self._provider is not None or self._definitions is not None:
-            by_name = {str(d.get("name")): d for d in self.definitions()}
-        grid = self._value_grid(names)
-        out: dict[str, Any] = {
-            "utk": self.contacts["utk"].reset_index(drop=True),
-            "vid": self.contacts["vid"].reset_index(drop=True),
-        }
-        bad: dict[str, int] = {}
-        for i, name in enumerate(names):
-            raw = pd.Series(pd.array(grid[i], dtype="string"))
-            column, n_bad = dtypes.convert_column(raw, by_name.get(name))
-            if n_bad:
-                bad[name] = n_bad
-            out[f"property_{name}" if name in ("utk", "vid") else name] = column
-        if bad:
-            listing = ", ".join(f"{k} ({v})" for k, v in sorted(bad.items()))
-            _warn(f"wide(): values that do not parse as their property's type became NA: {listing}")
-        return pd.DataFrame(out, index=pd.RangeIndex(len(self.contacts)))
+        return dtypes.typed_wide(
+            self.contacts["utk"].array,
+            self.contacts["vid"].array,
+            list(self._value_grid(names)),
+            names,
+            self.definitions(),
+        )
 
     def _value_grid(self, names: list[str]) -> Any:
         """Raw values as an object array: one row per name, one column per contacts row."""
@@ -304,6 +381,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
     def to_files(self, out: str | os.PathLike[str], format: FileFormat = "parquet") -> list[Path]:
         """Write :meth:`tables` (``wide()`` and every frame) to ``out/<name>.<format>``.
 
+        Flat files, one per table (``LookupDataset.to_files`` writes the same ones).
         Parquet keeps the dtypes and lists (``merged_vids``, multi-select values); in CSV
         list and dict cells are written as JSON text. The folder is created if needed
         (``0700``: private to you, whatever the umask); existing files of the same names are
@@ -333,38 +411,13 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         >>> pd.read_csv(paths[1])["merged_vids"].tolist()
         ['[1, 2]']
         """
-        if format not in FILE_FORMATS:
-            raise InvalidOptionError.for_value("format", format, FILE_FORMATS)
-        if format == "parquet":
-            from hubutk_pandas._optional import import_optional
-
-            import_optional("pyarrow", package="pyarrow", needed_by="to_files(format='parquet')")
-        folder = Path(out).expanduser()
-        # A new folder is 0700 and every file 0600, whatever the umask; a folder that exists
-        # (the current one, say) is the caller's and stays as it is.
-        _filemodes.make_folder(folder, what="output folder", check=False)
-        paths = []
-        for name, frame in self.tables().items():
-            path = folder / f"{name}.{format}"
-            if format == "parquet":
-                with open(path, "wb", opener=_filemodes.opener()) as binary:  # 0600
-                    frame.to_parquet(binary, index=False)
-            else:
-                listy = [c for c in frame.columns if frame[c].dtype == object]
-                with open(
-                    path, "w", encoding="utf-8", newline="", opener=_filemodes.opener()
-                ) as text:
-                    frame.assign(**{c: frame[c].map(_json_cell) for c in listy}).to_csv(
-                        text, index=False
-                    )
-            paths.append(path)
-        return paths
+        return write_tables(self.tables(), out, check_format(format))
 
     # ------------------------------------------------------------------ plotting
 
     @property
     def plot(self) -> ResultPlotter:
-        """Plots of this result (``timeline``, ``form_submissions``, ``sources``, …).
+        """Plots of this result (``funnel``, ``current_stages``, ``sources``, …).
 
         matplotlib is imported only when a plot is drawn.
         """
@@ -391,8 +444,34 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         return LeadAnalytics(self)
 
 
-def _json_cell(value: Any) -> Any:
-    """A list or dict cell as JSON text (for CSV); anything else as it is."""
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def _filtered_rows(frame: pd.DataFrame, filters: Any) -> np.ndarray:
+    """The positions of the rows pyarrow ``filters`` keep, as a Parquet reader would keep them.
+
+    Only the columns the filters name are handed to pyarrow (all but the list and JSON
+    columns for an expression, whose columns cannot be told beforehand).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if isinstance(filters, pc.Expression):
+        expression = filters
+        names = [str(c) for c in frame.columns if frame[c].dtype != object]
+    else:
+        expression = pq.filters_to_expression(filters)
+        clauses = filters if filters and isinstance(filters[0], list) else [filters]
+        names = list(dict.fromkeys(str(c[0]) for clause in clauses for c in clause))
+        unknown = [c for c in names if c not in frame.columns]
+        if unknown:
+            raise KeyError(
+                f"filters: no column {unknown[0]!r}; the columns are {list(frame.columns)}"
+            )
+    arrays = {c: pa.Array.from_pandas(frame[c]) for c in names}
+    arrays["__row"] = pa.array(np.arange(len(frame), dtype=np.int64))
+    return pa.table(arrays).filter(expression)["__row"].to_numpy()
+
+
+if TYPE_CHECKING:  # pragma: no cover - mypy checks that a result has the one face
+
+    def _has_the_face(result: LookupResult) -> LookupFace:
+        return result

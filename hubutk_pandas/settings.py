@@ -231,6 +231,12 @@ def _derived(*, check: Callable[[str, Any], Any], kind: str, doc: str) -> dict[s
     return {"check": check, "kind": kind, "doc": doc, "is_argument": False}
 
 
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidOptionError.for_value(name, value, "use a non-empty text")
+    return value
+
+
 _MARKER = "<client settings>"
 
 
@@ -389,6 +395,29 @@ class ClientSettings:
             parse=_parse_int,
         ),
     )
+    cache_timeout: float = field(
+        default=10.0,
+        metadata=_setting(
+            check=_number(0),
+            kind="float, default 10.0",
+            doc="Seconds to wait for a cache file another process holds locked, before a "
+            ":class:`~hubutk_pandas.CacheError`.",
+            shell="seconds to wait for a cache file another process holds locked",
+            metavar="SECONDS",
+            parse=_parse_seconds,
+        ),
+    )
+
+    rate_window: str = field(
+        default="machine",
+        metadata=_derived(
+            check=_text,
+            kind='str, default "machine"',
+            doc="Where the rate window lives: ``machine``, ``client``, a folder or a Redis "
+            "URL (password hidden); set by the client's ``rate_window`` argument or "
+            "``HUBUTK_RATE_WINDOW`` (see :mod:`hubutk_pandas.rate_window`).",
+        ),
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -415,6 +444,7 @@ class ClientSettingsKwargs(TypedDict, total=False):
     max_retry_time: float
     timeout: float
     max_url_length: int
+    cache_timeout: float
 
 
 def setting_specs() -> list[SettingSpec]:

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hubutk_pandas._http.session import BUSY_TIMEOUT_MS, HTTP_CACHE_FILE, _file_lock
+from hubutk_pandas._http.session import BUSY_TIMEOUT, HTTP_CACHE_FILE, _file_lock
 from hubutk_pandas._http.store import RECORD_STORE_FILE
 from hubutk_pandas.erasure import (
     Identifiers,
@@ -81,7 +81,7 @@ def _database(folder: Path, path: Path) -> Iterator[sqlite3.Connection | None]:
         yield None
         return
     try:
-        with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)) as con:
+        with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT)) as con:
             con.execute("PRAGMA secure_delete=ON")
             yield con
     except (sqlite3.Error, OSError) as exc:

@@ -1,4 +1,4 @@
-"""The request pacer shared by the client's worker threads.
+"""The request pacer shared by the client's worker threads, and by other processes.
 
 HubSpot's burst limit is a *rolling* window ("100 requests per 10 seconds",
 ``policyName: TEN_SECONDLY_ROLLING``). :class:`RateLimiter` keeps a sliding-window
@@ -19,24 +19,42 @@ answers are slow. The portal's own count wins it back (*credit*, :meth:`RateLimi
 an answer saying ``Remaining: R`` proves that R slots were free when the portal counted
 that request; since then, only requests answered after it was sent, or still in flight,
 can have been counted. So when ``R`` minus those is at least one, a request may go although
-the log is full; that bound holds whatever the latency. (Requests of other processes
-are not in it; the rule for a ``Remaining`` lower than ours, below, covers them.) Enough
+the log is full; that bound holds whatever the latency. (Requests of other processes on
+the same shared window are in it; another app's are not: the rule for a ``Remaining``
+lower than ours, below, covers them.) Enough
 workers to send a whole window at once do the rest (``HubSpotClient(max_workers=...)``).
 
 It adapts at run time to what the portal says:
 
 * ``X-HubSpot-RateLimit-Max`` / ``-Interval-Milliseconds`` replace the configured
   rate (header names are compared case-insensitively);
-* ``X-HubSpot-RateLimit-Remaining`` lower than our own count (another process using
-  the same app, say) books the difference as used;
+* ``X-HubSpot-RateLimit-Remaining`` lower than our own count (another app on the same
+  credential, say) books the difference as used;
 * a 429 (:meth:`RateLimiter.penalize`) marks the window as full and holds every
-  worker until the window has room again.
+  worker (of every process on the window) until the window has room again.
 
-Why not a rate-limiting library such as pyrate-limiter? Its rates are fixed when a bucket is
-built, so following the headers would mean swapping buckets under running workers;
-it cannot book slots reported as used elsewhere or hold all workers after a 429;
-and its in-memory bucket starts a background "leak" thread per limiter. The pacer
-below has no thread of its own and is tested directly.
+One window per credential. HubSpot's burst limit is per app, that is per credential, so
+every process using a credential must spend one window: the log lives in a *store*
+(:mod:`~hubutk_pandas._http.window`), by default a SQLite file beside the cache shared by
+every process of this machine (:mod:`~hubutk_pandas._http.shared_window`), optionally a
+Redis server shared across machines (:mod:`~hubutk_pandas._http.redis_window`), or this
+client's memory alone. The rules are the same for all three
+(:class:`~hubutk_pandas._http.window.WindowState`); a pacer on a shared store polls it while
+it waits (other processes' answers cannot wake it), one thread per pacer at a time.
+
+Why not a rate-limiting library such as pyrate-limiter (4.x, which has SQLite, file-lock and
+Redis buckets)? Its buckets record one timestamp per request, taken when the permit is
+granted, and only ever count them: a slot cannot be held while its request is in flight
+and then dated at the answer's arrival, which is what keeps this pacer free of 429s
+whatever the latency; nothing in it can take the portal's ``Remaining`` as proof of free
+slots, book slots used by another app, hold every process after a 429, or follow the
+``Max`` / ``Interval`` headers (its rates are fixed when a bucket is built). A request of a
+killed process is simply forgotten when its timestamp ages out, where here a slot in
+flight outlives its process until that is noticed. Its SQLite bucket takes a wall-clock
+timestamp in each process, its Redis bucket the caller's own clock (two machines' clocks
+then disagree), and each limiter starts a background "leak" thread. Wrapping it would
+have kept little of it; the window below is about 300 lines of pure rules, tested
+directly, on stores that only load, run and save.
 
 Examples
 --------
@@ -50,16 +68,25 @@ Examples
 
 from __future__ import annotations
 
-import bisect
+import itertools
 import logging
+import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-__all__ = ["RateLimiter", "Slot", "rate_limit_headers"]
+from hubutk_pandas._http.window import (
+    MemoryWindow,
+    WindowState,
+    WindowStore,
+    new_owner,
+    owner_pid,
+)
+
+__all__ = ["RateLimiter", "Slot", "make_limiter", "rate_limit_headers"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +154,15 @@ class RateLimiter:
         see :meth:`hold`), for rounding and clock differences.
     clock, sleep
         Injected for tests; default :func:`time.monotonic`, and waiting on a condition
-        that new answers wake up.
+        that new answers wake up. A shared window keeps its own clock; instants are handed
+        to it as ages (seconds before now), so the two are never compared.
+    window
+        Where the window lives (a :class:`~hubutk_pandas._http.window.WindowStore`);
+        default this pacer's memory alone.
+    lease
+        Seconds a slot in flight may stay unanswered before it counts as answered (its
+        process may be gone on another machine; on this one a dead process is noticed
+        at once).
 
     Examples
     --------
@@ -143,60 +178,72 @@ class RateLimiter:
         margin: float = 0.01,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] | None = None,
+        window: WindowStore | None = None,
+        lease: float = 60.0,
     ) -> None:
         if max_requests < 1 or interval <= 0:
             raise ValueError("max_requests must be >= 1 and interval > 0")
         self._max = int(max_requests)
         self._interval = float(interval)
         self._margin = margin
-        self._clock = clock
         self._sleep = sleep
-        self._log: deque[float] = deque()
-        self._expired: deque[float] = deque()  # left the log in the last window
-        self._blocked_until = 0.0
+        self._window: WindowStore = (
+            MemoryWindow((self._max, self._interval), clock=clock) if window is None else window
+        )
+        self._clock = clock  # ages (seconds before now) carry instants to the window's clock
+        self._lease = float(lease)
+        self._owner = new_owner()
+        self._ids = itertools.count()
+        self._turn = threading.Lock()  # one thread of this pacer books at a time
         self._cond = threading.Condition()
-        # Credit from the portal's Remaining header (see the module docstring).
-        self._answers: deque[float] = deque()  # arrival times of recent answers (sorted)
-        self._in_flight = 0
-        self._proof: tuple[float, int] | None = None  # (send time, Remaining) of an answer
-        self._credit_ok = True  # off for good after a 429, or a booking never answered
+        self._answers_seen = 0  # bumped by every answer: a waiting booker looks again
         self._last_sent = threading.local()  # hold() -> observe(), in the same thread
         self.waited = 0.0
         """Total seconds workers spent waiting for a slot."""
         self.held = 0.0
         """Total seconds slots were held by requests in flight (booking to answer)."""
         self.booked_elsewhere = 0
-        """Slots booked because the portal's ``Remaining`` was lower than our count."""
+        """Slots booked because the portal's ``Remaining`` was lower than the window's count."""
 
     @property
     def rate(self) -> tuple[int, float]:
         """The current ``(max_requests, interval_seconds)``."""
         return self._max, self._interval
 
-    def _expire(self, now: float) -> None:
-        horizon = now - self._interval - self._margin
-        while self._log and self._log[0] <= horizon:
-            self._expired.append(self._log.popleft())  # kept a while for observe()
-        while self._expired and self._expired[0] <= horizon - self._interval:
-            self._expired.popleft()
+    @property
+    def window(self) -> WindowStore:
+        """The store holding the window (``.kind``, ``.location``)."""
+        return self._window
+
+    def _run(self, decide: Callable[[WindowState, float, Any], Any]) -> Any:
+        """Run one decision on the window; follow its rate (another process may have set it)."""
+
+        def step(state: WindowState, now: float, alive: Any) -> Any:
+            result = decide(state, now, alive)
+            self._max, self._interval = state.max_requests, state.interval
+            return result
+
+        return self._window.run(step)
+
+    def _age(self, instant: float) -> float:
+        """Seconds from ``instant`` (this pacer's clock) until now."""
+        return max(0.0, self._clock() - instant)
 
     def _delay(self, now: float) -> float:
-        self._expire(now)
-        held = max(0.0, self._blocked_until - now)
-        used = len(self._log) + self._in_flight  # a request in flight never expires
-        if used >= self._max and self.credit() < 1:
-            expiring = used - self._max + 1  # answered slots that must expire first
-            if expiring > len(self._log):
-                return max(held, self._interval)  # until an answer arrives (it wakes us)
-            oldest = self._log[expiring - 1]
-            return max(held, oldest + self._interval + self._margin - now)
-        return held
+        """Seconds until a slot may be booked at ``now`` (a window if only an answer frees one)."""
+
+        def decide(state: WindowState, _: float, alive: Any) -> float:
+            state.expire(now, self._margin, alive)
+            delay = state.delay(now, self._margin)
+            return max(state.blocked_until - now, state.interval) if delay is None else delay
+
+        return float(self._run(decide))
 
     def credit(self) -> int:
         """Slots the portal's last ``Remaining`` proves free now, whatever our log says.
 
-        ``Remaining`` of an answer, less every request of ours that may have been counted
-        after that one: those answered after it was sent, and those in flight.
+        ``Remaining`` of an answer, less every request on this window that may have been
+        counted after that one: those answered after it was sent, and those in flight.
 
         Examples
         --------
@@ -208,14 +255,7 @@ class RateLimiter:
         >>> limiter.credit()
         5
         """
-        with self._cond:
-            if self._proof is None or not self._credit_ok:
-                return 0
-            sent, remaining = self._proof
-            while self._answers and self._answers[0] < sent:  # counted before that one
-                self._answers.popleft()
-            # Answered since that one was sent (itself among them), or still in flight.
-            return remaining - (len(self._answers) - 1) - self._in_flight
+        return int(self._run(lambda state, now, alive: state.credit()))
 
     def acquire(self) -> float:
         """Block until a request may be sent, book its slot, return the seconds waited.
@@ -223,35 +263,64 @@ class RateLimiter:
         A slot booked this way counts from now (it is never answered), and credit is off
         from then on: :meth:`hold` is what knows when the answer arrives.
         """
-        with self._cond:
-            self._credit_ok = False
-        booked, waited = self._book()
-        with self._cond:
-            self._in_flight -= 1
-            bisect.insort(self._log, booked)
+
+        def no_credit(state: WindowState, now: float, alive: Any) -> None:
+            state.credit_ok = False
+
+        self._run(no_credit)
+        booked, waited, slot_id = self._book()
+        self._answer(slot_id, booked)
         return waited
 
-    def _book(self) -> tuple[float, float]:
+    def _book(self) -> tuple[float, float, str]:
+        """Wait for room, book a slot: ``(booked at, seconds waited, slot id)``."""
+        if owner_pid(self._owner) != os.getpid():  # a forked child is an owner of its own
+            self._owner = new_owner()
+        slot_id = f"{self._owner}#{next(self._ids)}"
+        shared = self._window.shared
+        # A shared window is polled: at most every 1/100 window (5-25 ms), and at most
+        # 4 polls apart while answered slots are known to expire (credit may come sooner).
+        poll = min(0.025, max(0.005, self._interval / 100))
         waited = 0.0
-        with self._cond:
+        with self._turn:
             while True:
+                seen = self._answers_seen
                 now = self._clock()
-                delay = self._delay(now)
-                if delay <= 0:
-                    self._in_flight += 1
+
+                def decide(state: WindowState, store_now: float, alive: Any) -> float | None:
+                    return state.book(
+                        store_now,
+                        slot_id,
+                        self._owner,
+                        lease=self._lease,
+                        margin=self._margin,
+                        alive=alive,
+                    )
+
+                delay = self._run(decide)
+                if delay is not None and delay <= 0:
                     self.waited += waited
-                    return now, waited
-                step = min(delay, 0.5)
-                if self._sleep is None:  # woken early by an answer that may bring credit
-                    self._cond.wait(step)
+                    return now, waited, slot_id
+                if shared:
+                    step = poll if delay is None else min(delay, 4 * poll)
+                else:  # in memory, an answer wakes us
+                    step = min(self._interval if delay is None else delay, 0.5)
+                if self._sleep is None:
+                    with self._cond:
+                        if self._answers_seen == seen:
+                            self._cond.wait(step)
                     waited += self._clock() - now
-                else:  # an injected sleep (tests): outside the lock
-                    self._cond.release()
-                    try:
-                        self._sleep(step)
-                    finally:
-                        self._cond.acquire()
+                else:  # an injected sleep (tests)
+                    self._sleep(step)
                     waited += step
+
+    def _answer(self, slot_id: str, answered: float) -> None:
+        owner = self._owner
+        # The age is read inside the decision, right after the window's own clock.
+        self._run(lambda state, now, alive: state.answer(slot_id, now - self._age(answered), owner))
+        with self._cond:
+            self._answers_seen += 1
+            self._cond.notify_all()
 
     @contextmanager
     def hold(self) -> Iterator[Slot]:
@@ -286,63 +355,51 @@ class RateLimiter:
         >>> limiter._delay(now[0])  # the slot frees 10 s after the headers
         9.5
         """
-        booked, _ = self._book()
+        booked, _, slot_id = self._book()
         slot = Slot(self._clock)
         try:
             yield slot
         finally:
-            with self._cond:
-                answered = self._clock() if slot.marked is None else slot.marked
-                self.held += answered - booked
-                bisect.insort(self._log, answered)
-                self._in_flight -= 1
-                self._answers.append(answered)
-                self._last_sent.value = booked
-                self._cond.notify_all()
+            answered = self._clock() if slot.marked is None else slot.marked
+            self.held += answered - booked
+            self._answer(slot_id, answered)
+            self._last_sent.value = booked
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Adapt to ``X-HubSpot-RateLimit-*`` headers of a network answer."""
+        """Adapt to ``X-HubSpot-RateLimit-*`` headers of a network answer (see the module)."""
         info = rate_limit_headers(headers)
+        sent = getattr(self._last_sent, "value", None)
+        self._last_sent.value = None
         if not info:
             return
-        with self._cond:
-            new_max = info.get("max", self._max)
-            interval_ms = info.get("interval-milliseconds")
-            new_interval = interval_ms / 1000.0 if interval_ms and interval_ms > 0 else None
-            if new_max >= 1 and new_max != self._max:
-                logger.debug("rate limit max %d -> %d (from headers)", self._max, new_max)
-                self._max = new_max
-            if new_interval is not None and new_interval != self._interval:
-                logger.debug("rate limit window %.3gs -> %.3gs", self._interval, new_interval)
-                self._interval = new_interval
-            remaining = info.get("remaining")
-            sent = getattr(self._last_sent, "value", None)
-            self._last_sent.value = None
-            if remaining is not None and sent is not None:
-                if self._proof is None or sent >= self._proof[0]:
-                    self._proof = (sent, remaining)  # the latest sent answered: the best proof
-                self._cond.notify_all()
-            if remaining is not None:
-                now = self._clock()
-                self._expire(now)
-                # Ours that the portal may still have counted when it answered: the log,
-                # those in flight, and those that left the log since that request was sent
-                # (the portal counted it up to a round trip ago).
-                since = now if sent is None else sent
-                left = len(self._expired) - bisect.bisect_right(
-                    self._expired, since - self._interval - self._margin
-                )
-                ours = self._max - len(self._log) - self._in_flight - left
-                # Book slots the portal counts but we do not: used elsewhere (another
-                # process on the same app). Booked for a tenth of the window; booked again
-                # if it insists.
-                phantom = now - self._interval + self._interval / 10
-                for _ in range(max(0, ours - max(remaining, 0))):
-                    bisect.insort(self._log, phantom)  # the log stays sorted
-                    self.booked_elsewhere += 1
 
-    def penalize(self, window: float | None = None) -> float:
+        def decide(state: WindowState, now: float, alive: Any) -> int:
+            was = (state.max_requests, state.interval)
+            # Read after the window's clock: the send is dated no later than it was.
+            booked = state.observe(
+                now,
+                info,
+                None if sent is None else now - self._age(sent),
+                margin=self._margin,
+                alive=alive,
+            )
+            if (state.max_requests, state.interval) != was:
+                logger.debug(
+                    "rate limit %d per %.3gs -> %d per %.3gs (from headers)",
+                    *was,
+                    state.max_requests,
+                    state.interval,
+                )
+            return booked
+
+        self.booked_elsewhere += int(self._run(decide))
+        with self._cond:
+            self._cond.notify_all()
+
+    def penalize(self, window: float | None = None, *, at_least: float = 0.0) -> float:
         """Record a 429: treat the window as full and hold every worker until it has room.
+
+        On a shared window every process using it is held.
 
         Parameters
         ----------
@@ -352,6 +409,8 @@ class RateLimiter:
             until ``window`` seconds after the oldest request still inside it (a full window
             when we sent nothing recently: someone else spent the quota), and at least
             ``window / 20``.
+        at_least
+            Hold at least this long (the answer's ``Retry-After``).
 
         Returns
         -------
@@ -366,14 +425,69 @@ class RateLimiter:
         1.0
         """
         span = float(window) if window and window > 0 else self._interval
-        with self._cond:
-            self._credit_ok = False  # the portal disagreed with us: back to the log alone
-            now = self._clock()
-            self._expire(now)
-            recent = [t for t in self._log if t > now - span]
-            start = recent[0] if recent else now
-            until = max(start + span + self._margin, now + span / 20)
-            while len(self._log) + self._in_flight < self._max:
-                bisect.insort(self._log, now)
-            self._blocked_until = max(self._blocked_until, until)
-            return self._blocked_until - now
+        return float(
+            self._run(
+                lambda state, now, alive: state.penalize(
+                    now, span, margin=self._margin, at_least=at_least, alive=alive
+                )
+            )
+        )
+
+    def usage(self) -> dict[str, Any]:
+        """Who holds the window now (see :meth:`WindowState.usage`), with where it lives."""
+        found = self._run(
+            lambda state, now, alive: state.usage(
+                now, self._owner, margin=self._margin, alive=alive
+            )
+        )
+        return {"backend": self._window.kind, "location": self._window.location, **found}
+
+    def close(self) -> None:
+        """Let go of the window's connections (the window itself stays for the others)."""
+        self._window.close()
+
+
+def make_limiter(
+    rate: tuple[int, float],
+    *,
+    kind: str,
+    where: str | None,
+    fingerprint: Callable[[bytes], str],
+    lease: float,
+) -> RateLimiter:
+    """The pacer of a client: its window in memory, in a file beside the cache, or in Redis.
+
+    Parameters
+    ----------
+    rate
+        The configured ``(max_requests, seconds)``.
+    kind, where
+        ``("client", None)``, ``("machine", folder)`` or ``("redis", url)``.
+    fingerprint
+        Turns a salt into the credential's fingerprint (the key of the window; never the
+        credential itself). A machine window is keyed with its folder's salt, a Redis
+        window with a salt kept in Redis, so every process reaching it agrees.
+    lease
+        See :class:`RateLimiter`.
+
+    Examples
+    --------
+    >>> make_limiter((10, 1.0), kind="client", where=None, fingerprint=str, lease=60.0).window.kind
+    'client'
+    """
+    if kind == "client":
+        return RateLimiter(*rate, lease=lease)
+    window: WindowStore
+    if kind == "machine":
+        from hubutk_pandas._http.shared_window import SQLiteWindow
+
+        assert where is not None
+        window = SQLiteWindow(Path(where), fingerprint, rate)
+    elif kind == "redis":
+        from hubutk_pandas._http.redis_window import RedisWindow
+
+        assert where is not None
+        window = RedisWindow(where, fingerprint, rate)
+    else:  # pragma: no cover - settings check the kind first
+        raise ValueError(f"unknown rate window kind {kind!r}")
+    return RateLimiter(*rate, window=window, lease=lease)

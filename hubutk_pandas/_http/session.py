@@ -12,8 +12,10 @@ backend, built so that it can never leak or mix up credentials:
 * Every cache key is mixed with a *credential fingerprint* - a salted SHA-256 of the
   credential, never the credential - so an answer fetched with one token is never
   served to another (two portals share URLs).
-* Only ``200`` answers whose body parses as JSON are stored (``filter_fn``): a
-  truncated or garbled body is never cached.
+* Only ``200`` answers (and the Lists API's ``207`` partial answers) whose body parses
+  as JSON are stored (``filter_fn``): a truncated or garbled body is never cached. GETs
+  and the Lists API's POST batch reads are cached; requests-cache keys a POST by its
+  JSON body too.
 
 The salt is 32 random bytes kept in ``<cache folder>/salt``, so fingerprints are stable
 across sessions but useless for guessing a token from a cache folder.
@@ -60,10 +62,11 @@ from hubutk_pandas.errors import CacheError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from requests_cache import CachedSession
 
-BUSY_TIMEOUT_MS = 10_000
-"""How long a cache read or write waits for another thread's or program's lock."""
+BUSY_TIMEOUT = 10.0
+"""Seconds a cache read or write waits for another program's lock, by default."""
 
 __all__ = [
+    "CACHED_STATUSES",
     "HTTP_CACHE_FILE",
     "IGNORED_PARAMS",
     "RedactingFilter",
@@ -75,6 +78,7 @@ __all__ = [
     "redact",
     "redacted_logs",
     "trim_cache",
+    "user_agent",
     "valid_json_200",
 ]
 
@@ -106,6 +110,22 @@ def cache_folder(session: requests.Session) -> Path | None:
     """
     path = getattr(getattr(session, "cache", None), "db_path", None)
     return Path(path).parent if path else None
+
+
+def user_agent() -> str:
+    """``hubutk-pandas/<version>``, sent on every request.
+
+    Examples
+    --------
+    >>> user_agent().startswith("hubutk-pandas/")
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"hubutk-pandas/{version('hubutk-pandas')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "hubutk-pandas/0+unknown"
 
 
 def default_cache_dir() -> Path:
@@ -301,7 +321,7 @@ def _serialized_cache_class() -> type[Any]:
     failed ("database is locked") or, with requests-cache 1.3, hung. A read or write of
     the cache takes a millisecond or two, so taking them one at a time per file costs
     nothing next to HubSpot's pacing; other programs on the same file still meet
-    SQLite's own lock and wait up to :data:`BUSY_TIMEOUT_MS`.
+    SQLite's own lock and wait up to the session's ``busy_timeout``.
     """
     from requests_cache import SQLiteCache
 
@@ -382,8 +402,12 @@ def trim_cache(session: requests.Session, max_bytes: int | None = None) -> int:
         raise CacheError.from_exception(cache_folder(session), exc) from exc
 
 
+CACHED_STATUSES = (200, 207)
+"""Statuses whose answers are cached: success, and the Lists API's partial success."""
+
+
 def valid_json_200(response: requests.Response) -> bool:
-    """The cache filter: keep only ``200`` answers whose body parses as JSON.
+    """The cache filter: keep only ``200`` (or ``207``) answers whose body parses as JSON.
 
     Examples
     --------
@@ -391,7 +415,7 @@ def valid_json_200(response: requests.Response) -> bool:
     >>> valid_json_200(r)
     False
     """
-    if response.status_code != 200:
+    if response.status_code not in CACHED_STATUSES:
         return False
     try:
         json.loads(response.content)
@@ -407,6 +431,7 @@ def make_session(
     expire_after: timedelta | None,
     user_agent: str,
     pool_size: int = 4,
+    busy_timeout: float = BUSY_TIMEOUT,
 ) -> requests.Session:
     """Build the session: a namespaced :class:`CachedSession`, or plain without a folder.
 
@@ -422,6 +447,8 @@ def make_session(
         Sent as ``User-Agent`` on every request.
     pool_size
         Connections kept per host (one per worker thread).
+    busy_timeout
+        Seconds a cache read or write waits while another program holds the file.
 
     Examples
     --------
@@ -442,9 +469,9 @@ def make_session(
             _filemodes.make_folder(cache_dir, what="cache folder", check=False)
             _filemodes.create_file(cache_dir / HTTP_CACHE_FILE)  # 0600, and so its journal
             # This process's threads take the file in turn (see _serialized_cache_class);
-            # another program holding it is waited for up to BUSY_TIMEOUT_MS.
+            # another program holding it is waited for up to busy_timeout.
             backend = _serialized_cache_class()(
-                cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=BUSY_TIMEOUT_MS
+                cache_dir / HTTP_CACHE_FILE, wal=False, busy_timeout=round(busy_timeout * 1000)
             )
             # What is deleted or replaced is overwritten with zeros, not left in free pages.
             for table in (backend.responses, backend.redirects):
@@ -458,8 +485,8 @@ def make_session(
         session = _cached_session_class()(
             backend=backend,
             expire_after=-1 if expire_after is None else expire_after,
-            allowable_codes=(200,),
-            allowable_methods=("GET",),
+            allowable_codes=CACHED_STATUSES,
+            allowable_methods=("GET", "POST"),
             ignored_parameters=IGNORED_PARAMS,
             filter_fn=valid_json_200,
             key_fn=key_fn,

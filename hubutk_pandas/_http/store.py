@@ -100,6 +100,8 @@ class RecordStore:
         The cache folder, or ``None`` for a throwaway in-memory store.
     expire_after
         How long a stored answer is used; ``None`` = forever.
+    busy_timeout
+        Seconds a read or write waits while another program holds the file.
 
     Examples
     --------
@@ -109,7 +111,13 @@ class RecordStore:
     {}
     """
 
-    def __init__(self, cache_dir: Path | None, *, expire_after: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: Path | None,
+        *,
+        expire_after: timedelta | None = None,
+        busy_timeout: float = 10.0,
+    ) -> None:
         self._folder = cache_dir
         self._ttl = None if expire_after is None else expire_after.total_seconds()
         self._lock = threading.Lock()
@@ -120,7 +128,7 @@ class RecordStore:
                 _filemodes.make_folder(cache_dir, what="cache folder", check=False)
                 _filemodes.create_file(cache_dir / RECORD_STORE_FILE)  # 0600, and its journal
                 target = str(cache_dir / RECORD_STORE_FILE)
-            self._db = sqlite3.connect(target, check_same_thread=False, timeout=30)
+            self._db = sqlite3.connect(target, check_same_thread=False, timeout=busy_timeout)
             # Expired, replaced and forgotten rows are overwritten, not left in free pages.
             self._db.execute("PRAGMA secure_delete=ON")
         with self._lock, self._failures(), self._db:

@@ -8,8 +8,13 @@ rate-limit slot), otherwise waits for a slot from the shared
 * 5xx answers, dropped connections, timeouts, cut bodies, invalid JSON and 200 answers of
   the wrong shape (``check``): exponential backoff with jitter (:func:`backoff_delay`),
   within ``max_retries`` and ``max_retry_time`` (:class:`RetryPolicy`);
-* a ten-secondly 429: every worker is held for the window, then the request is sent again;
-* a daily 429: :class:`~hubutk_pandas.errors.DailyLimitError` at once (it resets at midnight);
+* a ten-secondly 429 is never a loss: the pacer takes in what the answer's headers say
+  (the window is full; its size), every worker of every process on the window is held
+  until it has room (at least the ``Retry-After``, if any), and the request is sent
+  again, however many times, until the refusal has lasted ``max_retry_time`` (then
+  :class:`~hubutk_pandas.errors.RateLimitError`);
+* a daily 429: a :class:`~hubutk_pandas.errors.RateLimitError` whose ``daily`` is true, at
+  once (it resets at midnight; the lookup pipeline turns it into ``DailyLimitError``);
 * anything else (400, 401, 403, 404, 414...): :func:`error_from_response` at once.
 
 Only these are caught: requests' exceptions, HTTP statuses and broken bodies, each
@@ -32,7 +37,7 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,9 +50,9 @@ from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
     CacheError,
-    DailyLimitError,
     HubSpotAPIError,
     HubSpotError,
+    MissingScopesError,
     RateLimitError,
     ServerError,
 )
@@ -61,6 +66,9 @@ __all__ = [
     "error_from_response",
     "excerpt",
     "get_json",
+    "how_to_add",
+    "required_scopes",
+    "retry_after",
 ]
 
 ShapeCheck = Callable[[Any], str | None]
@@ -91,6 +99,17 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
         body = {}
     status = response.status_code
     message = body.get("message") or f"{status} {response.reason or 'error'}".strip()
+    category = body.get("category") or body.get("errorType")
+    correlation_id = body.get("correlationId") or response.headers.get("X-HubSpot-Correlation-Id")
+    if status == 403 and category == "MISSING_SCOPES":
+        scopes = required_scopes(body)
+        return MissingScopesError(
+            redact(f"{how_to_add(scopes)} HubSpot says: {message}", secrets_),
+            status=status,
+            category=category,
+            correlation_id=correlation_id,
+            scopes=scopes,
+        )
     cls: type[HubSpotAPIError]
     if status in (401, 403):
         cls = AuthenticationError
@@ -100,17 +119,63 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
         cls = ServerError
     else:
         cls = BadRequestError
-    error = cls(
+    return cls(
         redact(str(message), secrets_),
         status=status,
-        category=body.get("category") or body.get("errorType"),
-        correlation_id=body.get("correlationId")
-        or response.headers.get("X-HubSpot-Correlation-Id"),
+        category=category,
+        correlation_id=correlation_id,
         policy_name=body.get("policyName"),
     )
-    if status == 429 and (error.policy_name or "").upper() == "DAILY":
-        return DailyLimitError.from_answer(error)
-    return error
+
+
+def required_scopes(body: dict[str, Any]) -> list[str]:
+    """The scopes a ``MISSING_SCOPES`` answer names, in order, once each.
+
+    HubSpot lists them under ``errors[].context.requiredGranularScopes`` (granular scopes
+    such as ``crm.lists.read``); older answers used ``requiredScopes``.
+
+    Examples
+    --------
+    >>> required_scopes({"errors": [{"context": {"requiredGranularScopes": ["crm.lists.read"]}}]})
+    ['crm.lists.read']
+    >>> required_scopes({"errors": "odd"})
+    []
+    """
+    found: list[str] = []
+    errors = body.get("errors")
+    for item in errors if isinstance(errors, list) else []:
+        context = item.get("context") if isinstance(item, dict) else None
+        if not isinstance(context, dict):
+            continue
+        for key in ("requiredGranularScopes", "requiredScopes"):
+            names = context.get(key)
+            for name in names if isinstance(names, list) else []:
+                if isinstance(name, str) and name not in found:
+                    found.append(name)
+    return found
+
+
+def how_to_add(scopes: Sequence[str]) -> str:
+    """What to do about missing ``scopes``: where a Service Key's scopes are granted.
+
+    Examples
+    --------
+    >>> print(how_to_add(["crm.lists.read"]))  # doctest: +ELLIPSIS
+    The credential lacks the scope crm.lists.read. Grant it in HubSpot under Development > ...
+    """
+    if not scopes:
+        return (
+            "The credential lacks a scope this request needs (HubSpot did not say which). "
+            "Check the scopes of your Service Key (HubSpot: Development > Keys)."
+        )
+    names = ", ".join(scopes)
+    one = len(scopes) == 1
+    return (
+        f"The credential lacks the scope{'' if one else 's'} {names}. Grant "
+        f"{'it' if one else 'them'} in HubSpot under Development > Keys (your Service Key's "
+        f"scopes, or a new key with {'it' if one else 'them'}), or in your legacy private "
+        "app's scopes, then run again."
+    )
 
 
 def excerpt(data: Any, limit: int = 80) -> str:
@@ -162,6 +227,37 @@ _TRANSIENT = (
 _POLICY_WINDOWS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
 
 
+def retry_after(response: requests.Response, most: float = 300.0) -> float:
+    """Seconds an answer's ``Retry-After`` asks for (a number or an HTTP date); 0 without one.
+
+    Examples
+    --------
+    >>> r = requests.Response(); r.headers["Retry-After"] = "2.5"
+    >>> retry_after(r), retry_after(requests.Response())
+    (2.5, 0.0)
+    """
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value:
+        return 0.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return 0.0
+        if when.tzinfo is None:
+            return 0.0
+        import datetime as dt
+
+        seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    if seconds != seconds:  # NaN
+        return 0.0
+    return min(max(0.0, seconds), most)
+
+
 def backoff_delay(failures: int, policy: RetryPolicy) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random.
 
@@ -172,6 +268,33 @@ def backoff_delay(failures: int, policy: RetryPolicy) -> float:
     """
     ceiling = min(policy.backoff_max, policy.backoff_factor * 2 ** (failures - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _observer(call: Callable[[requests.Response], Any]) -> Callable[..., None]:
+    """A requests response hook that calls ``call`` and leaves the response as it is."""
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        call(response)
+
+    return hook
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    url: str
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: Any
+    ok: tuple[int, ...]
+    on_response: Callable[[requests.Response], Any] | None = None
+
+    def send(self, session: requests.Session, **kwargs: Any) -> requests.Response:
+        if self.body is not None:
+            kwargs["json"] = self.body
+        return session.request(
+            self.method, self.url, params=self.params, headers=self.headers, **kwargs
+        )
 
 
 def get_json(
@@ -186,6 +309,10 @@ def get_json(
     refresh: bool = False,
     check: ShapeCheck | None = None,
     cached_only: bool = False,
+    method: str = "GET",
+    body: Any = None,
+    ok: tuple[int, ...] = (200,),
+    on_response: Callable[[requests.Response], Any] | None = None,
 ) -> Any:
     """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
 
@@ -194,6 +321,11 @@ def get_json(
     bodies and invalid JSON are retried with backoff; a 429 holds every worker for
     the window and is retried; everything else raises at once. All errors are
     :class:`HubSpotError` with credentials redacted and no chained exception.
+
+    ``method="POST"`` sends ``body`` as JSON (the Lists API's batch read; requests-cache
+    keys a POST by its body too); ``ok`` are the statuses whose body is the answer
+    (the Lists API's partial answers are 207). ``on_response(response)`` is called with
+    every answer received from the network (``hubutk doctor`` reads its headers).
 
     Examples
     --------
@@ -209,16 +341,15 @@ def get_json(
     """
     secrets_ = list(secrets_)
     shown = redact(url, secrets_)
+    request = _Request(method, url, params, headers, body, ok, on_response)
     return _get_json(
-        session, url, params, headers, limiter, policy, secrets_, shown, refresh, check, cached_only
+        session, request, limiter, policy, secrets_, shown, refresh, check, cached_only
     )
 
 
 def _get_json(
     session: requests.Session,
-    url: str,
-    params: list[tuple[str, str]],
-    headers: dict[str, str],
+    request: _Request,
     limiter: RateLimiter,
     policy: RetryPolicy,
     secrets_: list[str],
@@ -227,11 +358,12 @@ def _get_json(
     check: ShapeCheck | None,
     cached_only: bool = False,
 ) -> Any:
+    params = request.params
     cached = hasattr(session, "cache")
     if cached and not refresh:
         with cache_failures(session):
-            hit = session.get(url, params=params, headers=headers, only_if_cached=True)  # type: ignore[call-arg]
-        if hit.status_code == 200:
+            hit = request.send(session, only_if_cached=True)
+        if hit.status_code in request.ok:
             wrong: str | None
             try:
                 data = json.loads(hit.content)
@@ -240,30 +372,31 @@ def _get_json(
             else:
                 wrong = None if check is None else check(data)
             if wrong is None:
-                logger.debug("cache hit GET %s (%d params)", shown, len(params))
+                logger.debug("cache hit %s %s (%d params)", request.method, shown, len(params))
                 return data
-            logger.debug("cached answer for GET %s unusable (%s): fetching again", shown, wrong)
+            logger.debug(
+                "cached answer for %s %s unusable (%s): fetching again",
+                request.method,
+                shown,
+                wrong,
+            )
             refresh = True  # overwrite the stored answer with a good one
     if cached_only:
         raise NotCached(shown)
     extra: dict[str, Any] = {"force_refresh": True} if cached and refresh else {}
     deadline = time.monotonic() + policy.max_retry_time
     failures = limited = 0
+    refused_since: float | None = None  # the first 429 of this request
     while True:
         problem: HubSpotError
         try:
             # The slot counts from the answer's arrival (its headers), not the send.
             with limiter.hold() as slot, cache_failures(session):
-                logger.debug("GET %s (%d params)", shown, len(params))
+                logger.debug("%s %s (%d params)", request.method, shown, len(params))
                 hooks = {"response": [*session.hooks.get("response", []), slot.hook]}
-                response = session.get(
-                    url,
-                    params=params,
-                    headers=headers,
-                    timeout=policy.timeout,
-                    hooks=hooks,
-                    **extra,
-                )
+                if request.on_response is not None:
+                    hooks["response"].append(_observer(request.on_response))
+                response = request.send(session, timeout=policy.timeout, hooks=hooks, **extra)
         except _TRANSIENT as exc:
             problem = ServerError(f"network error talking to HubSpot: {type(exc).__name__}")
         except requests.RequestException as exc:
@@ -274,27 +407,36 @@ def _get_json(
             if not getattr(response, "from_cache", False):
                 limiter.observe(response.headers)
             status = response.status_code
-            if status == 200:
+            if status in request.ok:
                 try:
                     data = json.loads(response.content)
                 except (ValueError, RecursionError):  # RecursionError: nested too deep
-                    problem = ServerError("HubSpot sent a body that is not valid JSON", status=200)
+                    problem = ServerError(
+                        "HubSpot sent a body that is not valid JSON", status=status
+                    )
                 else:
                     wrong = None if check is None else check(data)
                     if wrong is None:
                         return data
                     problem = ServerError(
-                        redact(f"HubSpot answered 200 with {wrong}: {excerpt(data)}", secrets_),
-                        status=200,
+                        redact(
+                            f"HubSpot answered {status} with {wrong}: {excerpt(data)}", secrets_
+                        ),
+                        status=status,
                     )
                     if cached:  # the cache stored it: the retry must not be served from there
                         extra = {"force_refresh": True}
             elif status == 429:
                 error = error_from_response(response, secrets_)
-                if isinstance(error, DailyLimitError):
+                if isinstance(error, RateLimitError) and error.daily:
                     raise error
+                # The window is shared with whoever else uses the credential: a 429 is not
+                # about this request, so it is retried, not counted against max_retries,
+                # until the refusal has lasted the whole time budget.
                 limited += 1
-                if limited > policy.max_retries or time.monotonic() > deadline:
+                now = time.monotonic()
+                refused_since = now if refused_since is None else refused_since
+                if now - refused_since > policy.max_retry_time:
                     raise error
                 interval = rate_limit_headers(response.headers).get("interval-milliseconds")
                 window = (
@@ -302,13 +444,14 @@ def _get_json(
                     if interval
                     else _POLICY_WINDOWS.get((error.policy_name or "").upper(), limiter.rate[1])
                 )
-                held = limiter.penalize(window)
-                logger.warning(
-                    "429 (%s) from HubSpot; holding requests for %.2fs (retry %d of %d)",
+                held = limiter.penalize(window, at_least=retry_after(response))
+                logger.info(
+                    "429 (%s) from HubSpot; holding requests for %.2fs (refusal %d of this "
+                    "request, for %.1fs)",
                     error.policy_name or "rate limit",
                     held,
                     limited,
-                    policy.max_retries,
+                    now - refused_since,
                 )
                 continue
             elif status >= 500:
@@ -320,7 +463,8 @@ def _get_json(
         if failures > policy.max_retries or time.monotonic() + delay > deadline:
             raise problem
         logger.warning(
-            "retrying GET %s in %.2fs after: %s (retry %d of %d)",
+            "retrying %s %s in %.2fs after: %s (retry %d of %d)",
+            request.method,
             shown,
             delay,
             problem,

@@ -13,15 +13,18 @@ stream the lookup to a :class:`LookupDataset` at ``PATH`` and return it:
       properties/ history/ form_submissions/ list_memberships/ identities/
       merge_audits/ companies/ missing/          (one folder per frame)
 
-Each frame folder is a standard Parquet dataset with one schema
-(:mod:`~hubutk_pandas.dataset.layout`); each part appears whole, exactly once
-(:mod:`~hubutk_pandas.dataset.writer`); the fetch is chunked and pipelined
-(:mod:`~hubutk_pandas.dataset.stream`); :func:`open_dataset` reads it back
+This package is the storage only. Each frame folder is a standard Parquet dataset with
+one schema (:mod:`~hubutk_pandas.dataset.layout`); each part appears whole, exactly once
+(:mod:`~hubutk_pandas.dataset.writer`), with the resume state
+(:mod:`~hubutk_pandas.dataset.state`) and the manifest
+(:mod:`~hubutk_pandas.dataset.manifest`); :func:`open_dataset` reads it back
 (:mod:`~hubutk_pandas.dataset.reader`); :func:`distinct_utks` reads big inputs
 (:mod:`~hubutk_pandas.dataset.inputs`). A dataset is private to you (folders ``0700``, files
 ``0600``); :func:`set_dataset_access` opens one to your group
 (:mod:`~hubutk_pandas.dataset.access`), and ``HubSpotClient.forget(..., datasets=[PATH])``
-erases a contact from it (:mod:`~hubutk_pandas.dataset.erase`).
+erases a contact from it (:mod:`~hubutk_pandas.dataset.erase`). The lookup that fills it,
+chunked and pipelined, is the dataset sink of the lookup pipeline
+(:func:`hubutk_pandas.lookup.lookup_to_dataset`).
 
 Examples
 --------
@@ -40,13 +43,5 @@ from __future__ import annotations
 from hubutk_pandas.dataset.access import set_dataset_access
 from hubutk_pandas.dataset.inputs import distinct_utks
 from hubutk_pandas.dataset.reader import LookupDataset, open_dataset
-from hubutk_pandas.dataset.stream import DEFAULT_CHUNK_SIZE, lookup_to_dataset
 
-__all__ = [
-    "DEFAULT_CHUNK_SIZE",
-    "LookupDataset",
-    "distinct_utks",
-    "lookup_to_dataset",
-    "open_dataset",
-    "set_dataset_access",
-]
+__all__ = ["LookupDataset", "distinct_utks", "open_dataset", "set_dataset_access"]

@@ -10,29 +10,37 @@ Examples
 True
 >>> ds.wide(["lifecyclestage"]).columns.tolist()
 ['utk', 'vid', 'lifecyclestage']
+>>> ds.options.property_mode, ds.plot.funnel().get_title()[:16]
+('value_and_history', 'Lifecycle funnel')
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hubutk_pandas._warnings import warn as _warn
+from hubutk_pandas._files import Parts, check_format, write_tables
 from hubutk_pandas.dataset import layout
 from hubutk_pandas.dataset.manifest import read_manifest
 from hubutk_pandas.errors import DatasetError
+from hubutk_pandas.face import FileFormat, PropertyDefinitions, check_frame
 from hubutk_pandas.frames import COMPANIES_SCHEMA, FRAME_NAMES, dtypes
+from hubutk_pandas.options import LookupOptions
 from hubutk_pandas.result import LookupResult
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import duckdb
     import pyarrow as pa
 
+    from hubutk_pandas.face import LookupFace
     from hubutk_pandas.lead import LeadAnalytics
+    from hubutk_pandas.plotting import ResultPlotter
 
 __all__ = ["LookupDataset", "open_dataset"]
 
@@ -62,8 +70,11 @@ class LookupDataset:
     """A lookup written to disk: one folder of Parquet parts per frame, and a manifest.
 
     The frames, columns and dtypes are those of :class:`~hubutk_pandas.LookupResult`
-    (see :mod:`hubutk_pandas.dataset.layout` for the on-disk types). Reading never
-    locks: a dataset being written can be read, and shows the parts finished so far.
+    (see :mod:`hubutk_pandas.dataset.layout` for the on-disk types), and so is the rest of
+    its face (:class:`~hubutk_pandas.face.LookupFace`): ``to_pandas``, ``missing``,
+    ``counts``, ``wide``, ``definitions``, ``options``, ``lead``, ``plot``, ``tables``,
+    ``to_files``. Reading never locks: a dataset being written can be read, and shows the
+    parts finished so far.
 
     Attributes
     ----------
@@ -71,7 +82,7 @@ class LookupDataset:
     manifest : dict
         As read when opened (options, source, state, counts, property definitions).
     counts : dict of str to int
-        Rows per frame.
+        Rows per frame, by name.
     complete : bool
         Every input utk was looked up (no failure, no interruption).
     pending : int
@@ -89,13 +100,24 @@ class LookupDataset:
         self.pending = int(self.manifest.get("utks", {}).get("pending", 0))
 
     @property
-    def options(self) -> dict[str, Any]:
-        """The lookup options the dataset was fetched with."""
-        return dict(self.manifest["options"])
+    def options(self) -> LookupOptions:
+        """The :class:`~hubutk_pandas.LookupOptions` the dataset was fetched with.
 
-    def definitions(self) -> list[dict[str, Any]]:
+        Rebuilt from the manifest (which keeps them as JSON: ``manifest["options"]``);
+        ``properties`` come back sorted, as the dataset compares them.
+        """
+        stored = self.manifest.get("options") or {}
+        names = {f.name for f in dataclasses.fields(LookupOptions)}
+        return LookupOptions(**{k: v for k, v in stored.items() if k in names})
+
+    def definitions(self) -> PropertyDefinitions:
         """The property definitions the dataset was fetched with (``[]`` if none)."""
-        return list(self.manifest.get("definitions") or [])
+        return [dict(d) for d in self.manifest.get("definitions") or []]
+
+    @property
+    def missing(self) -> pd.DataFrame:
+        """The utks that matched nothing (``utk``, ``reason``), as ``LookupResult.missing``."""
+        return self.to_pandas("missing")
 
     def __repr__(self) -> str:
         utks = self.manifest.get("utks", {})
@@ -118,8 +140,7 @@ class LookupDataset:
 
     # ------------------------------------------------------------------ files
     def _check(self, name: str) -> None:
-        if name not in FRAME_NAMES:
-            raise KeyError(f"no frame {name!r}; the frames are: {', '.join(FRAME_NAMES)}")
+        check_frame(name)
 
     def files(self, name: str) -> list[Path]:
         """The frame's part files, in the order they were written (empty part first)."""
@@ -130,6 +151,18 @@ class LookupDataset:
         """A glob of the frame's parts, for any Parquet reader (``dd.read_parquet``, DuckDB)."""
         self._check(name)
         return str(self.path / name / "part-*.parquet")
+
+    def _parts(self, name: str) -> Iterator[pd.DataFrame]:
+        """Frame ``name`` part file by part file, each as in memory (one part at a time)."""
+        import pyarrow.parquet as pq
+
+        schema = layout.arrow_schema(name)
+        files = self.files(name)
+        if not files:
+            yield layout.table_to_frame(name, schema.empty_table())
+        for f in files:
+            part = layout.table_to_frame(name, pq.read_table(f, schema=schema))
+            yield part.reset_index(drop=True)
 
     # ------------------------------------------------------------------ pandas
     def to_pandas(
@@ -187,7 +220,69 @@ class LookupDataset:
         """Every frame in memory, as a :class:`~hubutk_pandas.LookupResult` (small datasets)."""
         frames = {name: self.to_pandas(name) for name in FRAME_NAMES}
         definitions = self.definitions()
-        return LookupResult.from_frames(frames, definitions=lambda: definitions)
+        return LookupResult.from_frames(
+            frames, definitions=lambda: definitions, options=self.options
+        )
+
+    # ------------------------------------------------------------------ flat files
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        """``wide`` and every frame, by name: what :meth:`to_files` writes.
+
+        As ``LookupResult.tables()``, but each table is read when it is asked for (a
+        mapping over the dataset, not a dict in memory).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> ds = client.lookup_utks(client.sandbox.sample_utks(3), progress=False,
+        ...                         out=tempfile.mkdtemp())
+        >>> tables = ds.tables()
+        >>> list(tables)[:3], len(tables["contacts"])
+        (['wide', 'contacts', 'properties'], 3)
+        """
+        return _Tables(self)
+
+    def to_files(self, out: str | os.PathLike[str], format: FileFormat = "parquet") -> list[Path]:
+        """Write :meth:`tables` (``wide()`` and every frame) to ``out/<name>.<format>``.
+
+        The same flat files as ``LookupResult.to_files`` writes for the same lookup (not a
+        dataset folder: that is the dataset itself). Each frame is written part file by part
+        file, so memory holds one part (``companies``, whose columns depend on its rows, is
+        read whole), plus ``wide()``, which is pivoted in DuckDB and held whole.
+
+        Parameters
+        ----------
+        out
+            The folder (created if needed; files of the same names are replaced).
+        format
+            ``"parquet"`` (dtypes and lists kept) or ``"csv"`` (lists as JSON text).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written, ``wide`` first.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> ds = client.lookup_utks(client.sandbox.sample_utks(3), progress=False,
+        ...                         out=tempfile.mkdtemp())
+        >>> [p.name for p in ds.to_files(tempfile.mkdtemp(), format="csv")][:2]
+        ['wide.csv', 'contacts.csv']
+        """
+        return write_tables(_Tables(self, in_parts=True), out, check_format(format))
+
+    # ------------------------------------------------------------------ plots
+    @property
+    def plot(self) -> ResultPlotter:
+        """Plots of this dataset, as ``LookupResult.plot`` (``funnel``, ``sources``, …).
+
+        Each plot reads only what it draws (the lead plots through ``lead``);
+        matplotlib is imported only when a plot is drawn.
+        """
+        from hubutk_pandas.plotting import ResultPlotter
+
+        return ResultPlotter(self)
 
     # ------------------------------------------------------------------ lead analytics
     @property
@@ -278,24 +373,43 @@ class LookupDataset:
             table = _fetch(con.sql(query, params=[*names, names]))
         finally:
             con.close()
-        return self._typed_wide(_arrow_to_pandas(table), names)
+        raw = _arrow_to_pandas(table)
+        return dtypes.typed_wide(
+            raw["utk"].array,
+            raw["vid"].array,
+            [raw[f"c{i}"].array for i in range(len(names))],
+            names,
+            self.definitions(),
+        )
 
-    def _typed_wide(self, raw: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-        by_name = {str(d.get("name")): d for d in self.definitions()}
-        out: dict[str, Any] = {
-            "utk": raw["utk"].astype("string"),
-            "vid": raw["vid"].astype("Int64"),
-        }
-        bad: dict[str, int] = {}
-        for i, name in enumerate(names):
-            column, n_bad = dtypes.convert_column(raw[f"c{i}"].astype("string"), by_name.get(name))
-            if n_bad:
-                bad[name] = n_bad
-            out[f"property_{name}" if name in ("utk", "vid") else name] = column
-        if bad:
-            listing = ", ".join(f"{k} ({v})" for k, v in sorted(bad.items()))
-            _warn(f"wide(): values that do not parse as their property's type became NA: {listing}")
-        return pd.DataFrame(out, index=pd.RangeIndex(len(raw)))
+
+class _Tables(Mapping[str, Any]):
+    """``ds.tables()``: ``wide`` and the frames, each read from the dataset when asked for.
+
+    ``in_parts``: a frame comes as :class:`~hubutk_pandas._files.Parts`, read part file by
+    part file when written (``companies``, whose columns depend on its rows, comes whole).
+    """
+
+    def __init__(self, dataset: LookupDataset, *, in_parts: bool = False) -> None:
+        self._dataset = dataset
+        self._in_parts = in_parts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("wide", *FRAME_NAMES))
+
+    def __len__(self) -> int:
+        return 1 + len(FRAME_NAMES)
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "wide":
+            return self._dataset.wide()
+        check_frame(name)
+        if self._in_parts and name != "companies":
+            return Parts(partial(self._dataset._parts, name))
+        return self._dataset.to_pandas(name)
+
+    def __repr__(self) -> str:
+        return f"<tables of {self._dataset!r}: {', '.join(self)}>"
 
 
 def _fetch(relation: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -323,3 +437,9 @@ def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
         return table.to_pandas(types_mapper=mapper)
     except (pa.ArrowInvalid, TypeError) as exc:  # pragma: no cover - exotic result types
         raise DatasetError(f"the query's result cannot become a DataFrame: {exc}") from exc
+
+
+if TYPE_CHECKING:  # pragma: no cover - mypy checks that a dataset has the one face
+
+    def _has_the_face(dataset: LookupDataset) -> LookupFace:
+        return dataset

@@ -135,6 +135,13 @@ class ResumeState:
             "pending": distinct - done,
         }
 
+    def pending_valid(self) -> int:
+        """How many pending values can be utks: what is left to fetch."""
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM utks WHERE part IS NULL AND valid"
+        ).fetchone()
+        return int(count)
+
     # ----------------------------------------------------------------- parts
     def written_vids(self, vids: Sequence[int]) -> set[int]:
         """The subset of ``vids`` whose rows are already written."""

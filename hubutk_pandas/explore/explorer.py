@@ -165,7 +165,7 @@ class ContactExplorer(Displayable):
         self._render_timeline()
 
     def _render_timeline(self) -> None:
-        from hubutk_pandas.explore.plots import ResultPlotter
+        from hubutk_pandas.plotting import ResultPlotter
 
         vid, prop = self.contact.value, self.property.value
         if vid is None:

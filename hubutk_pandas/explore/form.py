@@ -52,8 +52,8 @@ from hubutk_pandas.explore._widget_helpers import (
     table_html,
 )
 from hubutk_pandas.explore.explorer import ContactExplorer
+from hubutk_pandas.face import FILE_FORMATS
 from hubutk_pandas.options import FORM_SUBMISSION_MODES, PROPERTY_MODES, LookupOptions
-from hubutk_pandas.result import FILE_FORMATS
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -149,7 +149,11 @@ class LookupForm(Displayable):
         self.form_submission_mode = w.Dropdown(
             options=FORM_SUBMISSION_MODES, value="newest", description="formSubmissionMode"
         )
-        self.list_memberships = w.Checkbox(value=False, description="list memberships")
+        self.list_memberships = w.Checkbox(
+            value=False,
+            description="list memberships",
+            tooltip="from HubSpot's Lists API (needs the scope crm.lists.read)",
+        )
         self.include_deletes = w.Checkbox(value=False, description="include deleted")
         self.run_button = w.Button(description="Run", button_style="primary", icon="search")
         self.save_folder = w.Text(value="hubutk-output", description="save to")
@@ -263,10 +267,10 @@ class LookupForm(Displayable):
         self.progress.description = _STEPS[index] if index < len(_STEPS) else "done"
 
     def _on_batches(self, done: int, total: int) -> None:
-        """The client's progress callback: move the bar within the "looking up" step."""
+        """The client's progress callback (in utks): move the bar within "looking up"."""
         step = _STEPS.index("looking up")
         self.progress.value = step + (done / total if total else 1.0)
-        self.progress.description = f"batch {done}/{total}" if total else "from cache"
+        self.progress.description = f"{done:,}/{total:,} utks" if total else "from cache"
 
     def _utks(self) -> list[str]:
         if self.frame is not None and self.column is not None:
@@ -384,11 +388,12 @@ class LookupForm(Displayable):
     @staticmethod
     def _plots(result: LookupResult, wide: pd.DataFrame | None) -> Any:
         w = ipywidgets()
-        from hubutk_pandas.explore import plots as plotting
+        from hubutk_pandas import plotting
 
         draws: list[Callable[[Axes], object]] = []
         if wide is not None and "lifecyclestage" in wide.columns:
-            draws.append(lambda ax: plotting.plot_lifecycle_funnel(wide, ax=ax))
+            draws.append(lambda ax: plotting.ResultPlotter(result).funnel(ax=ax))
+            draws.append(lambda ax: plotting.plot_current_stages(wide, ax=ax))
         if wide is not None and "hs_analytics_source" in wide.columns:
             draws.append(lambda ax: plotting.plot_sources(wide, ax=ax))
         draws.append(lambda ax: plotting.plot_form_submissions(result.form_submissions, ax=ax))

@@ -17,7 +17,10 @@ anything else, or no definition                  string    ``string``
 ===============================================  ========  ====================================
 
 Odd values never raise: ``""`` becomes NA quietly; text that does not parse (``"N/A"`` in
-a number) becomes NA and is counted, so :meth:`LookupResult.wide` can warn once. Epoch
+a number) becomes NA and is counted, so ``wide()`` can warn once. :func:`typed_wide` is the
+one builder of a typed wide table: a :class:`~hubutk_pandas.LookupResult` gathers the raw
+text in memory, a :class:`~hubutk_pandas.LookupDataset` pivots it in DuckDB, and both hand it
+to that function, so their ``wide()`` tables cannot differ. Epoch
 values with exactly 10 digits are taken as *seconds* (a known HubSpot data quirk, e.g.
 a company ``closedate`` of ``"1408312892"``); all others as milliseconds.
 
@@ -31,11 +34,13 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from hubutk_pandas._warnings import warn as _warn
 
 __all__ = [
     "DEFAULT_LIFECYCLE_STAGES",
@@ -49,6 +54,8 @@ __all__ = [
     "to_multi",
     "to_number",
     "to_string",
+    "typed_wide",
+    "wide_column_name",
 ]
 
 #: HubSpot's default lifecycle stages in their displayOrder: the order the lead analytics and
@@ -269,3 +276,63 @@ def convert_column(
     if kind == "multi":
         return to_multi(values)
     return to_string(values)
+
+
+def wide_column_name(name: str) -> str:
+    """The ``wide()`` column of property ``name``: ``utk`` and ``vid`` get a ``property_`` prefix.
+
+    Examples
+    --------
+    >>> wide_column_name("vid"), wide_column_name("email")
+    ('property_vid', 'email')
+    """
+    return f"property_{name}" if name in ("utk", "vid") else name
+
+
+def typed_wide(
+    utk: Any,
+    vid: Any,
+    values: Sequence[Any],
+    names: Sequence[str],
+    definitions: Iterable[Mapping[str, Any]] = (),
+) -> pd.DataFrame:
+    """The typed ``wide()`` table: ``utk``, ``vid``, then one typed column per property.
+
+    The one builder both sinks use (a result in memory, a dataset pivoted in DuckDB).
+    Values that do not parse as their property's type become NA and are reported in one
+    warning, attributed to the caller's line, naming the properties and the rows affected.
+
+    Parameters
+    ----------
+    utk, vid
+        One value per row (array-likes of equal length): the matched utk and its contact.
+    values
+        ``values[i]`` holds property ``names[i]``'s raw text, one per row (NA: no value).
+    names
+        The property names, in column order.
+    definitions
+        The portal's property definitions; a property without one is ``string``.
+
+    Examples
+    --------
+    >>> defs = [{"name": "n", "type": "number"}]
+    >>> typed_wide(["a", "b"], [1, 2], [["2.5", None]], ["n"], defs).dtypes.astype(str).tolist()
+    ['string', 'Int64', 'Float64']
+    """
+    by_name = {str(d.get("name")): d for d in definitions}
+    n = len(utk)
+    out: dict[str, Any] = {
+        "utk": pd.array(utk, dtype="string"),
+        "vid": pd.array(vid, dtype="Int64"),
+    }
+    bad: dict[str, int] = {}
+    for name, raw in zip(names, values, strict=True):
+        text = pd.Series(pd.array(raw, dtype="string"))
+        column, n_bad = convert_column(text, by_name.get(name))
+        if n_bad:
+            bad[name] = n_bad
+        out[wide_column_name(name)] = column.array
+    if bad:
+        listing = ", ".join(f"{k} ({v})" for k, v in sorted(bad.items()))
+        _warn(f"wide(): values that do not parse as their property's type became NA: {listing}")
+    return pd.DataFrame(out, index=pd.RangeIndex(n))

@@ -5,17 +5,17 @@ Private to :mod:`hubutk_pandas.lead`. The analytics never read whole frames: the
 versions, some properties by name, a few columns of ``contacts``), the distinct stage
 values and property names, ``wide()`` of one property and the definitions.
 
-- :class:`ResultSource` filters the frames of a :class:`~hubutk_pandas.result.LookupResult`
-  in memory.
-- :class:`DatasetSource` pushes the same filters and projections into the Parquet reader
-  of a :class:`~hubutk_pandas.dataset.LookupDataset` (``to_pandas(name, columns=...,
-  filters=...)``) and computes the distinct values in DuckDB (``sql``), so memory holds
-  what the analysis needs, not the dataset. A dataset is recognised by what it offers
-  (``to_pandas``, ``sql``, ``wide``, ``definitions``), so this package imports nothing
-  of :mod:`hubutk_pandas.dataset`.
+:class:`FaceSource` is the one source. It reads through the lookup's face
+(:class:`~hubutk_pandas.face.LookupFace`, which a :class:`~hubutk_pandas.LookupResult`
+and a :class:`~hubutk_pandas.LookupDataset` both have): ``to_pandas(name, columns=...,
+filters=...)``, ``wide`` and ``definitions``. On a result the filters run in memory; on a
+dataset they are pushed into the Parquet reader, part file by part file. The distinct
+values are computed with DuckDB when the lookup offers ``sql`` (a dataset), so memory
+holds what the analysis needs, not the dataset. This package imports nothing of
+:mod:`hubutk_pandas.result` or :mod:`hubutk_pandas.dataset`.
 
-Both return the same rows, in the lookup's order, with the frames' dtypes: the analytics
-give the same answer from either.
+Both kinds of lookup return the same rows, in the lookup's order, with the frames' dtypes:
+the analytics give the same answer from either.
 
 Examples
 --------
@@ -42,12 +42,12 @@ from hubutk_pandas.errors import InvalidOptionError
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing import TypeAlias
 
-    from hubutk_pandas.dataset import LookupDataset
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.face import LookupFace
 
-__all__ = ["DatasetSource", "LeadSource", "Lookup", "ResultSource", "as_source"]
+__all__ = ["FaceSource", "LeadSource", "Lookup", "as_source"]
 
-_FRAMES = ("contacts", "properties", "history", "form_submissions")
+#: What a lookup must offer to be read (the reading part of the face).
+_READS = ("to_pandas", "wide", "definitions")
 
 
 @runtime_checkable
@@ -76,64 +76,28 @@ class LeadSource(Protocol):
         """As :meth:`~hubutk_pandas.result.LookupResult.wide`."""
 
     def definitions(self) -> Sequence[Mapping[str, Any]]:
-        """The property definitions (may raise :class:`~hubutk_pandas.errors.HubSpotError`)."""
+        """The property definitions (``[]`` when the lookup has none)."""
 
 
-#: What the analytics accept: a result in memory, a dataset on disk, or a source of either.
-Lookup: TypeAlias = "LookupResult | LookupDataset | LeadSource"
+#: What the analytics accept: a result in memory or a dataset on disk (anything with the
+#: face), or a source of either.
+Lookup: TypeAlias = "LookupFace | LeadSource"
 
 
-class ResultSource:
-    """A :class:`~hubutk_pandas.result.LookupResult` in memory, filtered with pandas."""
-
-    def __init__(self, result: Any) -> None:
-        self.result = result
-
-    def contacts(self, columns: Sequence[str]) -> pd.DataFrame:
-        return self.result.contacts[list(columns)]
-
-    def form_submissions(self, columns: Sequence[str]) -> pd.DataFrame:
-        return self.result.form_submissions[list(columns)]
-
-    def history_of(self, name: str) -> pd.DataFrame:
-        history = self.result.history
-        return history.loc[history["property"] == name, ["vid", "value", "timestamp"]]
-
-    def properties_of(self, names: Sequence[str]) -> pd.DataFrame:
-        props = self.result.properties
-        return props.loc[props["property"].isin(list(names)), ["vid", "property", "value"]]
-
-    def property_names(self) -> set[str]:
-        return set(self.result.properties["property"].dropna().astype(str).unique())
-
-    def stage_values(self, name: str) -> set[str]:
-        seen: set[str] = set()
-        for frame in (self.result.history, self.result.properties):
-            values = frame.loc[frame["property"] == name, "value"].dropna()
-            seen.update(str(v) for v in values.unique() if str(v))
-        return seen
-
-    def wide(self, properties: Sequence[str]) -> pd.DataFrame:
-        return self.result.wide(list(properties))
-
-    def definitions(self) -> Sequence[Mapping[str, Any]]:
-        return list(self.result.definitions())
-
-
-class DatasetSource:
-    """A :class:`~hubutk_pandas.dataset.LookupDataset`: filters pushed into the reader.
+class FaceSource:
+    """A lookup read through its face: filters and projections handed to ``to_pandas``.
 
     Each frame read is cached on the source, which lives for one call of an analytic.
     """
 
-    def __init__(self, dataset: Any) -> None:
-        self.dataset = dataset
+    def __init__(self, lookup: Any) -> None:
+        self.lookup = lookup
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     def _read(self, name: str, columns: Sequence[str], filters: Any = None) -> pd.DataFrame:
         key = (name, tuple(columns), repr(filters))
         if key not in self._cache:
-            self._cache[key] = self.dataset.to_pandas(name, columns=list(columns), filters=filters)
+            self._cache[key] = self.lookup.to_pandas(name, columns=list(columns), filters=filters)
         return self._cache[key]
 
     def contacts(self, columns: Sequence[str]) -> pd.DataFrame:
@@ -151,42 +115,45 @@ class DatasetSource:
             return self._read("properties", ["vid", "property", "value"]).iloc[:0]
         return self._read("properties", ["vid", "property", "value"], [("property", "in", wanted)])
 
+    def _sql(self) -> Any:
+        """The lookup's DuckDB ``sql`` when it has one (a dataset), else ``None``."""
+        sql = getattr(self.lookup, "sql", None)
+        return sql if callable(sql) else None
+
     def property_names(self) -> set[str]:
         key = ("property_names",)
         if key not in self._cache:
-            got = self.dataset.sql(
-                "SELECT DISTINCT property FROM properties WHERE property IS NOT NULL"
-            )
-            self._cache[key] = {str(p) for p in got["property"]}
+            sql = self._sql()
+            if sql is not None:
+                got = sql("SELECT DISTINCT property FROM properties WHERE property IS NOT NULL")
+                names = got["property"]
+            else:
+                names = self._read("properties", ["property"])["property"].dropna().unique()
+            self._cache[key] = {str(p) for p in names}
         return set(self._cache[key])
 
     def stage_values(self, name: str) -> set[str]:
         key = ("stage_values", name)
         if key not in self._cache:
-            got = self.dataset.sql(
-                "SELECT DISTINCT value FROM history WHERE property = $1 AND value <> '' UNION "
-                "SELECT DISTINCT value FROM properties WHERE property = $1 AND value <> ''",
-                [name],
-            )
-            self._cache[key] = {str(v) for v in got["value"]}
+            sql = self._sql()
+            if sql is not None:
+                got = sql(
+                    "SELECT DISTINCT value FROM history WHERE property = $1 AND value <> '' UNION "
+                    "SELECT DISTINCT value FROM properties WHERE property = $1 AND value <> ''",
+                    [name],
+                )
+                values = set(got["value"])
+            else:
+                values = set(self.history_of(name)["value"].dropna().unique())
+                values |= set(self.properties_of([name])["value"].dropna().unique())
+            self._cache[key] = {str(v) for v in values if str(v)}
         return set(self._cache[key])
 
     def wide(self, properties: Sequence[str]) -> pd.DataFrame:
-        return self.dataset.wide(list(properties))
+        return self.lookup.wide(list(properties))
 
     def definitions(self) -> Sequence[Mapping[str, Any]]:
-        return list(self.dataset.definitions())
-
-
-def _is_result(value: Any) -> bool:
-    has_frames = all(isinstance(getattr(value, n, None), pd.DataFrame) for n in _FRAMES)
-    return has_frames and callable(getattr(value, "wide", None))
-
-
-def _is_dataset(value: Any) -> bool:
-    return all(
-        callable(getattr(value, n, None)) for n in ("to_pandas", "sql", "wide", "definitions")
-    )
+        return list(self.lookup.definitions())
 
 
 def as_source(result: Any) -> LeadSource:
@@ -197,12 +164,10 @@ def as_source(result: Any) -> LeadSource:
     InvalidOptionError
         For anything else, naming what was given.
     """
-    if isinstance(result, (ResultSource, DatasetSource)):
+    if isinstance(result, FaceSource):
         return result
-    if _is_result(result):
-        return ResultSource(result)
-    if _is_dataset(result):
-        return DatasetSource(result)
+    if all(callable(getattr(result, name, None)) for name in _READS):
+        return FaceSource(result)
     raise InvalidOptionError(
         "the lead analytics take a LookupResult (from client.lookup_utks or "
         "df.hubspot.lookup_utks) or a LookupDataset (lookup_utks(..., out=...)), "

@@ -38,6 +38,7 @@ from hubutk_pandas.proxy.app import (
     DEFAULT_DAILY_BUDGET,
     DEFAULT_MAX_UPSTREAM,
     DEFAULT_MAX_WAIT,
+    LISTS_REFUSED,
     make_app,
 )
 from hubutk_pandas.proxy.server import (
@@ -186,7 +187,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--allow-history", action="store_true", help="send property history")
     parser.add_argument("--allow-forms", action="store_true", help="send form submissions")
-    parser.add_argument("--allow-lists", action="store_true", help="send list memberships")
+    parser.add_argument(
+        "--allow-lists",
+        action="store_true",
+        help="refused: HubSpot's utk reads carry no list memberships since 2026-04-30, and "
+        "the proxy does not read the Lists API for browsers (use hubutk lookup)",
+    )
     parser.add_argument(
         "--allow-deletes",
         action="store_true",
@@ -258,6 +264,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_args(args: argparse.Namespace) -> None:
     """Refuse option combinations that cannot serve, before any credential or request."""
+    if args.allow_lists:  # refused at once, before a credential is read or a port opened
+        raise InvalidOptionError(LISTS_REFUSED)
     if args.max_upstream >= args.threads:
         raise InvalidOptionError(
             f"--max-upstream {args.max_upstream} is not valid with --threads {args.threads}; "
@@ -267,6 +275,7 @@ def check_args(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set); return the exit status."""
+    check_args(args)
     with _proxy_logging():
         return _serve(args, stop)
 
@@ -306,8 +315,6 @@ def _cache(args: argparse.Namespace) -> bool | Path:
 
 def _serve(args: argparse.Namespace, stop: threading.Event | None) -> int:
     from hubutk_pandas.client import HubSpotClient
-
-    check_args(args)
 
     rate = (args.rate_limit[0], args.rate_limit[1])
     with HubSpotClient(cache=_cache(args), rate_limit=rate, max_retries=0) as client:

@@ -67,7 +67,7 @@ def test_lookup_streams_csv_parquet_and_json_lines_inputs_to_a_dataset(
     assert main(argv) == 0, capsys.readouterr().err
     captured = capsys.readouterr()
     assert "26 contacts, 2 missing; wrote the dataset" in captured.out
-    assert "HubSpot → dataset" in captured.err  # the progress bar
+    assert "HubSpot lookup" in captured.err  # the progress bar
     ds = open_dataset(out)
     assert ds.complete and (out / "_manifest.json").exists()
     assert {p.name for p in out.iterdir() if not p.name.startswith("_")} == set(FRAME_NAMES)
@@ -172,7 +172,7 @@ def test_demo_looks_up_the_sample_visitors(
     assert "Lead -> customer: median" in text
     written = {p.name for p in out.iterdir()}
     assert {f"{name}.csv" for name in FRAMES} <= written
-    assert {"lifecycle_funnel.png", "funnel.png", "sources.png", "form_submissions.png"} <= written
+    assert {"current_stages.png", "funnel.png", "sources.png", "form_submissions.png"} <= written
     contacts = pd.read_csv(out / "contacts.csv")
     missing = pd.read_csv(out / "missing.csv")
     visitors = pd.read_csv(VISITORS, dtype="string", keep_default_na=False)

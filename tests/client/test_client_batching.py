@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubutk_pandas._http.batching import plan_batches, url_length
+from hubutk_pandas.lookup.plan import plan_batches, url_length
 from hubutk_pandas.utks import _UTK, MAX_UTK_LENGTH, clean_utks, invalid_reason
 
 UTK = "0123456789abcdef0123456789abcdef"

@@ -67,7 +67,7 @@ def test_real_window_overflow_recovers(make_client: MakeClient) -> None:
         client = make_client(own, max_workers=4, max_retries=10)
         result = client.lookup_utks(own.sample_utks(800), progress=False)
         assert len(result.contacts) == 800
-        assert client._limiter.rate == (5, 0.5)  # adapted to the headers
+        assert client._http._limiter.rate == (5, 0.5)  # adapted to the headers
 
 
 def test_daily_limit_stops_with_partial_result(make_client: MakeClient, tmp_path: Path) -> None:
@@ -158,3 +158,17 @@ def test_network_errors_are_redacted(make_client: MakeClient) -> None:
             client.lookup_utks(own.sample_utks(3), progress=False)
         assert own.api_key not in _text(info.value)
         assert all(own.api_key not in _text(e) for e in info.value.errors)
+
+
+def test_the_daily_limit_met_by_the_definitions_is_a_daily_limit_error(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    with SandboxPortal(contacts=100, daily_limit=1) as own:
+        client = make_client(own)
+        result = client.lookup_utks(own.sample_utks(5), progress=False)  # the one request left
+        with pytest.raises(DailyLimitError):
+            result.wide()  # the definitions are fetched now: over the limit
+        with pytest.raises(DailyLimitError):
+            client.lookup_utks(own.sample_utks(5), progress=False, out=tmp_path / "ds")
+        with pytest.raises(DailyLimitError):
+            client.property_definitions()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,7 +57,7 @@ def test_a_progress_callback_that_raises_propagates_as_itself(make_client: MakeC
     broke = CallbackBroke("my callback broke")
 
     def progress(done: int, total: int) -> None:
-        if done == 1:
+        if done > 0:  # after the first batch
             raise broke
 
     with SandboxPortal(contacts=400) as own, pytest.raises(CallbackBroke) as caught:
@@ -69,9 +70,12 @@ def test_a_progress_callback_that_raises_propagates_as_itself(make_client: MakeC
 def cached(
     tmp_path: Path, make_client: MakeClient
 ) -> Iterator[tuple[SandboxPortal, HubSpotClient]]:
-    """A small portal, and a client caching in ``tmp_path`` that has looked 20 utks up."""
+    """A small portal, and a client caching in ``tmp_path`` that has looked 20 utks up.
+
+    A file another program holds is waited for 0.3 s (``cache_timeout``), not the default 10.
+    """
     with SandboxPortal(contacts=200) as own:
-        client = make_client(own, cache=tmp_path)
+        client = make_client(own, cache=tmp_path, cache_timeout=0.3)
         client.lookup_utks(own.sample_utks(20), progress=False)
         client.lookup_utks(own.sample_utks(20), endpoint="utks", progress=False)
         yield own, client
@@ -102,13 +106,34 @@ def test_a_locked_http_cache_is_a_cache_error_naming_the_folder(
     other = sqlite3.connect(tmp_path / "http_cache.sqlite")
     try:
         other.execute("BEGIN EXCLUSIVE")  # another program holds the file
-        # Reading it fails after the cache's busy timeout (session.BUSY_TIMEOUT_MS).
+        # Reading it fails after the client's cache_timeout (0.3 s here), not 10 s.
+        started = time.monotonic()
         with pytest.raises(CacheError, match="database is locked") as caught:
             client.lookup_utks(own.sample_utks(30), endpoint="utks", progress=False)
+        waited = time.monotonic() - started
     finally:
         other.rollback()
         other.close()
     assert names_the_folder(caught.value, tmp_path, own)
+    assert 0.3 <= waited < 5, waited
+
+
+def test_a_locked_record_store_is_a_cache_error_after_the_cache_timeout(
+    cached: tuple[SandboxPortal, HubSpotClient], tmp_path: Path
+) -> None:
+    own, client = cached
+    other = sqlite3.connect(tmp_path / "records.sqlite")
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another program holds the store
+        started = time.monotonic()
+        with pytest.raises(CacheError, match="database is locked") as caught:
+            client.lookup_utks(own.sample_utks(30), progress=False)  # reads the store first
+        waited = time.monotonic() - started
+    finally:
+        other.rollback()
+        other.close()
+    assert names_the_folder(caught.value, tmp_path, own)
+    assert 0.3 <= waited < 5, waited
 
 
 def test_a_cache_folder_that_is_a_file_is_a_cache_error(tmp_path: Path) -> None:

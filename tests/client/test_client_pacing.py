@@ -194,7 +194,7 @@ def test_many_workers_at_the_ceiling_earn_no_429() -> None:
             max_url_length=1500,  # about 25 utks per request
         ) as client:
             result = client.lookup_utks(utks, progress=False)
-            assert client._limiter.waited > 0  # the workers did wait for slots
+            assert client._http._limiter.waited > 0  # the workers did wait for slots
         assert len(result.contacts) == len(utks)
         assert portal.stats.requests >= 70
         assert portal.stats.by_status[429] == 0, portal.stats.by_status

@@ -1,7 +1,12 @@
-"""lookup_utks(progress=callable): progress(done, total) per batch, in the calling thread."""
+"""progress counts utks in both sinks: progress(done, total) in the calling thread.
+
+In memory a step per batch, with a dataset (``out=``) a step per chunk written; ``total`` is
+the utks sent to HubSpot (valid, not answered by the record store or already in the dataset).
+"""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +15,8 @@ import pytest
 
 from hubutk_pandas.client import HubSpotClient
 from hubutk_pandas.errors import InvalidOptionError, LookupFailedError
+from hubutk_pandas.lookup import lookup_to_dataset
+from hubutk_pandas.options import LookupOptions
 from hubutk_pandas.sandbox import SandboxPortal
 
 MakeClient = Callable[..., HubSpotClient]
@@ -26,29 +33,36 @@ class Recorder:
         self.calls.append((done, total))
         self.threads.add(threading.get_ident())
 
+    def steps(self) -> list[int]:
+        """How many utks each call after the first added."""
+        done = [d for d, _ in self.calls]
+        return [b - a for a, b in itertools.pairwise(done)]
 
-def _check_sequence(calls: list[tuple[int, int]], total: int) -> None:
-    assert calls[0] == (0, total)
-    assert [done for done, _ in calls] == list(range(total + 1))  # one step per batch
-    assert {t for _, t in calls} == {total}
+
+def _check_sequence(recorder: Recorder, total: int, steps: list[int]) -> None:
+    """(0, total) first, then one call per step (any order), ending at (total, total)."""
+    assert recorder.calls[0] == (0, total)
+    assert sorted(recorder.steps()) == sorted(steps)
+    assert recorder.calls[-1] == (total, total)
+    assert {t for _, t in recorder.calls} == {total}
 
 
-def test_callback_steps_once_per_batch_in_the_calling_thread(
+def test_callback_counts_utks_a_step_per_batch_in_the_calling_thread(
     make_client: MakeClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with SandboxPortal(contacts=1000) as own:
         progress = Recorder()
         result = make_client(own, max_workers=4).lookup_utks(
-            own.sample_utks(650), progress=progress
+            [*own.sample_utks(650), "bad;utk", None], progress=progress
         )
         assert len(result.contacts) == 650
-        _check_sequence(progress.calls, own.stats.requests)  # total = batches sent
         assert own.stats.requests == 7
+        _check_sequence(progress, 650, [100] * 6 + [50])  # the invalid value is not sent
         assert progress.threads == {threading.get_ident()}
-        assert "HubSpot batches" not in capsys.readouterr().err  # a callback replaces the bar
+        assert "HubSpot lookup" not in capsys.readouterr().err  # a callback replaces the bar
 
 
-def test_total_counts_only_batches_sent(tmp_path: Path, make_client: MakeClient) -> None:
+def test_total_counts_only_utks_sent(tmp_path: Path, make_client: MakeClient) -> None:
     with SandboxPortal(contacts=1000) as own:
         utks = own.sample_utks(300)
         client = make_client(own, cache=tmp_path)
@@ -56,7 +70,7 @@ def test_total_counts_only_batches_sent(tmp_path: Path, make_client: MakeClient)
         own.reset_stats()
         progress = Recorder()
         client.lookup_utks(utks, progress=progress)  # 200 from the store, 100 new
-        _check_sequence(progress.calls, 1)
+        assert progress.calls == [(0, 100), (100, 100)]
         assert own.stats.requests == 1
         nothing = Recorder()
         client.lookup_utks(utks, progress=nothing)  # all from the store
@@ -71,7 +85,41 @@ def test_callback_ends_at_total_when_batches_fail(make_client: MakeClient) -> No
         with pytest.raises(LookupFailedError) as info:
             make_client(own).lookup_utks(utks, progress=progress)
         assert info.value.failed_utks == [utks[10], utks[390]]
-        _check_sequence(progress.calls, 4)  # a bisected batch counts once
+        _check_sequence(progress, 400, [100] * 4)  # a bisected batch counts once
+
+
+def test_a_dataset_counts_the_same_units_a_step_per_chunk(
+    tmp_path: Path, make_client: MakeClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SandboxPortal(contacts=1000) as own:
+        client = make_client(own)
+        utks = own.sample_utks(650)
+        memory, disk = Recorder(), Recorder()
+        client.lookup_utks([*utks, "bad;utk"], progress=memory)
+        lookup_to_dataset(client.fetcher, [*utks[:400], "bad;utk"], tmp_path / "ds",
+                          LookupOptions(), progress=disk, chunk_size=250)  # fmt: skip
+        # chunks of 250 entries: 250 utks, then 150 utks and the invalid value (not sent)
+        _check_sequence(disk, 400, [250, 150])
+        assert disk.threads == {threading.get_ident()}
+        again = Recorder()  # the same dataset, more utks: only the new ones count
+        client.lookup_utks(utks, progress=again, out=tmp_path / "ds")
+        _check_sequence(again, 250, [250])
+        assert memory.calls[-1] == (650, 650)  # both sinks end at the utks they sent
+        assert "HubSpot lookup" not in capsys.readouterr().err
+        client.lookup_utks(own.sample_utks(800), progress=True, out=tmp_path / "bar")
+        assert "HubSpot lookup" in capsys.readouterr().err  # the same bar as in memory
+
+
+def test_a_fatal_stop_still_ends_a_dataset_at_total(
+    tmp_path: Path, make_client: MakeClient
+) -> None:
+    with SandboxPortal(contacts=2000, daily_limit=3) as own:
+        client = make_client(own, max_workers=1)
+        progress = Recorder()
+        with pytest.raises(LookupFailedError):
+            lookup_to_dataset(client.fetcher, own.sample_utks(900), tmp_path / "ds",
+                              LookupOptions(), progress=progress, chunk_size=100)  # fmt: skip
+        assert progress.calls[0] == (0, 900) and progress.calls[-1] == (900, 900)
 
 
 def test_an_exception_in_the_callback_stops_the_lookup(make_client: MakeClient) -> None:
@@ -92,9 +140,9 @@ def test_bar_choices_still_work(
     with SandboxPortal(contacts=300) as own:
         client = make_client(own)
         client.lookup_utks(own.sample_utks(150), progress=True)
-        assert "HubSpot batches" in capsys.readouterr().err
+        assert "HubSpot lookup" in capsys.readouterr().err
         client.lookup_utks(own.sample_utks(150), progress=False)
-        assert "HubSpot batches" not in capsys.readouterr().err
+        assert "HubSpot lookup" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("value", [5, "auto", 0.5, [print]])
@@ -128,4 +176,4 @@ def test_tqdm_bar_auto_forced_and_silenced(
         client = make_client(own)
         client.lookup_utks(own.sample_utks(n_utks), progress=progress)
     err = capsys.readouterr().err
-    assert ("HubSpot batches" in err) is shown
+    assert ("HubSpot lookup" in err) is shown

@@ -72,4 +72,6 @@ def test_requests_identify_the_package(portal: SandboxPortal, make_client: MakeC
     from importlib.metadata import version
 
     client = make_client(portal)
-    assert client._session.headers["User-Agent"] == f"hubutk-pandas/{version('hubutk-pandas')}"
+    assert (
+        client._http._session.headers["User-Agent"] == f"hubutk-pandas/{version('hubutk-pandas')}"
+    )

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from hubutk_pandas import InvalidOptionError, LookupFailedError, connect
-from hubutk_pandas._http.fetching import run_batches
-from hubutk_pandas.errors import BadRequestError, DailyLimitError, HubSpotError
+from hubutk_pandas.errors import BadRequestError, HubSpotError, RateLimitError
+from hubutk_pandas.lookup.fetch import run_batches
 from hubutk_pandas.sandbox import SandboxPortal
 
 
@@ -19,7 +19,7 @@ def test_a_fatal_error_during_bisection_keeps_what_was_fetched_and_why() -> None
         if "bad" in batch:
             raise BadRequestError(f"utk 'bad' is not valid ({len(batch)})", status=400)
         if batch == ["c"]:
-            raise DailyLimitError("daily limit", status=429, policy_name="DAILY")
+            raise RateLimitError("daily limit", status=429, policy_name="DAILY")
         return {u: {"vid": 1} for u in batch}
 
     failed: list[tuple[list[str], HubSpotError | None]] = []
@@ -28,7 +28,7 @@ def test_a_fatal_error_during_bisection_keeps_what_was_fetched_and_why() -> None
     # (its 400 kept) and [c], which hits the daily limit.
     assert (["a", "b"], {"a": {"vid": 1}, "b": {"vid": 1}}) in out
     assert [type(answer) for _, answer in out if isinstance(answer, HubSpotError)] == [
-        DailyLimitError
+        RateLimitError
     ]
     assert [(batch, type(error)) for batch, error in failed] == [(["bad"], BadRequestError)]
 
@@ -36,7 +36,7 @@ def test_a_fatal_error_during_bisection_keeps_what_was_fetched_and_why() -> None
 def test_a_split_cut_short_by_a_fatal_error_keeps_the_refusal_that_caused_it() -> None:
     def get(batch: list[str]) -> dict[str, Any]:
         if batch == ["c", "d"]:
-            raise DailyLimitError("daily limit", status=429, policy_name="DAILY")
+            raise RateLimitError("daily limit", status=429, policy_name="DAILY")
         if "bad" in batch:
             raise BadRequestError(f"utk 'bad' is not valid ({len(batch)})", status=400)
         return {u: {"vid": 1} for u in batch}
@@ -45,7 +45,7 @@ def test_a_split_cut_short_by_a_fatal_error_keeps_the_refusal_that_caused_it() -
     out = list(run_batches([["a", "bad", "c", "d"]], get, max_workers=1, failed=failed))
     # [a, bad] is refused while [c, d] hits the limit: [a, bad] is not split further,
     # and the 400 that would have split it is what its utks failed with.
-    assert [type(answer) for _, answer in out] == [DailyLimitError]
+    assert [type(answer) for _, answer in out] == [RateLimitError]
     assert [(batch, type(error)) for batch, error in failed] == [(["a", "bad"], BadRequestError)]
 
 

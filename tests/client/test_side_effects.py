@@ -160,7 +160,7 @@ def test_a_streamed_lookup_pauses_the_collector_and_sweeps_every_twenty_chunks(
     The sweep keeps cyclic garbage bounded in a run of any length: a cycle dropped
     during the first chunks is gone by the 21st report, not at the run's end.
     """
-    from hubutk_pandas.dataset import lookup_to_dataset
+    from hubutk_pandas.lookup import lookup_to_dataset
     from hubutk_pandas.options import LookupOptions
 
     with SandboxPortal(contacts=400, seed=9) as portal:
@@ -177,7 +177,7 @@ def test_a_streamed_lookup_pauses_the_collector_and_sweeps_every_twenty_chunks(
                     refs.append(dropped_cycle())
                 alive_at[done // 10] = any(ref() is not None for ref in refs)
 
-        lookup_to_dataset(client, utks, tmp_path / "a", LookupOptions(), progress=report,
+        lookup_to_dataset(client.fetcher, utks, tmp_path / "a", LookupOptions(), progress=report,
                           chunk_size=10)  # fmt: skip
         assert len(seen) == 26 and not any(seen[1:]) and gc.isenabled()  # [0]: before any fetch
         assert alive_at[19] and not alive_at[20], "the 20th chunk's sweep freed the cycles"
@@ -187,12 +187,12 @@ def test_a_streamed_lookup_pauses_the_collector_and_sweeps_every_twenty_chunks(
                 raise ZeroDivisionError("the caller's callback")
 
         with pytest.raises(ZeroDivisionError):
-            lookup_to_dataset(client, utks, tmp_path / "b", LookupOptions(), progress=broken,
-                              chunk_size=10)  # fmt: skip
+            lookup_to_dataset(client.fetcher, utks, tmp_path / "b", LookupOptions(),
+                              progress=broken, chunk_size=10)  # fmt: skip
         assert gc.isenabled()
         gc.disable()
         try:
-            lookup_to_dataset(client, utks, tmp_path / "c", LookupOptions(), progress=False,
+            lookup_to_dataset(client.fetcher, utks, tmp_path / "c", LookupOptions(), progress=False,
                               chunk_size=10)  # fmt: skip
             assert not gc.isenabled()
         finally:

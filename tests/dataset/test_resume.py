@@ -25,9 +25,9 @@ from hubutk_pandas import (
     LookupResult,
     open_dataset,
 )
-from hubutk_pandas.dataset import lookup_to_dataset
 from hubutk_pandas.dataset.state import ResumeState
 from hubutk_pandas.frames import FRAME_NAMES
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.sandbox import SandboxPortal
 
 from .helpers import FULL, FULL_OPTIONS, assert_same_frames
@@ -35,11 +35,12 @@ from .helpers import FULL, FULL_OPTIONS, assert_same_frames
 WRITER = """
 import json, sys
 from hubutk_pandas import HubSpotClient, LookupOptions
-from hubutk_pandas.dataset import lookup_to_dataset
+from hubutk_pandas.lookup import lookup_to_dataset
 utks = json.loads(open(sys.argv[1]).read())
 with HubSpotClient(cache=False) as client:
     options = LookupOptions(property_mode="value_and_history", form_submission_mode="all")
-    ds = lookup_to_dataset(client, utks, sys.argv[2], options, progress=False, chunk_size=100)
+    ds = lookup_to_dataset(client.fetcher, utks, sys.argv[2], options, progress=False,
+                           chunk_size=100)
 print(ds.counts["contacts"])
 """
 
@@ -123,7 +124,9 @@ def assert_rerun_completes(
     portal.wait_idle()  # the interrupted writer's last requests are still being answered
     portal.reset_stats()
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        ds = lookup_to_dataset(client, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
+        ds = lookup_to_dataset(
+            client.fetcher, utks, out, FULL_OPTIONS, progress=False, chunk_size=100
+        )
     assert portal.stats.requests == math.ceil(pending / 100)  # only what was not written
     assert ds.complete
     assert_same_frames(expected, ds)  # no duplicates, nothing lost, same order
@@ -202,9 +205,12 @@ def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path
         out = tmp_path / "ds"
         options = FULL_OPTIONS
         with pytest.raises(DailyLimitError, match="daily") as caught:
-            lookup_to_dataset(client, utks, out, options, progress=False, chunk_size=300)
+            lookup_to_dataset(client.fetcher, utks, out, options, progress=False, chunk_size=300)
         partial = caught.value.partial
         assert isinstance(partial, LookupDataset) and not partial.complete
+        # As in memory: HubSpot's category and correlation id, and every error met.
+        assert caught.value.category == "RATE_LIMIT" and caught.value.policy_name == "DAILY"
+        assert caught.value.correlation_id and caught.value.errors[0].policy_name == "DAILY"
         # 8 requests: the property definitions, then 7 answers of 100 contacts. Two chunks
         # are fetched at once, so which 700 depends on timing, but every answer paid for is
         # written, and what is written is exactly what the full lookup has for those utks.
@@ -217,7 +223,7 @@ def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path
         assert partial.pending == len(utks) - 700
         capped.reset_limits()
         capped.reset_stats()
-        ds = lookup_to_dataset(client, utks, out, options, progress=False, chunk_size=300)
+        ds = lookup_to_dataset(client.fetcher, utks, out, options, progress=False, chunk_size=300)
         assert capped.stats.requests == 8  # the 800 utks not written
         assert ds.complete
         assert_same_rows(expected, ds)
@@ -231,11 +237,12 @@ def test_failed_batches_keep_the_rest_and_a_rerun_fetches_only_them(
     out = tmp_path / "ds"
     portal.poison(utks[150])
     try:
-        with pytest.raises(LookupFailedError, match="1 utks could not be fetched") as caught:
+        with pytest.raises(LookupFailedError, match="1 of 300 utks could not be fetched") as caught:
             client.lookup_utks(utks, progress=False, out=out)
     finally:
         portal.cure()
     assert caught.value.failed_utks == [utks[150]]
+    assert caught.value.status == 400 and len(caught.value.errors) == 1  # as in memory
     partial = caught.value.partial
     assert isinstance(partial, LookupDataset) and partial.counts["contacts"] == 299
     portal.reset_stats()
@@ -265,7 +272,7 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_what_was_written(tmp_path: Pa
             options = FULL_OPTIONS
             with pytest.raises(DatasetError, match="disk is full") as caught:
                 lookup_to_dataset(
-                    client, utks, disk / "ds", options, progress=False, chunk_size=100
+                    client.fetcher, utks, disk / "ds", options, progress=False, chunk_size=100
                 )
             assert "free some space and run the same lookup again" in str(caught.value)
             assert caught.value.__cause__ is not None  # the OSError, chained
@@ -274,7 +281,7 @@ def test_a_full_disk_gives_a_clear_error_and_keeps_what_was_written(tmp_path: Pa
             assert_prefix(written, expected)
             subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
             ds = lookup_to_dataset(
-                client, utks, disk / "ds", options, progress=False, chunk_size=100
+                client.fetcher, utks, disk / "ds", options, progress=False, chunk_size=100
             )
             assert ds.complete
             assert_same_frames(expected, ds)

@@ -22,9 +22,9 @@ from hubutk_pandas import (
     LookupOptions,
     open_dataset,
 )
-from hubutk_pandas.dataset import lookup_to_dataset
 from hubutk_pandas.dataset.layout import arrow_schema
 from hubutk_pandas.frames import FRAME_NAMES
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.sandbox import SandboxPortal
 
 from .helpers import FULL, FULL_OPTIONS, assert_same_frames, mixed_utks, tree_bytes
@@ -38,7 +38,7 @@ def test_a_streamed_lookup_equals_the_in_memory_result_frame_for_frame(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         expected = client.lookup_utks(utks, **FULL)
-        ds = lookup_to_dataset(client, utks, tmp_path / "ds", FULL_OPTIONS, progress=False,
+        ds = lookup_to_dataset(client.fetcher, utks, tmp_path / "ds", FULL_OPTIONS, progress=False,
                                chunk_size=300)  # fmt: skip
     assert [str(w.message).split(" ")[0] for w in caught] == ["1", "1"]  # one invalid each
     assert "dataset's missing frame" in str(caught[1].message)
@@ -83,11 +83,33 @@ def test_the_client_and_the_accessors_take_out(
     assert seen[0] == (0, 10) and seen[-1] == (10, 10)
 
 
+def test_an_argument_that_does_not_apply_to_a_dataset_is_refused_before_any_request(
+    client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
+) -> None:
+    """refresh=True asks the caches again; a dataset reads none: an error, not a no-op."""
+    utks = portal.sample_utks(20)
+    frame = pd.DataFrame({"utk": utks})
+    portal.reset_stats()
+    for call in (
+        lambda: client.lookup_utks(utks, refresh=True, out=tmp_path / "a"),
+        lambda: frame.hubspot.lookup_utks(client=client, refresh=True, out=tmp_path / "b"),
+        lambda: frame["utk"].hubspot.lookup_utks(client=client, refresh=True, out=tmp_path / "c"),
+    ):
+        with pytest.raises(InvalidOptionError, match=r"refresh=True does not apply with out="):
+            call()
+    # Without client= the accessor refuses it before it even looks for a credential.
+    with pytest.raises(InvalidOptionError, match="refresh=True"):
+        frame.hubspot.lookup_utks(refresh=True, out=tmp_path / "d")
+    assert portal.stats.requests == 0
+    assert not any((tmp_path / name).exists() for name in "abcd")
+    assert client.lookup_utks(utks, refresh=False, out=tmp_path / "e", progress=False).complete
+
+
 def test_each_frame_folder_is_plain_parquet_with_one_schema(
     client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
 ) -> None:
     utks = [u for u in mixed_utks(portal, 600) if u != "bad;utk"]
-    ds = lookup_to_dataset(client, utks, tmp_path / "ds", FULL_OPTIONS, progress=False,
+    ds = lookup_to_dataset(client.fetcher, utks, tmp_path / "ds", FULL_OPTIONS, progress=False,
                            chunk_size=150)  # fmt: skip
     for name in FRAME_NAMES:
         files = ds.files(name)
@@ -249,9 +271,9 @@ def test_the_vid_keyed_endpoint_streams_like_it_looks_up_in_memory(
 ) -> None:
     utks = [*portal.sample_utks(250), *portal.unknown_utks(1)]
     expected = client.lookup_utks(utks, endpoint="utks", progress=False)
-    ds = lookup_to_dataset(client, utks, tmp_path / "ds",
+    ds = lookup_to_dataset(client.fetcher, utks, tmp_path / "ds",
                            LookupOptions(endpoint="utks"), progress=False,
                            chunk_size=120)  # fmt: skip
-    assert ds.complete and ds.options["endpoint"] == "utks"
+    assert ds.complete and ds.options.endpoint == "utks"
     assert ds.to_pandas("contacts")["utk"].isna().sum() == expected.contacts["utk"].isna().sum()
     assert_same_frames(expected, ds)

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from hubutk_pandas import DatasetError, HubSpotClient, LookupOptions, open_dataset
-from hubutk_pandas.dataset import lookup_to_dataset, writer
+from hubutk_pandas.dataset import writer
 from hubutk_pandas.dataset.state import ResumeState
-from hubutk_pandas.dataset.stream import dataset_options
+from hubutk_pandas.lookup import lookup_to_dataset
+from hubutk_pandas.lookup.stream import dataset_options
 from hubutk_pandas.sandbox import SandboxPortal
 
 from .helpers import FULL, FULL_OPTIONS, assert_same_frames, tree_bytes
@@ -35,14 +36,14 @@ def test_an_interrupt_just_after_a_commit_loses_nothing(
     out = tmp_path / "ds"
     monkeypatch.setattr(writer, "ResumeState", InterruptedAfterThirdCommit)
     with pytest.raises(KeyboardInterrupt):
-        lookup_to_dataset(client, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
+        lookup_to_dataset(client.fetcher, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
     monkeypatch.undo()
     # Part 3 is committed (its utks are done) and still under its temporary names: they
     # are its only copy of those rows, so they were kept for the next open to publish.
     assert list((out / "contacts").glob(".part-000003.parquet.tmp"))
     assert len(open_dataset(out).to_pandas("contacts")) == 200  # readers see parts 1 and 2
     portal.reset_stats()
-    ds = lookup_to_dataset(client, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
+    ds = lookup_to_dataset(client.fetcher, utks, out, FULL_OPTIONS, progress=False, chunk_size=100)
     assert portal.stats.requests == 2  # parts 4 and 5; part 3 was published, not refetched
     assert ds.complete
     assert_same_frames(expected, ds)
@@ -59,7 +60,7 @@ def test_a_dataset_created_meanwhile_with_other_options_is_refused_under_the_loc
 
     def definitions_while_another_writer_creates_it() -> list[dict[str, Any]]:
         # Called after the first look found no dataset and before the lock is taken.
-        lookup_to_dataset(client, utks, out, other, progress=False)
+        lookup_to_dataset(client.fetcher, utks, out, other, progress=False)
         created.update(tree_bytes(out))
         return client.property_definitions()
 
@@ -73,4 +74,4 @@ def test_a_dataset_created_meanwhile_with_other_options_is_refused_under_the_loc
     assert created and tree_bytes(out) == created  # nothing overwritten
     ds = open_dataset(out)
     assert ds.complete and ds.counts["contacts"] == 50
-    assert ds.options["property_mode"] == "value_and_history"
+    assert ds.options.property_mode == "value_and_history"

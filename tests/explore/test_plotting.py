@@ -9,6 +9,7 @@ import pytest
 from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.plotting import (
     MAX_CONTACTS,
+    plot_current_stages,
     plot_form_submissions,
     plot_lifecycle_funnel,
     plot_property_timeline,
@@ -186,7 +187,7 @@ def test_sources_other_property_and_missing_column(wide):
     assert sum(p.get_width() for p in ax.patches) == 5
     with pytest.raises(InvalidOptionError, match="'hs_latest_source'"):
         plot_sources(wide, "hs_latest_source")
-    with pytest.raises(InvalidOptionError, match="LookupResult or a wide DataFrame"):
+    with pytest.raises(InvalidOptionError, match="LookupResult, a LookupDataset or a wide"):
         plot_sources([1, 2, 3])  # type: ignore[arg-type]
 
 
@@ -196,11 +197,11 @@ def test_sources_empty_draws_explanation(wide):
     assert "No contacts to plot" in _texts(ax)
 
 
-# --- plot_lifecycle_funnel --------------------------------------------------------------
+# --- plot_current_stages (formerly plot_lifecycle_funnel) --------------------------------
 
 
-def test_funnel_follows_categorical_order_with_counts(wide, lifecycle):
-    ax = plot_lifecycle_funnel(wide)
+def test_current_stages_follow_categorical_order_with_counts(wide, lifecycle):
+    ax = plot_current_stages(wide)
     _labelled(ax)
     assert _yticklabels(ax) == lifecycle
     widths = [p.get_width() for p in ax.patches]
@@ -208,37 +209,47 @@ def test_funnel_follows_categorical_order_with_counts(wide, lifecycle):
     assert _texts(ax) == [str(int(w)) for w in widths]
     assert ax.yaxis_inverted()  # first stage on top
     assert "1 without a stage" in ax.get_title()
-    # centred bars: every bar's centre is on the same vertical line
-    assert {p.get_x() + p.get_width() / 2 for p in ax.patches} == {1.0}
+    assert "current lifecycle stage" in ax.get_title()
+    # plain bars from zero, not centred into a funnel's shape: a later stage may be longer
+    assert {p.get_x() for p in ax.patches} == {0.0}
 
 
-def test_funnel_uses_the_categories_order_not_a_fixed_one(wide, lifecycle):
+def test_current_stages_use_the_categories_order_not_a_fixed_one(wide, lifecycle):
     reordered = wide.assign(
         lifecyclestage=wide["lifecyclestage"].cat.reorder_categories(lifecycle[::-1])
     )
-    ax = plot_lifecycle_funnel(reordered)
+    ax = plot_current_stages(reordered)
     assert _yticklabels(ax) == lifecycle[::-1]
 
 
-def test_funnel_plain_strings_use_default_order_unknown_last(lifecycle):
+def test_current_stages_plain_strings_use_default_order_unknown_last(lifecycle):
     wide = pd.DataFrame(
         {
             "vid": [1, 2, 3],
             "lifecyclestage": pd.Series(["customer", "zzz_custom", "lead"], dtype="string"),
         }
     )
-    ax = plot_lifecycle_funnel(wide)
+    ax = plot_current_stages(wide)
     assert _yticklabels(ax) == [*lifecycle, "zzz_custom"]
     assert [p.get_width() for p in ax.patches] == [0, 1, 0, 0, 0, 1, 0, 0, 1]
 
 
-def test_funnel_empty_and_all_missing(wide):
+def test_current_stages_empty_and_all_missing(wide):
     for frame in (wide.iloc[0:0], wide.assign(lifecyclestage=None)):
-        ax = plot_lifecycle_funnel(frame)
+        ax = plot_current_stages(frame)
         assert not ax.patches
         assert "No lifecycle stages to plot" in _texts(ax)
     with pytest.raises(InvalidOptionError, match="'lifecyclestage'"):
-        plot_lifecycle_funnel(wide.drop(columns="lifecyclestage"))
+        plot_current_stages(wide.drop(columns="lifecyclestage"))
+
+
+def test_lifecycle_funnel_is_a_deprecated_alias_warning_at_the_callers_line(wide):
+    with pytest.warns(FutureWarning, match="use plot_current_stages") as caught:
+        ax = plot_lifecycle_funnel(wide)
+    assert caught[0].filename == __file__  # attributed to this line, not to the package
+    expected = plot_current_stages(wide)
+    assert ax.get_title() == expected.get_title()
+    assert [p.get_width() for p in ax.patches] == [p.get_width() for p in expected.patches]
 
 
 # --- result.plot against the sandbox -----------------------------------------------------
@@ -252,10 +263,20 @@ def test_result_plot_funnel_and_timeline_use_display_order(sandbox_result):
     wide = result.wide()
     assert list(wide["lifecyclestage"].cat.categories) == display_order
 
-    ax = result.plot.lifecycle_funnel()
+    ax = result.plot.current_stages()
     assert _yticklabels(ax) == display_order
     counts = wide.drop_duplicates("vid")["lifecyclestage"].value_counts()
     assert [p.get_width() for p in ax.patches] == [counts[s] for s in display_order]
+    with pytest.warns(FutureWarning, match=r"use plot.current_stages\(\)") as caught:
+        old = result.plot.lifecycle_funnel()
+    assert caught[0].filename == __file__
+    assert [p.get_width() for p in old.patches] == [p.get_width() for p in ax.patches]
+
+    # the true funnel: contacts that reached each stage, never widening down the stages
+    ax = result.plot.funnel()
+    reached = result.lead.funnel()["reached"].tolist()
+    assert [p.get_width() for p in ax.patches][: len(reached)] == reached
+    assert reached == sorted(reached, reverse=True)
 
     ax = result.plot.timeline("lifecyclestage")
     shown = _yticklabels(ax)
@@ -343,4 +364,4 @@ def test_missing_matplotlib_names_the_package(monkeypatch, wide):
 
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
-        plot_lifecycle_funnel(wide)
+        plot_current_stages(wide)

@@ -102,8 +102,8 @@ def test_wide_of_an_empty_result_and_without_definitions() -> None:
 
 
 def test_definitions_provider_errors() -> None:
-    with pytest.raises(HubSpotError, match="no property definitions"):
-        LookupResult.from_records([]).definitions()
+    # No provider: no definitions, as a dataset written without them (wide() types strings).
+    assert LookupResult.from_records([]).definitions() == []
 
     boom = ConnectionError("boom")
 
@@ -153,3 +153,36 @@ def test_plot_property_returns_a_result_plotter() -> None:
 
     result = LookupResult.from_records([])
     assert isinstance(result.plot, ResultPlotter)
+
+
+def test_the_result_keeps_the_options_it_is_given() -> None:
+    from hubutk_pandas.errors import InvalidOptionError
+    from hubutk_pandas.options import LookupOptions
+
+    opts = LookupOptions(property_mode="value_and_history", properties=["email"])
+    built = LookupResult.from_records([("u", {"vid": 1})], options=opts)
+    assert built.options is opts
+    assert LookupResult.from_frames(built.frames, options=opts).options is opts
+    assert LookupResult([("u", {"vid": 1})], options=opts).options is opts
+    assert LookupResult.from_records([]).options is None  # built by hand: not known
+    assert pickle.loads(pickle.dumps(built)).options == opts
+    with pytest.raises(InvalidOptionError, match="options must be a LookupOptions or None"):
+        LookupResult.from_records([], options={"property_mode": "value_only"})  # type: ignore[arg-type]
+
+
+def test_to_pandas_filters_as_a_parquet_reader_would() -> None:
+    records = [
+        ("a", {"vid": 1, "properties": {"n": {"value": "1"}, "s": {"value": "x"}}}),
+        ("b", {"vid": 2, "properties": {"n": {"value": "2"}}}),
+        ("c", {"vid": 3, "properties": {"s": {"value": "y"}}}),
+    ]
+    result = LookupResult.from_records(records)
+    props = result.to_pandas("properties", ["vid", "value"], [("property", "!=", "n")])
+    assert props.to_dict("list") == {"vid": [1, 3], "value": ["x", "y"]}
+    assert props.index.tolist() == [0, 1]  # a fresh RangeIndex
+    rows = result.to_pandas("contacts", ["utk"], [[("vid", "<", 2)], [("vid", ">=", 3)]])
+    assert rows["utk"].tolist() == ["a", "c"]
+    none = result.to_pandas("contacts", filters=[("utk", "in", ["zz"])])
+    assert none.empty and list(none.columns) == list(result.contacts.columns)
+    with pytest.raises(KeyError, match="filters: no column 'page'"):
+        result.to_pandas("contacts", filters=[("page", "==", "/")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -77,3 +78,20 @@ def test_without_definitions_the_frames_are_written_and_a_warning_says_why(
             paths = result.to_files(tmp_path, format="csv")
     assert [p.stem for p in paths] == list(FRAME_NAMES)
     assert pd.read_csv(tmp_path / "contacts.csv")["utk"].tolist() == result.contacts["utk"].tolist()
+
+
+def test_csv_timestamps_are_written_one_way_to_the_millisecond(tmp_path: Path) -> None:
+    """pandas drops the milliseconds of a column where no value has any: not here."""
+
+    def record(vid: int, ms: int) -> dict[str, Any]:
+        version = {"value": "lead", "timestamp": ms, "source-type": "API"}
+        return {"vid": vid, "properties": {"lifecyclestage": {"value": "lead",
+                                                              "versions": [version]}}}  # fmt: skip
+
+    whole = LookupResult.from_records([("a", record(1, 1_484_026_585_000))])
+    fractions = LookupResult.from_records([("b", record(2, 1_484_026_585_538))])
+    texts = []
+    for k, result in enumerate((whole, fractions)):
+        (path,) = [p for p in result.to_files(tmp_path / str(k), "csv") if p.stem == "history"]
+        texts.append(pd.read_csv(path, dtype="string")["timestamp"].tolist())
+    assert texts == [["2017-01-10 05:36:25.000+00:00"], ["2017-01-10 05:36:25.538+00:00"]]

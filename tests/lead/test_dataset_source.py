@@ -18,7 +18,6 @@ from hubutk_pandas import (
     LookupOptions,
     LookupResult,
 )
-from hubutk_pandas.dataset import lookup_to_dataset
 from hubutk_pandas.lead import (
     KINDS,
     LeadAnalytics,
@@ -30,6 +29,7 @@ from hubutk_pandas.lead import (
     time_to_stage_summary,
     touchpoints,
 )
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.sandbox import SandboxPortal
 
 Pair = tuple[LookupResult, LookupDataset]
@@ -67,7 +67,7 @@ def pair(
         result = client.lookup_utks(utks, progress=False, **options)
         result.definitions()  # fetched while the client is open
         ds = lookup_to_dataset(
-            client, utks, out, LookupOptions(**options), progress=False, chunk_size=90
+            client.fetcher, utks, out, LookupOptions(**options), progress=False, chunk_size=90
         )
     assert isinstance(ds, LookupDataset) and ds.complete and len(ds.files("contacts")) > 2
     return result, CountingDataset(ds.path)

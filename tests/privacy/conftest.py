@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 CHILD = Path(__file__).with_name("umask_child.py")
+# A script the tests run in a child process, not a test module (--doctest-modules imports
+# every module it collects, and this one runs a lookup at import).
+collect_ignore = [CHILD.name]
 
 
 @pytest.fixture(scope="module")

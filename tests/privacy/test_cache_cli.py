@@ -10,7 +10,7 @@ import pytest
 
 from hubutk_pandas import HubSpotClient, LookupOptions, open_dataset
 from hubutk_pandas.cli import main
-from hubutk_pandas.dataset import lookup_to_dataset
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.privacy import DEFAULT_RETENTION, cache_info, clear_cache
 from hubutk_pandas.sandbox import SandboxPortal
 
@@ -114,7 +114,7 @@ def test_hubutk_forget_erases_from_the_cache_and_a_dataset_and_says_what(
     utks = portal.sample_utks(20)
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=folder) as client:
         result = client.lookup_utks(utks, progress=False)
-        lookup_to_dataset(client, utks, root, LookupOptions())
+        lookup_to_dataset(client.fetcher, utks, root, LookupOptions())
     emails = result.identities.loc[result.identities["type"] == "EMAIL", ["vid", "value"]]
     vid, email = emails.iloc[4]
     portal.reset_stats()

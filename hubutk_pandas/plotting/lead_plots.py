@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hubutk_pandas.errors import InvalidOptionError
-from hubutk_pandas.explore._plot_helpers import (
+from hubutk_pandas.plotting._helpers import (
     concise_dates,
     contacts_text,
     distinct_colours,

@@ -1,18 +1,20 @@
-"""Stream a lookup to a dataset: chunks from disk, fetched and written in a pipeline.
+"""The dataset sink: a lookup streamed to a dataset on disk, chunk by chunk, in a pipeline.
 
 :func:`lookup_to_dataset` is what ``client.lookup_utks(..., out=PATH)`` runs:
 
-1. the input goes to the resume state on disk in blocks (dedupe in SQLite's unique index),
-   so nothing the size of the input is kept in Python;
-2. a fetching thread reads the pending utks in chunks of ``chunk_size`` (in input order)
-   and fetches them through the client, two at a time so that the worker pool never
-   drains at a chunk's end (its pacer is the one paced place; no HTTP cache or record
-   store: the dataset is the state), handing at most one finished chunk ahead to the
-   calling thread;
-3. the calling thread builds the chunk's frames with
-   :func:`~hubutk_pandas.frames.build_frames` (the in-memory path's tidy code) and writes
-   them as one part (:class:`~hubutk_pandas.dataset.writer.DatasetWriter`) while the next
-   chunk is being fetched.
+1. the input goes to the dataset's resume state on disk in blocks (dedupe in SQLite's
+   unique index), so nothing the size of the input is kept in Python;
+2. a fetching thread reads the pending utks in chunks of ``chunk_size`` (in input order),
+   plans each and fetches it through the fetcher, two at a time so that the worker pool
+   never drains at a chunk's end (the client's pacer is the one paced place; no HTTP
+   cache or record store: the dataset is the state), handing at most one finished chunk
+   ahead to the calling thread;
+3. the calling thread assembles the chunk (:func:`~hubutk_pandas.lookup.assemble.assemble`,
+   as the in-memory sink does), builds its frames with
+   :func:`~hubutk_pandas.frames.build_frames` and writes them as one part
+   (:class:`~hubutk_pandas.dataset.writer.DatasetWriter`) while the next chunk is fetched;
+4. failures end as in memory (:mod:`~hubutk_pandas.lookup.failures`), with the readable
+   dataset as ``.partial``.
 
 Peak memory is about three chunks of records (one being written, one handed over or
 finished, one being fetched), whatever the number of utks.
@@ -26,6 +28,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +36,21 @@ from hubutk_pandas._gc import collector_paused
 from hubutk_pandas._warnings import warn as _warn
 from hubutk_pandas.dataset.reader import LookupDataset, open_dataset
 from hubutk_pandas.dataset.writer import DatasetWriter
-from hubutk_pandas.errors import DailyLimitError, HubSpotError, LookupFailedError
+from hubutk_pandas.errors import HubSpotError, InvalidOptionError
 from hubutk_pandas.frames import build_frames
+from hubutk_pandas.lookup.assemble import Answers, assemble
+from hubutk_pandas.lookup.failures import raise_for_failures, stopping_at_the_daily_limit
+from hubutk_pandas.lookup.fetch import fetch
+from hubutk_pandas.lookup.lists import add_memberships, require_lists
+from hubutk_pandas.lookup.plan import MAX_BATCH_SIZE, plan
+from hubutk_pandas.lookup.progress import Report
 from hubutk_pandas.options import LookupOptions, Progress, check_controls
 from hubutk_pandas.utks import MAX_UTK_LENGTH
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.client import ChunkAnswers, HubSpotClient
+    from hubutk_pandas.lookup.fetcher import Fetcher
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "lookup_to_dataset"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "dataset_options", "lookup_to_dataset"]
 
 log = logging.getLogger(__name__)
 
@@ -59,32 +68,22 @@ def dataset_options(opts: LookupOptions) -> dict[str, Any]:
     return {**opts.fingerprint(), "endpoint": opts.endpoint}
 
 
-def _assemble(
-    chunk: Chunk, got: ChunkAnswers
-) -> tuple[list[tuple[str | None, Any]], list[tuple[str, str]], list[int]]:
-    """The chunk's ``matched`` and ``missing`` in input order, and the seqs that are done."""
-    matched: list[tuple[str | None, Any]] = []
-    missing: list[tuple[str, str]] = []
-    done: list[int] = []
-    for seq, utk, valid in chunk:
-        if not valid:
-            missing.append((utk, "invalid"))
-        elif utk in got.by_batch:
-            matched.extend((None, r) for r in got.by_batch[utk])
-        elif utk in got.answers:
-            record = got.answers[utk]
-            if record is None:
-                missing.append((utk, "not_found"))
-            else:
-                matched.append((utk, record))
-        elif utk not in got.completed:
-            continue  # failed or not sent: stays pending
-        done.append(seq)
-    return matched, missing, done
+@dataclass
+class _Outcome:
+    """What the chunks written so far came to."""
+
+    failed: list[tuple[list[str], HubSpotError | None]] = field(default_factory=list)
+    failed_utks: list[str] = field(default_factory=list)
+    fatal: HubSpotError | None = None
+
+
+def _fetch_chunk(fetcher: Fetcher, utks: list[str], opts: LookupOptions) -> Answers:
+    """One chunk's answers: planned and fetched without any cache (the dataset is the state)."""
+    return fetch(fetcher, plan(fetcher, utks, opts), opts, cache=False)
 
 
 def _fetcher(
-    client: HubSpotClient,
+    fetcher: Fetcher,
     writer: DatasetWriter,
     opts: LookupOptions,
     chunk_size: int,
@@ -103,7 +102,7 @@ def _fetcher(
         try:
             with ThreadPoolExecutor(_AHEAD, thread_name_prefix="hubutk-chunk") as pool:
                 after = 0
-                ahead: deque[tuple[Chunk, Future[ChunkAnswers]]] = deque()
+                ahead: deque[tuple[Chunk, Future[Answers]]] = deque()
                 fatal = False
                 while not stop.is_set():
                     while (
@@ -113,7 +112,7 @@ def _fetcher(
                     ):
                         after = chunk[-1][0]
                         valid = [u for _, u, ok in chunk if ok]
-                        ahead.append((chunk, pool.submit(client._fetch_chunk, valid, opts)))
+                        ahead.append((chunk, pool.submit(_fetch_chunk, fetcher, valid, opts)))
                     if not ahead:
                         break
                     chunk, fetching = ahead.popleft()
@@ -151,7 +150,7 @@ def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
 
 
 def lookup_to_dataset(
-    client: HubSpotClient,
+    fetcher: Fetcher,
     utks: Iterable[Any],
     out: str | Path,
     options: LookupOptions,
@@ -163,8 +162,8 @@ def lookup_to_dataset(
 
     Parameters
     ----------
-    client
-        The :class:`~hubutk_pandas.HubSpotClient` that fetches (and paces).
+    fetcher
+        The client's side (``client.fetcher``): it fetches, and paces.
     utks
         Any iterable of cells, cleaned like :meth:`HubSpotClient.lookup_utks` does.
         Values already in the dataset are not fetched again.
@@ -173,9 +172,8 @@ def lookup_to_dataset(
     options
         The :class:`~hubutk_pandas.LookupOptions` the dataset is bound to.
     progress
-        As for :meth:`~hubutk_pandas.HubSpotClient.lookup_utks`, but counting utks: a bar
-        (``None``: when there is more than one chunk), ``True``/``False``, or a callable
-        ``progress(done, total)``.
+        As for :meth:`~hubutk_pandas.HubSpotClient.lookup_utks`: utks, reported after each
+        chunk written.
     chunk_size
         utks fetched and written per part; peak memory is about three chunks of records.
 
@@ -198,18 +196,20 @@ def lookup_to_dataset(
     >>> import tempfile
     >>> from hubutk_pandas import LookupOptions
     >>> path = tempfile.mkdtemp() + "/visits"
-    >>> ds = lookup_to_dataset(client, client.sandbox.sample_utks(5) + ["f" * 32], path,
-    ...                        LookupOptions(), progress=False)
+    >>> ds = lookup_to_dataset(client.fetcher, client.sandbox.sample_utks(5) + ["f" * 32],
+    ...                        path, LookupOptions(), progress=False)
     >>> ds.counts["contacts"], ds.counts["missing"], ds.complete
     (5, 1, True)
     """
     check_controls(progress=progress)
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        raise InvalidOptionError.for_value("chunk_size", chunk_size, "use an integer >= 1")
     root = Path(out)
-    opened = DatasetWriter(
-        root, dataset_options(options), client.settings.base_url, client.property_definitions
-    )
+    # Fail fast, before a folder is made or a million utks read in: a credential without
+    # the lists scope costs one request, and leaves no dataset bound to options it cannot serve.
+    require_lists(fetcher, options)
+    definitions = stopping_at_the_daily_limit(fetcher.property_definitions)
+    opened = DatasetWriter(root, dataset_options(options), fetcher.source, definitions)
     with opened as writer:
         valid, invalid = writer.add_input(utks)
         if valid or invalid:
@@ -222,96 +222,89 @@ def lookup_to_dataset(
                 "frame (reason 'invalid')."
             )
         if writer.manifest.get("definitions") is None:
-            writer.set_definitions(client.property_definitions())
-        failed, fatal = _run(client, writer, options, chunk_size, progress)
+            writer.set_definitions(definitions())
+        total = writer.state.pending_valid()
+        outcome = _run(fetcher, writer, options, chunk_size, progress, total)
         pending = writer.state.summary()["pending"]
-        writer.save_manifest(complete=not failed and fatal is None and pending == 0)
+        failed = bool(outcome.failed_utks) or outcome.fatal is not None
+        writer.save_manifest(complete=not failed and pending == 0)
     dataset = open_dataset(root)
-    _raise_for_failures(dataset, failed, fatal)
+    raise_for_failures(
+        dataset,
+        fatal=outcome.fatal,
+        failed=outcome.failed,
+        failed_utks=outcome.failed_utks,
+        total=total,
+        detail=(
+            f" The dataset holds everything written ({dataset.counts['contacts']} contacts "
+            f"rows); {dataset.pending} utks are pending: run the same lookup again (after the "
+            "limit resets, for a daily limit) to fetch only those."
+        ),
+    )
     return dataset
 
 
 def _run(
-    client: HubSpotClient,
+    fetcher: Fetcher,
     writer: DatasetWriter,
     opts: LookupOptions,
     chunk_size: int,
     progress: Progress,
-) -> tuple[list[str], HubSpotError | None]:
-    from tqdm.auto import tqdm
-
-    total = writer.state.summary()["pending"]
-    report = progress if callable(progress) else None
-    show = report is None and (total > chunk_size if progress is None else bool(progress))
-    bar = tqdm(total=total, disable=not show, desc="HubSpot → dataset", unit="utk")
+    total: int,
+) -> _Outcome:
     handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
     stop = threading.Event()
     thread = threading.Thread(
         target=_fetcher,
-        args=(client, writer, opts, chunk_size, handoff, stop),
+        args=(fetcher, writer, opts, chunk_size, handoff, stop),
         name="hubutk-dataset-fetch",
         daemon=True,  # on Ctrl-C the calling thread returns at once; this one ends after its chunk
     )
-    failed: list[str] = []
-    fatal: HubSpotError | None = None
-    done = written = 0
-    if report is not None:
-        report(0, total)
+    outcome = _Outcome()
+    written = 0
     # Up to three chunks of answers are alive at a time, containers that json.loads made
     # without cycles, and the automatic collector rescanned them about once per chunk in a
     # full collection: a fifth of a streamed lookup's time. So the collector is paused
     # (restored as found) and sweeps every _SWEEP_EVERY chunks, which keeps cyclic garbage
     # bounded however long the run.
-    with collector_paused() as sweep:
+    with (
+        Report(progress, total, several=total > MAX_BATCH_SIZE) as report,
+        collector_paused() as sweep,
+    ):
         thread.start()
         try:
             while (item := handoff.get()) is not _DONE:
                 if isinstance(item, BaseException):
                     raise item
                 chunk, got = item
-                matched, missing, seqs = _assemble(chunk, got)
-                fatal = fatal or got.fatal
-                failed_here = {u for batch, _ in got.failed for u in batch}
-                failed.extend(u for _, u, valid in chunk if valid and u not in got.completed
-                              and (u in failed_here or got.fatal is not None))  # fmt: skip
-                frames = build_frames(matched, missing)
+                assembled = assemble([(utk, valid) for _, utk, valid in chunk], got)
+                outcome.fatal = outcome.fatal or got.fatal
+                outcome.failed.extend(got.failed)
+                outcome.failed_utks.extend(assembled.failed_utks)
+                frames = build_frames(assembled.matched, assembled.missing)
+                lists = add_memberships(
+                    fetcher, frames, opts, cache=False, refresh=False, stopped=got.fatal is not None
+                )
+                settled = sum(valid for _, _, valid in chunk)
+                if lists is not None and not lists.ok:
+                    # Memberships missing: the chunk is not written, its utks stay pending
+                    # and the same call again fetches it whole.
+                    outcome.fatal = outcome.fatal or lists.fatal
+                    outcome.failed.extend(lists.failed)
+                    lost = set(outcome.failed_utks)
+                    outcome.failed_utks.extend(u for _, u, ok in chunk if ok and u not in lost)
+                    report.advance(settled)
+                    if outcome.fatal is not None:
+                        break  # no chunk after this one is written (stop is set below)
+                    continue
                 portal_ids = set(frames["contacts"]["portal_id"].dropna().astype(int).tolist())
-                writer.write_chunk(frames, seqs, portal_ids)
-                del chunk, got, matched, frames  # this chunk's records die here, not at a sweep
+                writer.write_chunk(frames, [chunk[i][0] for i in assembled.done], portal_ids)
+                del chunk, got, assembled, frames  # this chunk's records die here, not at a sweep
                 written += 1
                 if written % _SWEEP_EVERY == 0:
                     sweep()
-                done += len(seqs)
-                bar.update(len(seqs))
-                if report is not None:
-                    report(done, total)
+                report.advance(settled)
+            report.finish()  # a fatal error left chunks unstarted: they are settled too
         finally:
             stop.set()
-            bar.close()
-    return failed, fatal
-
-
-def _raise_for_failures(
-    dataset: LookupDataset, failed: list[str], fatal: HubSpotError | None
-) -> None:
-    if isinstance(fatal, DailyLimitError):
-        raise DailyLimitError(
-            f"{fatal.message} {dataset.pending} utks are not fetched yet; the dataset holds "
-            f"everything before ({dataset.counts['contacts']} contacts rows). Run the same "
-            "lookup again after the reset to continue.",
-            partial=dataset,  # type: ignore[arg-type]
-            failed_utks=failed,
-            errors=[fatal],
-            status=429,
-            policy_name="DAILY",
-            correlation_id=fatal.correlation_id,
-        )
-    if fatal is not None:
-        raise fatal
-    if failed:
-        raise LookupFailedError(
-            f"{len(failed)} utks could not be fetched; the dataset holds the rest. Run the "
-            "same lookup again to fetch only those.",
-            partial=dataset,  # type: ignore[arg-type]
-            failed_utks=failed,
-        )
+    return outcome

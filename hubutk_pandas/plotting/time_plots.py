@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hubutk_pandas.errors import InvalidOptionError
-from hubutk_pandas.explore._plot_helpers import (
+from hubutk_pandas.plotting._helpers import (
     NO_VALUE,
     concise_dates,
     contacts_text,

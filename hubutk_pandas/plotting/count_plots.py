@@ -1,8 +1,13 @@
-"""Contacts counted per value of ``wide()``: bars of sources, a lifecycle-stage funnel.
+"""Contacts counted per value of ``wide()``: bars of sources, of current lifecycle stages.
 
-:func:`plot_sources` and :func:`plot_lifecycle_funnel` are public through
+:func:`plot_sources` and :func:`plot_current_stages` are public through
 :mod:`hubutk_pandas.plotting`; import them from there. Both count a contact once even when
 several utks matched it. matplotlib is imported only when a plot is drawn.
+
+:func:`plot_current_stages` counts each contact at the stage it is in *now*: it is not a
+funnel (a funnel counts the contacts that *reached* each stage, and never widens; that is
+:func:`~hubutk_pandas.plotting.plot_funnel`, ``result.plot.funnel()``). Its old name,
+``plot_lifecycle_funnel``, still works with a ``FutureWarning``.
 
 Examples
 --------
@@ -19,8 +24,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from hubutk_pandas._warnings import warn
 from hubutk_pandas.errors import InvalidOptionError
-from hubutk_pandas.explore._plot_helpers import (
+from hubutk_pandas.frames.dtypes import DEFAULT_LIFECYCLE_STAGES
+from hubutk_pandas.plotting._helpers import (
     NO_VALUE,
     contacts_text,
     draw_empty,
@@ -29,30 +36,36 @@ from hubutk_pandas.explore._plot_helpers import (
     new_axes,
     require_columns,
 )
-from hubutk_pandas.frames.dtypes import DEFAULT_LIFECYCLE_STAGES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.face import LookupFace
 
-__all__ = ["DEFAULT_LIFECYCLE_ORDER", "plot_lifecycle_funnel", "plot_sources"]
+__all__ = [
+    "DEFAULT_LIFECYCLE_ORDER",
+    "plot_current_stages",
+    "plot_lifecycle_funnel",
+    "plot_sources",
+]
 
 DEFAULT_LIFECYCLE_ORDER = DEFAULT_LIFECYCLE_STAGES
 """HubSpot's default lifecycle stages in displayOrder (from :mod:`hubutk_pandas.frames.dtypes`)."""
 
 
-def _as_wide(result_or_wide: LookupResult | pd.DataFrame) -> pd.DataFrame:
+def _as_wide(result_or_wide: LookupFace | pd.DataFrame, property: str) -> pd.DataFrame:
+    """A wide frame as given, or ``wide([property])`` of a result or a dataset."""
     if isinstance(result_or_wide, pd.DataFrame):
         return result_or_wide
     wide = getattr(result_or_wide, "wide", None)
     if not callable(wide):
         raise InvalidOptionError(
-            "expected a LookupResult or a wide DataFrame, got " + type(result_or_wide).__name__
+            "expected a LookupResult, a LookupDataset or a wide DataFrame, got "
+            + type(result_or_wide).__name__
         )
-    frame = wide()
+    frame = wide([property])
     if not isinstance(frame, pd.DataFrame):  # pragma: no cover - contract guard
-        raise InvalidOptionError("result.wide() did not return a DataFrame")
+        raise InvalidOptionError("wide() did not return a DataFrame")
     return frame
 
 
@@ -74,7 +87,7 @@ def _counts(values: pd.Series) -> pd.Series:
 
 
 def plot_sources(
-    result_or_wide: LookupResult | pd.DataFrame,
+    result_or_wide: LookupFace | pd.DataFrame,
     property: str = "hs_analytics_source",
     *,
     ax: Axes | None = None,
@@ -84,7 +97,8 @@ def plot_sources(
     Parameters
     ----------
     result_or_wide
-        A :class:`~hubutk_pandas.result.LookupResult` (its ``wide()`` is used) or a wide frame.
+        A :class:`~hubutk_pandas.LookupResult` or :class:`~hubutk_pandas.LookupDataset` (its
+        ``wide([property])`` is used) or a wide frame.
     property
         The column to count, ``hs_analytics_source`` by default.
     ax
@@ -103,7 +117,7 @@ def plot_sources(
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['ORGANIC_SEARCH', 'DIRECT_TRAFFIC']
     """
-    wide = _as_wide(result_or_wide)
+    wide = _as_wide(result_or_wide, property)
     require_columns(wide, [property], "the wide frame")
     ax = new_axes(ax)
     contacts = _one_row_per_contact(wide)
@@ -123,12 +137,17 @@ def plot_sources(
     return label_axes(ax, title, xlabel, ylabel)
 
 
-def plot_lifecycle_funnel(
-    result_or_wide: LookupResult | pd.DataFrame,
+def plot_current_stages(
+    result_or_wide: LookupFace | pd.DataFrame,
     *,
     ax: Axes | None = None,
 ) -> Axes:
-    """A funnel of contacts per lifecycle stage, first stage on top, counts annotated.
+    """Bars: contacts per *current* lifecycle stage, first stage on top, counts annotated.
+
+    Each contact is counted once, at the stage it is in now (``lifecyclestage``), so a
+    later stage may have more contacts than an earlier one. This is not a funnel: for the
+    contacts that *reached* each stage, use :func:`~hubutk_pandas.plotting.plot_funnel`
+    (``result.plot.funnel()``).
 
     Stages follow the categorical order of ``wide()["lifecyclestage"]`` (the enumeration's
     displayOrder), every stage shown even when empty; for a plain string column,
@@ -137,8 +156,9 @@ def plot_lifecycle_funnel(
     Parameters
     ----------
     result_or_wide
-        A :class:`~hubutk_pandas.result.LookupResult` (its ``wide()`` is used) or a wide frame
-        with a ``lifecyclestage`` column.
+        A :class:`~hubutk_pandas.LookupResult` or :class:`~hubutk_pandas.LookupDataset`
+        (its ``wide(["lifecyclestage"])`` is used) or a wide frame with a
+        ``lifecyclestage`` column.
     ax
         The Axes to draw on; a new figure by default.
 
@@ -150,20 +170,20 @@ def plot_lifecycle_funnel(
     --------
     >>> import pandas as pd
     >>> wide = pd.DataFrame({"vid": [1, 2], "lifecyclestage": ["customer", "lead"]})
-    >>> ax = plot_lifecycle_funnel(wide)
-    >>> [t.get_text() for t in ax.get_yticklabels()][:2]
-    ['subscriber', 'lead']
+    >>> ax = plot_current_stages(wide)
+    >>> ax.get_title(), [t.get_text() for t in ax.get_yticklabels()][:2]
+    ('Contacts per current lifecycle stage (2 contacts)', ['subscriber', 'lead'])
     """
-    wide = _as_wide(result_or_wide)
+    wide = _as_wide(result_or_wide, "lifecyclestage")
     require_columns(wide, ["lifecyclestage"], "the wide frame")
     ax = new_axes(ax)
     contacts = _one_row_per_contact(wide)
     stages = contacts["lifecyclestage"]
     n_missing = int(stages.isna().sum())
-    title = f"Contacts per lifecycle stage ({contacts_text(len(contacts))})"
+    title = f"Contacts per current lifecycle stage ({contacts_text(len(contacts))})"
     if n_missing:
         title += f"; {n_missing} without a stage"
-    xlabel, ylabel = "contacts", "lifecycle stage"
+    xlabel, ylabel = "contacts", "current lifecycle stage"
     if contacts.empty or n_missing == len(contacts):
         return draw_empty(ax, "No lifecycle stages to plot", title, xlabel, ylabel)
 
@@ -175,11 +195,29 @@ def plot_lifecycle_funnel(
         order += sorted(s for s in present if s not in order)
     counts = stages.dropna().astype(str).value_counts().reindex(order, fill_value=0)
     widths = counts.to_numpy()
-    lefts = (widths.max() - widths) / 2  # centred bars read as a funnel
-    bars = ax.barh(range(len(order)), widths, left=lefts, color="tab:blue")
+    bars = ax.barh(range(len(order)), widths, color="tab:blue")
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels(order)
     ax.invert_yaxis()
-    ax.bar_label(bars, labels=[str(n) for n in widths], label_type="center", color="black")
-    ax.set_xticks([])
+    ax.bar_label(bars, labels=[str(n) for n in widths], padding=3)
+    ax.xaxis.set_major_locator(integer_ticks())
     return label_axes(ax, title, xlabel, ylabel)
+
+
+def plot_lifecycle_funnel(
+    result_or_wide: LookupFace | pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Deprecated: :func:`plot_current_stages` (it draws current stages, not a funnel).
+
+    Warns with a ``FutureWarning`` and draws :func:`plot_current_stages`. For the true
+    funnel, use :func:`~hubutk_pandas.plotting.plot_funnel` (``result.plot.funnel()``).
+    """
+    warn(
+        "plot_lifecycle_funnel is deprecated: it draws contacts per current stage, not a "
+        "funnel; use plot_current_stages (or plot_funnel for the contacts that reached "
+        "each stage)",
+        FutureWarning,
+    )
+    return plot_current_stages(result_or_wide, ax=ax)

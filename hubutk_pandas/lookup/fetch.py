@@ -1,27 +1,27 @@
-"""Send planned batches on a small thread pool: bisection, fatal stops and progress.
+"""Fetch planned batches on a small thread pool: bisection, fatal stops, answers.
 
-:func:`run_batches` is the client's fan-out. It submits every batch to a
-:class:`~concurrent.futures.ThreadPoolExecutor` (the workers share the client's pacer
-through ``get``) and yields each outcome *in the calling thread* as batches complete:
+:func:`fetch` is the pipeline's fetch stage: it sends a :class:`~hubutk_pandas.lookup.plan.Plan`'s
+batches through the :class:`~hubutk_pandas.lookup.fetcher.Fetcher` and gathers
+:class:`~hubutk_pandas.lookup.assemble.Answers`. Its fan-out, :func:`run_batches`, submits
+every batch to a :class:`~concurrent.futures.ThreadPoolExecutor` (the workers share the
+client's pacer through ``get``) and yields each outcome *in the calling thread* as batches
+complete:
 
 * an answer that smaller batches may avoid (400, 404, 414: one bad utk, a URL too long
   for this portal) is bisected until the offending utks stand alone
-  (:func:`fetch_batch`), so one bad value costs only itself - unless both halves are
+  (:func:`send_batch`), so one bad value costs only itself - unless both halves are
   refused the same way (same status, category and message; for a 414, halves of one utk
   each): then the refusal is not about particular utks, and it stops the lookup, so a
   portal that refuses everything costs about three requests per worker, not a storm;
 * other failures after retries are appended to ``failed`` with their error;
-* a fatal error (:class:`~hubutk_pandas.errors.AuthenticationError`,
-  :class:`~hubutk_pandas.errors.DailyLimitError`, a failing local cache
-  (:class:`~hubutk_pandas.errors.CacheError`), such a systematic refusal) stops every
-  batch not yet sent and is yielded, not raised, so the caller can keep what already
-  succeeded;
+* a fatal error (:func:`is_fatal`: a refused credential, the daily limit, a failing local
+  cache, such a systematic refusal) stops every batch not yet sent and is yielded, not
+  raised, so the caller can keep what already succeeded;
 * anything that is not a :class:`~hubutk_pandas.errors.HubSpotError` (a bug, a callback's
   exception) propagates as itself;
-* progress is a tqdm bar, or a callable ``progress(done, total)`` called from the
-  calling thread: once with ``done=0`` before anything is sent, then after each planned
-  batch completes (a bisected batch counts once, when all its parts are done), ending
-  at ``done == total == len(batches)`` even when batches fail.
+* ``on_done(batch)`` is called in the calling thread after each planned batch completes
+  (a bisected batch once, when all its parts are done; a batch skipped after a fatal
+  error too), so progress ends at the total even when batches fail.
 
 Examples
 --------
@@ -30,16 +30,16 @@ Examples
 ...     return {u: {"vid": i} for i, u in enumerate(batch)}
 >>> failed = []
 >>> out = list(run_batches([["a", "b"], ["c"]], get, max_workers=2, failed=failed,
-...                        progress=lambda done, total: seen.append((done, total))))
->>> sorted(b for b, _ in out), failed, seen[0], seen[-1]
-([['a', 'b'], ['c']], [], (0, 2), (2, 2))
+...                        on_done=seen.append))
+>>> sorted(b for b, _ in out), failed, sorted(seen)
+([['a', 'b'], ['c']], [], [['a', 'b'], ['c']])
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -47,15 +47,19 @@ from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
     CacheError,
-    DailyLimitError,
     HubSpotError,
-    LookupFailedError,
+    RateLimitError,
 )
+from hubutk_pandas.lookup.assemble import Answers
+from hubutk_pandas.lookup.failures import daily_limit_stops
+from hubutk_pandas.lookup.plan import plan
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import LookupResult
+    from hubutk_pandas.lookup.fetcher import Fetcher
+    from hubutk_pandas.lookup.plan import Plan
+    from hubutk_pandas.options import LookupOptions
 
-__all__ = ["SPLITTABLE", "Outcome", "fetch_batch", "raise_for_failures", "run_batches"]
+__all__ = ["SPLITTABLE", "Outcome", "fetch", "fetch_raw", "is_fatal", "run_batches", "send_batch"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +71,20 @@ Done = list[tuple[list[str], Any]]
 Failed = list[tuple[list[str], HubSpotError | None]]
 
 
-#: Errors no retry or smaller batch can help: they stop the whole lookup. A failing
-#: local cache is not about the batch either: it is raised as itself.
-FATAL = (AuthenticationError, DailyLimitError, CacheError)
+def is_fatal(error: object) -> bool:
+    """Whether ``error`` stops the whole lookup: no retry or smaller batch can help.
+
+    A refused credential, the portal's daily limit, and a failing local cache (not about
+    the batch either: it is raised as itself).
+
+    Examples
+    --------
+    >>> is_fatal(RateLimitError("x", status=429, policy_name="DAILY")), is_fatal(None)
+    (True, False)
+    """
+    return isinstance(error, (AuthenticationError, CacheError)) or (
+        isinstance(error, RateLimitError) and error.daily
+    )
 
 
 class Outcome(NamedTuple):
@@ -90,10 +105,9 @@ def _attempt(get: Get, batch: list[str], stop: threading.Event) -> Any:
         return None
     try:
         return get(batch)
-    except FATAL as exc:
-        stop.set()  # here, not in the caller: this worker's next batch must not start
-        return exc
     except HubSpotError as exc:
+        if is_fatal(exc):
+            stop.set()  # here, not in the caller: this worker's next batch must not start
         return exc
 
 
@@ -152,13 +166,13 @@ def _bisect(get: Get, batch: list[str], status: int | None, stop: threading.Even
             fatal = fatal or inner.fatal
         elif answer is None or isinstance(answer, HubSpotError):
             failed.append((part, answer))
-            fatal = fatal or (answer if isinstance(answer, FATAL) else None)
+            fatal = fatal or (answer if is_fatal(answer) else None)
         else:
             done.append((part, answer))
     return Outcome(done, failed, fatal)
 
 
-def fetch_batch(get: Get, batch: list[str], stop: threading.Event) -> Outcome:
+def send_batch(get: Get, batch: list[str], stop: threading.Event) -> Outcome:
     """One planned batch, bisected on errors smaller batches may avoid.
 
     ``done`` holds ``(utks, answer)`` pairs, ``failed`` holds ``(utks, error)`` pairs
@@ -173,19 +187,19 @@ def fetch_batch(get: Get, batch: list[str], stop: threading.Event) -> Outcome:
     ...     if "bad" in batch:
     ...         raise BadRequestError(f"bad utk in {len(batch)}", status=400)
     ...     return {}
-    >>> done, failed, fatal = fetch_batch(get, ["a", "bad", "c", "d"], threading.Event())
+    >>> done, failed, fatal = send_batch(get, ["a", "bad", "c", "d"], threading.Event())
     >>> [b for b, _ in done], [b for b, _ in failed], fatal
     ([['a'], ['c', 'd']], [['bad']], None)
     >>> def refuse(batch):
     ...     raise BadRequestError("no", status=400)
-    >>> fetch_batch(refuse, list("abcd"), threading.Event()).fatal  # doctest: +ELLIPSIS
+    >>> send_batch(refuse, list("abcd"), threading.Event()).fatal  # doctest: +ELLIPSIS
     BadRequestError('no (HubSpot refused both halves of a batch of 4 utks the same way, ...
     """
     answer = _attempt(get, batch, stop)
     if _splittable(answer) and len(batch) > 1:
         return _bisect(get, batch, answer.status, stop)
     if answer is None or isinstance(answer, HubSpotError):
-        return Outcome([], [(batch, answer)], answer if isinstance(answer, FATAL) else None)
+        return Outcome([], [(batch, answer)], answer if is_fatal(answer) else None)
     return Outcome([(batch, answer)], [])
 
 
@@ -195,7 +209,7 @@ def run_batches(
     *,
     max_workers: int,
     failed: Failed,
-    progress: bool | Callable[[int, int], Any] | None = None,
+    on_done: Callable[[list[str]], Any] | None = None,
 ) -> Iterator[tuple[list[str], Any]]:
     """Fetch ``batches`` on the pool; yield ``(batch, answer)`` or ``([], fatal error)``.
 
@@ -210,92 +224,108 @@ def run_batches(
         Threads sending at once.
     failed
         Receives ``(utks, error)`` of batches (or bisected parts) that failed.
-    progress
-        ``None``: a tqdm bar when there is more than one batch; ``True`` / ``False``:
-        always / never a bar; a callable: ``progress(done, total)`` from the calling
-        thread, ``(0, total)`` first, then after each batch (no bar). An exception it
-        raises stops the remaining batches and propagates.
+    on_done
+        Called in the calling thread with each planned batch once it is complete
+        (answered, failed or skipped). An exception it raises stops the remaining batches
+        and propagates.
 
     Examples
     --------
-    >>> calls = []
-    >>> list(run_batches([], dict, max_workers=1, failed=[],
-    ...                  progress=lambda d, t: calls.append((d, t))))
+    >>> list(run_batches([], dict, max_workers=1, failed=[]))
     []
-    >>> calls
-    [(0, 0)]
     """
-    report = progress if callable(progress) else None
-    total = len(batches)
-    if report is not None:
-        report(0, total)
     if not batches:
         return
-    from tqdm.auto import tqdm
-
-    show = report is None and (total > 1 if progress is None else bool(progress))
     stop = threading.Event()
-    bar = tqdm(total=total, disable=not show, desc="HubSpot batches", unit="batch")
-    done_count = 0
     with ThreadPoolExecutor(max_workers, "hubutk") as pool:
-        pending: set[Future[Outcome]] = {
-            pool.submit(fetch_batch, get, batch, stop) for batch in batches
+        pending: dict[Future[Outcome], list[str]] = {
+            pool.submit(send_batch, get, batch, stop): batch for batch in batches
         }
         try:
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    bar.update(1)
-                    done_count += 1
+                    batch = pending.pop(future)
                     outcome = future.result()  # a bug in a worker is raised here, as itself
                     failed.extend((b, e) for b, e in outcome.failed if e is not outcome.fatal)
                     yield from outcome.done
                     if outcome.fatal is not None:
                         stop.set()
                         yield [], outcome.fatal
-                    if report is not None:
-                        report(done_count, total)
+                    if on_done is not None:
+                        on_done(batch)
         finally:
             stop.set()
-            bar.close()
 
 
-def raise_for_failures(
-    result: LookupResult,
-    fatal: HubSpotError | None,
-    failed: Failed,
-    failed_utks: list[str],
-    valid_count: int,
-) -> None:
-    """Raise what a lookup ends with when batches failed; return when none did.
+def fetch(
+    fetcher: Fetcher,
+    planned: Plan,
+    options: LookupOptions,
+    *,
+    cache: bool,
+    refresh: bool = False,
+    into: Answers | None = None,
+    on_done: Callable[[list[str]], Any] | None = None,
+    on_answers: Callable[[Mapping[str, Any]], Any] | None = None,
+) -> Answers:
+    """Send ``planned``'s batches through ``fetcher``; failures are gathered, not raised.
 
-    A daily limit becomes a :class:`DailyLimitError` and other failed batches a
-    :class:`LookupFailedError`, both carrying ``result`` as ``.partial`` and the
-    ``failed_utks``; any other fatal error (a refused credential) is raised as is.
-
-    Examples
-    --------
-    >>> raise_for_failures(None, None, [], [], 3)  # nothing failed: no error
-    >>> raise_for_failures(None, None, [(["u"], BadRequestError("bad", status=400))], ["u"], 3)
-    Traceback (most recent call last):
-    hubutk_pandas.errors.LookupFailedError: 1 of 3 utks could not be fetched (1 batches); ...
+    ``into`` receives the answers (default: new :class:`Answers`). ``on_answers(found)`` is
+    called in the calling thread with each ``byUtk`` batch's answers (utk -> record or
+    ``None``) as it arrives (the record store keeps them); ``on_done`` as in
+    :func:`run_batches`.
     """
-    errors = [e for _, e in failed if e is not None]
-    if isinstance(fatal, DailyLimitError):
-        raise DailyLimitError.from_answer(
-            fatal, partial=result, failed_utks=failed_utks, errors=[fatal, *errors]
-        )
-    if fatal is not None:
-        raise fatal
-    if failed_utks:
-        first = errors[0] if errors else HubSpotError("unknown failure")
-        raise LookupFailedError(
-            f"{len(failed_utks)} of {valid_count} utks could not be fetched "
-            f"({len(failed)} batches); .partial holds the rest. First error: {first.message}",
-            partial=result,
-            failed_utks=failed_utks,
-            errors=errors,
-            status=first.status,
-            category=first.category,
-            correlation_id=first.correlation_id,
-        )
+    out = Answers() if into is None else into
+    out.batches += len(planned.batches)
+    endpoint, query = planned.endpoint, planned.query
+
+    def get(batch: list[str]) -> Any:
+        params = [*query, *(("utk", u) for u in batch)]
+        return fetcher.get_batch(endpoint, params, refresh=refresh, cache=cache)
+
+    def keep(record: Any) -> Any:
+        return planned.keep(record, options)
+
+    for batch, data in run_batches(
+        planned.batches, get, max_workers=fetcher.max_workers, failed=out.failed, on_done=on_done
+    ):
+        if isinstance(data, HubSpotError):
+            out.fatal = out.fatal or data
+            continue
+        out.completed.update(batch)
+        if endpoint == "byUtk":
+            found = {u: keep(data.get(u)) for u in batch}
+            out.found.update(found)
+            if on_answers is not None:
+                on_answers(found)
+        elif len(batch) == 1:
+            records = [keep(r) for r in data.values()]
+            out.found[batch[0]] = records[0] if records else None
+        else:
+            out.by_batch[batch[0]] = [keep(r) for r in data.values()]
+    return out
+
+
+def fetch_raw(
+    fetcher: Fetcher, utks: list[str], options: LookupOptions, *, refresh: bool
+) -> dict[str, Any]:
+    """HubSpot's raw answer for one batch of valid, distinct ``utks`` (``fetch_batch``).
+
+    Sent as planned (one request, or more when the URL budget asks), in this thread,
+    through the cache; the records trimmed when the property list was filtered locally.
+    The first failure is raised (the daily limit as
+    :class:`~hubutk_pandas.errors.DailyLimitError`).
+    """
+    planned = plan(fetcher, utks, options)
+    answer: dict[str, Any] = {}
+    with daily_limit_stops():
+        for batch in planned.batches:
+            params = [*planned.query, *(("utk", u) for u in batch)]
+            data = fetcher.get_batch(planned.endpoint, params, refresh=refresh, cache=True)
+            for key, record in data.items():
+                answer.setdefault(key, planned.keep(record, options))
+    logger.debug(
+        "batch of %d utks: %d requests, %d records", len(utks), len(planned.batches), len(answer)
+    )
+    return answer
