@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from hubutk_pandas import settings
+from hubutk_pandas import settings, wire
 from hubutk_pandas._http import session
 from hubutk_pandas._http.fetcher import HttpFetcher
 from hubutk_pandas._http.transport import NotCached
@@ -49,9 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
-BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
-UTKS_PATH = "/contacts/v1/contact/utks/batch/"
-PROPERTIES_PATH = "/properties/v1/contacts/properties"
 LISTS_ROOT = "/crm/lists/2026-09"
 """The Lists API (list memberships since 2026-04-30): the date-versioned 2026-09 paths.
 
@@ -159,8 +156,8 @@ class HubSpotClient:
             s,
             secret,
             rate_window=(window_kind, window_where),
-            paths={"byUtk": BY_UTK_PATH, "utks": UTKS_PATH},
-            definitions_path=PROPERTIES_PATH,
+            paths={"byUtk": wire.BY_UTK_PATH, "utks": wire.UTKS_PATH},
+            definitions_path=wire.PROPERTIES_PATH,
             user_agent=session.user_agent(),
             lists_root=LISTS_ROOT,
         )
