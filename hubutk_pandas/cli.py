@@ -440,7 +440,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
     except CredentialsError as exc:
         report = no_credential(str(exc), os.environ.get("HUBSPOT_BASE_URL", ""))
     except CacheError as exc:  # the folder is unusable: check the rest without it
-        with HubSpotClient(cache=False) as client:
+        # (the rate window shared by this machine's processes lives in that folder too)
+        with HubSpotClient(cache=False, rate_window="client") as client:
             report = client.check()
         if exc.folder is not None:
             report = report.replace(writable(Path(exc.folder)))

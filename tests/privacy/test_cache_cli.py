@@ -28,7 +28,7 @@ def test_cache_info_shows_the_folder_its_size_oldest_entry_and_retention(
     assert info.records == 152  # a miss is remembered too
     assert info.answers == 3
     assert info.size == sum(p.stat().st_size for p in folder.iterdir()) > 0
-    assert set(info.files) == {"salt", "records.sqlite", "http_cache.sqlite"}
+    assert set(info.files) == {"salt", "records.sqlite", "http_cache.sqlite", "rate_window.sqlite"}
     assert info.oldest is not None and info.newest is not None
     assert started - timedelta(seconds=2) <= info.oldest <= info.newest
     assert info.newest <= datetime.now(timezone.utc)
