@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -435,15 +436,17 @@ def _run_lookup(args: argparse.Namespace) -> int:
             if exc.partial is None:
                 return 1
             result, status = exc.partial, 1
-            failed = args.out / "failed_utks.csv"
-            args.out.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame({"utk": exc.failed_utks}).to_csv(failed, index=False)
-            print(
-                f"{len(exc.failed_utks)} utks failed, listed in {failed}; "
-                "rerun to fetch only those.",
-                file=sys.stderr,
-            )
-        paths = result.to_files(args.out, _TO_FILES[args.format])
+            failed_utks = exc.failed_utks
+        paths = result.to_files(args.out, _TO_FILES[args.format])  # the folder 0700
+    if status:
+        failed = args.out / "failed_utks.csv"
+        # 0600 like the tables beside it: utks are personal data too.
+        with open(failed, "w", newline="", opener=_private) as file:
+            pd.DataFrame({"utk": failed_utks}).to_csv(file, index=False)
+        print(
+            f"{len(failed_utks)} utks failed, listed in {failed}; rerun to fetch only those.",
+            file=sys.stderr,
+        )
     if not args.quiet:
         print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
         for path in paths:
@@ -454,6 +457,13 @@ def _run_lookup(args: argparse.Namespace) -> int:
 def _progress(args: argparse.Namespace) -> bool | None:
     """No bar with --quiet; else the lookup's own choice (a bar when it sends several batches)."""
     return False if args.quiet else None
+
+
+def _private(path: str, flags: int) -> int:
+    """An ``opener=`` creating a file readable by its owner only (``0600``), whatever the umask."""
+    descriptor = os.open(path, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return descriptor
 
 
 def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOptions) -> int:
@@ -507,7 +517,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
     except CredentialsError as exc:
         report = no_credential(str(exc), os.environ.get("HUBSPOT_BASE_URL", ""))
     except CacheError as exc:  # the folder is unusable: check the rest without it
-        with HubSpotClient(cache=False) as client:
+        # (the rate window shared by this machine's processes lives in that folder too)
+        with HubSpotClient(cache=False, rate_window="client") as client:
             report = client.check()
         if exc.folder is not None:
             report = report.replace(writable(Path(exc.folder)))

@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from hubutk_pandas import settings
+from hubutk_pandas import settings, wire
 from hubutk_pandas._http import session
 from hubutk_pandas._http.fetcher import HttpFetcher
 from hubutk_pandas._http.transport import NotCached
@@ -36,7 +36,7 @@ from hubutk_pandas.lookup.fetch import fetch_raw
 from hubutk_pandas.lookup.plan import check_batch
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.rate_window import RateWindowUsage, parse_rate_window, shown_rate_window
-from hubutk_pandas.settings import ClientSettings
+from hubutk_pandas.settings import ClientSettings, takes_client_settings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
@@ -49,9 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
-BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
-UTKS_PATH = "/contacts/v1/contact/utks/batch/"
-PROPERTIES_PATH = "/properties/v1/contacts/properties"
 LISTS_ROOT = "/crm/lists/2026-09"
 """The Lists API (list memberships since 2026-04-30): the date-versioned 2026-09 paths.
 
@@ -63,6 +60,7 @@ membership timestamps required. Its batch read reports records not found in ``er
 """
 
 
+@takes_client_settings
 class HubSpotClient:
     """A cached, paced, retrying client of HubSpot's Contacts v1 utk endpoints.
 
@@ -72,37 +70,20 @@ class HubSpotClient:
         A private-app or OAuth token, sent as ``Authorization: Bearer``. Default:
         ``HUBSPOT_ACCESS_TOKEN``.
     api_key
-        A legacy API key (``hapikey``; retired by HubSpot in 2022). Default:
-        ``HUBSPOT_API_KEY``.
-    base_url
-        Default ``HUBSPOT_BASE_URL`` or ``https://api.hubapi.com``.
+        A legacy API key (``hapikey``), which HubSpot has refused since 2022-11-30; kept
+        for the sandbox and old recordings. Default: ``HUBSPOT_API_KEY``.
     cache
         ``True``: the per-user cache folder; a path: that folder; ``False``: no HTTP
         cache and no record store.
-    expire_after
-        How long cached answers are used (``timedelta`` or seconds; ``None`` = forever).
-    rate_limit
-        ``(requests, seconds)``; HubSpot's default burst limit is 100 per 10 s.
     rate_window
-        Where that window is kept, shared with every client using this credential:
+        Where the rate window is kept, shared with every client using this credential:
         ``"machine"`` (every process of this machine using the same cache folder; the
         default), a folder, a ``redis://`` URL (across machines), or ``"client"`` (this
         client alone). Default: ``HUBUTK_RATE_WINDOW``, else ``"machine"``. See
-        :mod:`hubutk_pandas.rate_window`.
-    max_workers
-        Threads sending batches at once (16: a window of 100 requests goes out in
-        about a second even at a few hundred ms per answer).
-    max_retries, backoff_factor, backoff_max, max_retry_time
-        Retries of a failing request: how many, the exponential backoff (with jitter),
-        and the total seconds one request may spend retrying. A burst-limit 429 is not a
-        failure of the request (the window is shared): it is retried, however often,
-        until the refusal has lasted ``max_retry_time``.
-    timeout
-        Seconds to wait for HubSpot to answer one request.
-    max_url_length
-        The longest URL sent (HubSpot answers 414 beyond about 8192).
-    cache_timeout
-        Seconds a cache read or write waits while another program holds the cache file.
+        :mod:`hubutk_pandas.rate_window`. A burst-limit 429 is not a failure of a request
+        (the window is shared): it is retried, however often, until the refusal has lasted
+        ``max_retry_time``.
+    <client settings>
 
     Examples
     --------
@@ -159,8 +140,8 @@ class HubSpotClient:
             s,
             secret,
             rate_window=(window_kind, window_where),
-            paths={"byUtk": BY_UTK_PATH, "utks": UTKS_PATH},
-            definitions_path=PROPERTIES_PATH,
+            paths={"byUtk": wire.BY_UTK_PATH, "utks": wire.UTKS_PATH},
+            definitions_path=wire.PROPERTIES_PATH,
             user_agent=session.user_agent(),
             lists_root=LISTS_ROOT,
         )

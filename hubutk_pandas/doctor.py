@@ -434,8 +434,10 @@ def writable(folder: Path) -> Check:
             False,
             f"{folder} is not writable: {exc.strerror or exc}",
             "Free some space or fix the folder's permissions; or choose another folder "
-            "(HubSpotClient(cache=PATH), or XDG_CACHE_HOME), or run without a cache "
-            "(cache=False, hubutk lookup --no-cache).",
+            "(HubSpotClient(cache=PATH), or XDG_CACHE_HOME). The rate window that this "
+            "machine's processes share lives there too: without it, run without a cache "
+            "and pace alone (cache=False, rate_window='client'; hubutk lookup --no-cache "
+            "with HUBUTK_RATE_WINDOW=client).",
             blocking=True,
         )
     return Check("cache folder", True, f"{folder} is writable")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from hubutk_pandas import wire
 from hubutk_pandas._http import session, shapes
 from hubutk_pandas._http.pacing import make_limiter, rate_limit_headers
 from hubutk_pandas._http.store import RecordStore, namespace_for
@@ -190,7 +191,7 @@ class HttpFetcher:
 
     def _credential(self, params: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         if self.settings.credential_kind == "api_key":
-            return [*params, ("hapikey", self.__secret)]
+            return [*params, (wire.API_KEY, self.__secret)]
         return list(params)
 
     def _get(

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from hubutk_pandas import _filemodes
+from hubutk_pandas import _filemodes, wire
 from hubutk_pandas.errors import CacheError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -93,7 +93,7 @@ _BEARER = re.compile(r"(?i)\bBearer\s+[^\s'\",}]+")
 def _ignored_params() -> tuple[str, ...]:
     from requests_cache import DEFAULT_IGNORED_PARAMS
 
-    return (*tuple(DEFAULT_IGNORED_PARAMS), "hapikey")
+    return (*tuple(DEFAULT_IGNORED_PARAMS), wire.API_KEY)
 
 
 IGNORED_PARAMS: tuple[str, ...] = _ignored_params()

@@ -286,4 +286,9 @@ def test_hubutk_doctor_reports_an_unusable_cache_folder(
     assert _doctor(monkeypatch, portal_of_today, portal_of_today.access_token) == 1
     out = capsys.readouterr().out
     assert "XX cache folder" in out and "ok credential" in out
+    # Without the cache, the per-user folder still holds the rate window this machine's
+    # processes share: lookups work only pacing alone, which the fix says how to choose.
+    assert _doctor(monkeypatch, portal_of_today, portal_of_today.access_token, "--no-cache") == 1
+    assert "HUBUTK_RATE_WINDOW=client" in capsys.readouterr().out
+    monkeypatch.setenv("HUBUTK_RATE_WINDOW", "client")
     assert _doctor(monkeypatch, portal_of_today, portal_of_today.access_token, "--no-cache") == 0

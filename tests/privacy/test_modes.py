@@ -62,10 +62,11 @@ def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(
     [
         # the HTTP cache, the record store and the salt, with SQLite's rollback journals
         ["cache", "cache/salt", "cache/http_cache.sqlite", "cache/http_cache.sqlite-journal",
-         "cache/records.sqlite", "cache/records.sqlite-journal"],
+         "cache/records.sqlite", "cache/records.sqlite-journal", "cache/rate_window.sqlite"],
         # the per-user cache folder (cache=True)
         ["xdg/hubutk-pandas", "xdg/hubutk-pandas/http_cache.sqlite",
-         "xdg/hubutk-pandas/records.sqlite", "xdg/hubutk-pandas/salt"],
+         "xdg/hubutk-pandas/records.sqlite", "xdg/hubutk-pandas/salt",
+         "xdg/hubutk-pandas/rate_window.sqlite"],
         # a dataset while it was written (the state's WAL), its parts and manifest
         ["visits", "visits/_state.sqlite", "visits/_state.sqlite-wal",
          "visits/_state.sqlite-shm", "visits/_manifest.json", "visits/_lock",
@@ -77,7 +78,7 @@ def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(
         ["files", "files/contacts.csv", "files/wide.csv", "files-parquet/wide.parquet"],
         # the proxy's client, after serving a browser
         ["proxy-cache", "proxy-cache/http_cache.sqlite", "proxy-cache/records.sqlite",
-         "proxy-cache/salt"],
+         "proxy-cache/salt", "proxy-cache/rate_window.sqlite"],
     ],
     ids=["cache", "per-user-cache", "dataset", "forget", "to_files", "proxy"],
 )  # fmt: skip
@@ -141,6 +142,7 @@ def test_an_existing_cache_folder_open_to_others_gets_a_warning_and_is_left_alon
         "salt": 0o600,
         "http_cache.sqlite": 0o600,
         "records.sqlite": 0o600,
+        "rate_window.sqlite": 0o600,
     }
     folder.chmod(0o700)  # fixed as told: no more warning
     with warnings.catch_warnings():

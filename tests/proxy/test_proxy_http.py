@@ -115,7 +115,9 @@ def test_history_and_forms_are_stripped_unless_allowed_and_lists_always(
 
 
 def test_allow_lists_is_refused_with_the_reason(upstream: SandboxPortal) -> None:
-    with HubSpotClient(upstream.access_token, base_url=upstream.base_url, cache=False) as client:
+    with HubSpotClient(
+        upstream.access_token, base_url=upstream.base_url, cache=False, max_retries=0
+    ) as client:
         upstream.reset_stats()
         with pytest.raises(InvalidOptionError) as caught:
             make_app(client, allow_origins=[ORIGIN], properties=ALLOWED, allow_lists=True)
