@@ -220,6 +220,12 @@ def _parser() -> argparse.ArgumentParser:
     lookup.add_argument("--out", type=Path, default=Path("results"), help="output folder")
     _add_format(lookup, "lookup", LOOKUP_FORMATS)
     lookup.add_argument(
+        "--retry-missing",
+        action="store_true",
+        help="look the utks the dataset in --out found missing up again, and only those "
+        "(with any new ones): visitors become contacts over time; implies --format dataset",
+    )
+    lookup.add_argument(
         "--quiet",
         "-q",
         action="store_true",
@@ -285,6 +291,14 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             file=sys.stderr,
         )
         args.format = new
+    if args.command == "lookup" and args.retry_missing:
+        if args.format not in (None, "dataset"):
+            parser.error(
+                f"--retry-missing does not apply to --format {args.format}: it looks a "
+                "dataset's missing utks up again (--format dataset); in memory, --refresh "
+                "fetches every utk again"
+            )
+        args.format = "dataset"
     if args.command == "lookup" and args.format == "dataset" and args.refresh:
         parser.error(
             "--refresh does not apply to --format dataset: a dataset reads no cached "
@@ -471,7 +485,11 @@ def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOpti
     with _client(args) as client:
         try:
             dataset = client.lookup_utks(
-                utks, options=options, progress=not args.quiet, out=args.out
+                utks,
+                options=options,
+                progress=not args.quiet,
+                out=args.out,
+                retry_missing=args.retry_missing,
             )
         except LookupFailedError as exc:
             if exc.partial is None:

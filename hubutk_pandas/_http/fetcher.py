@@ -83,12 +83,15 @@ class HttpFetcher:
         user_agent: str,
         rate_window: tuple[str, str | None] = ("client", None),
         lists_root: str | None = None,
+        account_path: str | None = None,
     ) -> None:
         self.settings = s = settings
         self.__secret = secret
         self._paths = dict(paths)
         self._definitions_path = definitions_path
         self._lists_root = lists_root
+        self._account_path = account_path
+        self._portal: tuple[int | None] | None = None  # asked once: (portal id or None,)
         self._lists: dict[str, dict[str, Any] | None] = {}  # listId -> definition, per client
         self._lists_lock = threading.Lock()
         self._lists_checked = False
@@ -262,6 +265,31 @@ class HttpFetcher:
         """Store answers in the record store (nothing without a cache)."""
         if self._store is not None:
             self._store.put(self._namespace(options), found)
+
+    def credential_fingerprint(self, salt: bytes) -> str:
+        """This credential's salted fingerprint under ``salt`` (a dataset's own salt)."""
+        return session.credential_fingerprint(self.settings.credential_kind, self.__secret, salt)
+
+    def portal_id(self) -> int | None:
+        """The portal of this credential, from the account's details; asked once.
+
+        ``None`` when the API cannot say: the credential lacks the scope the details need
+        (a 403), or the API has no such path (a 404: a proxy, an old recording). A refused
+        credential (401) and other failures are raised, as for any request.
+        """
+        if self._portal is None:
+            if self._account_path is None:
+                return None
+            try:
+                answer = self._get(
+                    self._account_path, [], refresh=False, check=shapes.account_shape, cache=False
+                )
+                self._portal = (int(answer["portalId"]),)
+            except HubSpotError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                self._portal = (None,)
+        return self._portal[0]
 
     def property_definitions(self, refresh: bool = False) -> list[dict[str, Any]]:
         """The portal's property definitions: fetched once, then kept."""
