@@ -462,10 +462,18 @@ def _run_lookup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if not args.quiet:
-        print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
+        print(f"{_matched(len(result.contacts), result.contacts['vid'].nunique())}, "
+              f"{len(result.missing):,} missing; wrote:")  # fmt: skip
         for path in paths:
             print(f"  {path}")
     return status
+
+
+def _matched(utks: int, contacts: int) -> str:
+    """``"1,580 utks matched 1,520 contacts"``: a contact may have several utks."""
+    return f"{utks:,} utk{'s' if utks != 1 else ''} matched {contacts:,} contact" + (
+        "s" if contacts != 1 else ""
+    )
 
 
 def _progress(args: argparse.Namespace) -> bool | None:
@@ -498,7 +506,9 @@ def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOpti
             dataset, status = exc.partial, 1
     counts = dataset.counts
     if not args.quiet:
-        print(f"{counts['contacts']} contacts, {counts['missing']} missing; wrote the dataset:")
+        vids = dataset.sql("SELECT count(DISTINCT vid) AS n FROM contacts")["n"].iloc[0]
+        print(f"{_matched(counts['contacts'], int(vids))}, {counts['missing']:,} missing; "
+              "wrote the dataset:")  # fmt: skip
         print(f"  {dataset!r}")
     return status
 

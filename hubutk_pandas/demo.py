@@ -38,7 +38,7 @@ def summarize(visitors: pd.DataFrame, result: LookupResult, elapsed: float) -> s
     Visitors file: 4 rows, 3 distinct utks
     """
     # wide() has a row per matched utk; two utks may share a contact, which counts once.
-    contacts = result.wide().drop_duplicates("vid")
+    contacts = result.wide(per="contact")
     cells = visitors["utk"].str.strip()
     missing = result.missing["reason"].value_counts()
     lines = [

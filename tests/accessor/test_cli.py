@@ -43,7 +43,7 @@ def test_lookup_writes_every_frame_as_csv(
     merged = contacts["merged_vids"].iloc[-1]
     assert len(json.loads(merged)) >= 2  # the merged contact's list survives the round trip
     captured = capsys.readouterr()
-    assert "6 contacts, 2 missing" in captured.out
+    assert "6 utks matched 6 contacts, 2 missing" in captured.out
     # A warning reads as one plain line in a terminal, not as a source location.
     assert "warning: 1 value cannot be a utk" in captured.err
     assert "UserWarning" not in captured.err
@@ -66,7 +66,7 @@ def test_lookup_streams_csv_parquet_and_json_lines_inputs_to_a_dataset(
             "--column", "token", "--out", str(out), "--format", "dataset", *FULL_ARGS]  # fmt: skip
     assert main(argv) == 0, capsys.readouterr().err
     captured = capsys.readouterr()
-    assert "26 contacts, 2 missing; wrote the dataset" in captured.out
+    assert "26 utks matched 26 contacts, 2 missing; wrote the dataset" in captured.out
     assert "HubSpot lookup" in captured.err  # the progress bar
     ds = open_dataset(out)
     assert ds.complete and (out / "_manifest.json").exists()
@@ -349,7 +349,7 @@ def test_client_settings_flags_reach_the_client(
     settings = ["--base-url", portal.base_url, "--rate-limit", "190/10", "--max-workers", "2"]
     portal.reset_stats()
     assert main([*argv, *settings, "--out", str(tmp_path / "o")]) == 0
-    assert "6 contacts, 2 missing" in capsys.readouterr().out
+    assert "6 utks matched 6 contacts, 2 missing" in capsys.readouterr().out
     assert portal.stats.requests > 0  # it was the flag that pointed the client here
 
 

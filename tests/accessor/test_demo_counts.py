@@ -12,7 +12,7 @@ import pytest
 import hubutk_pandas
 from hubutk_pandas import LookupResult
 from hubutk_pandas.demo import summarize
-from hubutk_pandas.plotting import plot_lifecycle_funnel, plot_sources
+from hubutk_pandas.plotting import plot_current_stages, plot_sources
 
 matplotlib.use("Agg")
 
@@ -20,10 +20,17 @@ SAMPLE = Path(hubutk_pandas.__file__).parent / "data" / "visitors.csv"
 
 
 @pytest.fixture(scope="module")
-def looked_up() -> Iterator[tuple[pd.DataFrame, LookupResult]]:
-    visitors = pd.read_csv(SAMPLE, dtype="string", keep_default_na=False)
+def sandbox() -> Iterator[hubutk_pandas.SandboxClient]:
     with hubutk_pandas.connect(sandbox=True) as client:
-        yield visitors, visitors.hubspot.lookup_utks("utk", client=client, progress=False)
+        yield client  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def looked_up(
+    sandbox: hubutk_pandas.SandboxClient,
+) -> tuple[pd.DataFrame, LookupResult]:
+    visitors = pd.read_csv(SAMPLE, dtype="string", keep_default_na=False)
+    return visitors, visitors.hubspot.lookup_utks("utk", client=sandbox, progress=False)
 
 
 def _section(text: str, heading: str) -> dict[str, int]:
@@ -50,7 +57,42 @@ def test_sources_and_stages_count_contacts_as_the_plots_do(looked_up) -> None:  
     plotted = _bars(plot_sources(result))
     assert sources == {name: plotted[name] for name in sources}
     stages = _section(text, "Lifecycle stages (contacts at each stage now):")
-    funnel = _bars(plot_lifecycle_funnel(result))
+    funnel = _bars(plot_current_stages(result))
     assert stages == {name: funnel[name] for name in stages}
     assert sum(stages.values()) <= result.contacts["vid"].nunique()
     matplotlib.pyplot.close("all")
+
+
+def test_wide_has_a_row_per_utk_and_per_contact_is_one_call_away(looked_up) -> None:  # type: ignore[no-untyped-def]
+    _, result = looked_up
+    per_utk = result.wide(["lifecyclestage"])
+    per_contact = result.wide(["lifecyclestage"], per="contact")
+    assert len(per_utk) == len(result.contacts) > len(per_contact)
+    assert len(per_contact) == result.contacts["vid"].nunique() and per_contact["vid"].is_unique
+    assert per_contact.columns.tolist() == per_utk.columns.tolist()
+    first = per_utk.drop_duplicates("vid").reset_index(drop=True)
+    pd.testing.assert_frame_equal(per_contact, first)
+    with pytest.raises(hubutk_pandas.InvalidOptionError, match="per='visit' is not valid"):
+        result.wide(per="visit")  # type: ignore[arg-type]
+
+
+def test_the_cli_counts_utks_and_contacts_apart(
+    looked_up,  # type: ignore[no-untyped-def]
+    sandbox: hubutk_pandas.SandboxClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hubutk_pandas.cli import main
+
+    _, result = looked_up
+    contacts = result.contacts
+    shared = contacts[contacts["vid"].duplicated(keep=False)].sort_values("vid").head(2)
+    assert len(shared) == 2 and shared["vid"].iloc[0] == shared["vid"].iloc[1]  # one contact
+    pd.DataFrame({"utk": shared["utk"]}).to_csv(tmp_path / "v.csv", index=False)
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", sandbox.sandbox.access_token)
+    monkeypatch.setenv("HUBSPOT_BASE_URL", sandbox.sandbox.base_url)
+    for fmt in ("csv", "dataset"):
+        argv = ["lookup", str(tmp_path / "v.csv"), "--out", str(tmp_path / fmt), "--no-cache"]
+        assert main([*argv, "--format", fmt]) == 0
+        assert "2 utks matched 1 contact, 0 missing" in capsys.readouterr().out
