@@ -76,8 +76,9 @@ def _lead_lines(result: LookupResult) -> list[str]:
     if times["contacts"]:
         lines += [
             "",
-            f"Lead -> customer: median {times['median'].days} days, p75 {times['p75'].days}, "
-            f"p90 {times['p90'].days} ({times['contacts']:,} contacts)",
+            f"Lead -> customer: median {times['median_days']:.0f} days, "
+            f"p75 {times['p75_days']:.0f}, p90 {times['p90_days']:.0f} "
+            f"({times['contacts']:,} contacts)",
         ]
     return lines
 

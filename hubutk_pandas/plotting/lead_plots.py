@@ -66,7 +66,8 @@ def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """The funnel of :func:`hubutk_pandas.lead.funnel`: a centred bar per stage, first on top.
 
     Each bar is labelled with its ``reached`` count; between two bars, the next-step
-    conversion (``↓ 80.5%``).
+    conversion (``↓ 80.5%``), except for ``kind="any"``, whose counts are not nested and
+    have no conversions.
 
     Parameters
     ----------
@@ -79,7 +80,7 @@ def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     -------
     matplotlib.axes.Axes
     """
-    require_columns(funnel, ["stage", "reached", "conversion"], "the funnel frame")
+    require_columns(funnel, ["stage", "reached"], "the funnel frame")
     ax = new_axes(ax)
     stages = [str(s) for s in funnel["stage"]]
     if len(set(stages)) != len(stages):
@@ -104,7 +105,10 @@ def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.text(x if inside else x + 0.01 * widest, k, f"{n:,}", va="center",
                 ha="center" if inside else "left", color="white" if inside else "black",
                 fontweight="bold", fontsize="small")  # fmt: skip
-    for k, rate in enumerate(funnel["conversion"].tolist()[1:], start=1):
+    # kind="any" counts are not nested (a later stage without an earlier one): their
+    # ratios are no conversions, so nothing is written between its bars.
+    rates = funnel["conversion"].tolist()[1:] if "conversion" in funnel else []
+    for k, rate in enumerate(rates, start=1):
         text = "↓ n/a" if pd.isna(rate) else f"↓ {float(rate):.1%}"
         ax.text(reached.max() / 2, k - 0.5, text, ha="center", va="center",
                 fontsize="x-small", color="0.25")  # fmt: skip
