@@ -145,6 +145,7 @@ class HubSpotClient:
             user_agent=session.user_agent(),
             lists_root=LISTS_ROOT,
             account_path=wire.ACCOUNT_DETAILS_PATH,
+            credential_origin=settings.credential_origin(access_token, api_key),
         )
 
     @property
