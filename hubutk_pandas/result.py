@@ -414,8 +414,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         out
             The folder.
         format
-            ``"parquet"`` (needs pyarrow: ``pip install 'hubutk-pandas[parquet]'``) or
-            ``"csv"``.
+            ``"parquet"`` (pyarrow, installed with the package) or ``"csv"``.
 
         Returns
         -------
