@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import re
 import secrets
@@ -54,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from hubutk_pandas import _filemodes
+from hubutk_pandas import _filemodes, _json
 from hubutk_pandas.errors import CacheError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -411,7 +410,7 @@ def valid_json_200(response: requests.Response) -> bool:
     if response.status_code != 200:
         return False
     try:
-        json.loads(response.content)
+        _json.loads(response.content)
     except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
         return False
     return True
