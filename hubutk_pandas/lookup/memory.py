@@ -2,8 +2,9 @@
 
 What ``client.lookup_utks(utks)`` runs: clean the column, answer what the record store
 can (``byUtk``, unless ``refresh``), plan and fetch the rest on the worker pool (storing
-each ``byUtk`` answer as it arrives), assemble everything in input order, build the
-frames, and fail with the result as ``.partial`` if batches failed.
+each ``byUtk`` answer as it arrives, in the record store only: the HTTP cache serves the
+vid-keyed ``utks`` endpoint and ``fetch_batch``), assemble everything in input order, build
+the frames, and fail with the result as ``.partial`` if batches failed.
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ def _lookup(
             fetcher,
             planned,
             options,
-            cache=True,
+            # byUtk answers are kept per utk by the record store, which serves reruns; the
+            # HTTP cache would only keep a second copy of each body, parsed once more to
+            # check it (a third of the CPU per utk). The vid-keyed endpoint has no store.
+            cache=not stored,
             refresh=refresh,
             into=answers,
             on_done=lambda batch: report.advance(len(batch)),
