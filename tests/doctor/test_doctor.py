@@ -21,7 +21,7 @@ from hubutk_pandas.doctor import (
 )
 from hubutk_pandas.sandbox import SandboxPortal
 from hubutk_pandas.settings import ClientSettings
-from tests.client.conftest import MakeClient
+from tests.conftest import MakeClient
 
 NAMES = [
     "credential",
