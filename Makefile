@@ -113,7 +113,7 @@ floor: $(FLOOR_STAMP) $(REDIS_SERVER)
 	"pyarrow", pyarrow.__version__, "requests", requests.__version__, "requests-cache", \
 	requests_cache.__version__, "matplotlib", matplotlib.__version__)'
 	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser" \
-	  --ignore=tests/browser --ignore=tests/docs/test_check_site.py \
+	  --ignore=tests/integration/browser --ignore=tests/docs/test_check_site.py \
 	  -q -p no:cacheprovider
 
 bench: setup $(REDIS_SERVER)

@@ -92,7 +92,9 @@ def broken_links(root: Path, pages: dict[Path, _Page] | None = None) -> list[str
 
 def _letters(text: str) -> str:
     """Only the letters and digits of ``text``, lowercased: markup and typography vary."""
-    return re.sub(r"\W|_", "", re.sub(r":[a-z]+:", "", text)).lower()
+    # a role shows its target's last name, or its title: :meth:`~a.B.forget` -> forget
+    shown = re.sub(r":[a-z]+:`~[^`]*?([^.`]+)`", r"\1", text)
+    return re.sub(r"\W|_", "", re.sub(r":[a-z]+:", "", shown)).lower()
 
 
 def opening(obj: object) -> str | None:

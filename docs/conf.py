@@ -57,9 +57,11 @@ hubutk_api_modules = [
     "hubutk_pandas.accessor",
     "hubutk_pandas.frames",
     "hubutk_pandas.frames.dtypes",
+    "hubutk_pandas.frames.lists",
     "hubutk_pandas.utks",
     "hubutk_pandas.errors",
     "hubutk_pandas.lookup",
+    "hubutk_pandas.doctor",
     "hubutk_pandas.dataset",
     "hubutk_pandas.privacy",
     "hubutk_pandas.dask",
@@ -97,6 +99,8 @@ nitpick_ignore_regex = [
     ("py:.*", r"(str|int|float|bool|bytes|list|dict|tuple|set|frozenset|object|type|callable)"),
     ("py:.*", r"(Exception|ValueError|TypeError|KeyError|UserWarning|Warning|BaseException)"),
     ("py:.*", r"(DataFrame|Series|Axes|Figure|Path|PathLike|timedelta|datetime|Timestamp)"),
+    # a Protocol property's return type (LookupFace.counts), cut at its comma by autodoc
+    ("py:class", r"dict\[str"),
 ]
 
 # -- pictures drawn at build time, from code run against the sandbox -------------------------

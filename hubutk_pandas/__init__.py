@@ -33,6 +33,7 @@ from hubutk_pandas.errors import (
     HubSpotError,
     InvalidOptionError,
     LookupFailedError,
+    MissingScopesError,
     RateLimitError,
     ServerError,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "LookupFailedError",
     "LookupOptions",
     "LookupResult",
+    "MissingScopesError",
     "RateLimitError",
     "SandboxClient",
     "SandboxPortal",

@@ -143,7 +143,7 @@ def default_client() -> HubSpotClient:
     --------
     >>> default_client()  # no HUBSPOT_ACCESS_TOKEN in this environment  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    hubutk_pandas.errors.CredentialsError: No HubSpot credential: pass access_token=..., ...
+    hubutk_pandas.errors.CredentialsError: No HubSpot credential. ...HUBSPOT_ACCESS_TOKEN...
     """
     from hubutk_pandas.client import HubSpotClient
 

@@ -1,4 +1,5 @@
-"""The ``hubutk`` command: ``lookup``, ``sandbox``, ``demo``, ``proxy``, ``forget``, ``cache``.
+"""The ``hubutk`` command: ``lookup``, ``sandbox``, ``demo``, ``proxy``, ``doctor``, ``forget``,
+``cache``.
 
 Built only on the public API, like a user's script would be. The lookup's flags are
 written from the declared :class:`~hubutk_pandas.LookupOptions` fields
@@ -15,6 +16,7 @@ Examples
     $ hubutk sandbox --port 8765 --contacts 5000
     $ hubutk demo
     $ hubutk proxy --allow-origin https://www.example.com --properties firstname
+    $ hubutk doctor
     $ hubutk forget --email ann@example.com --dataset visits-ds/
     $ hubutk cache info
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -245,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Credentials come from HUBSPOT_ACCESS_TOKEN, as for `hubutk lookup`.",
     )
     proxy_cli.add_arguments(proxy)
+    _add_doctor(commands)
     _add_privacy_commands(commands)
     return parser
 
@@ -364,19 +368,28 @@ def _run_lookup(args: argparse.Namespace) -> int:
             if exc.partial is None:
                 return 1
             result, status = exc.partial, 1
-            failed = args.out / "failed_utks.csv"
-            args.out.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame({"utk": exc.failed_utks}).to_csv(failed, index=False)
-            print(
-                f"{len(exc.failed_utks)} utks failed, listed in {failed}; "
-                "rerun to fetch only those.",
-                file=sys.stderr,
-            )
-        paths = result.to_files(args.out, _TO_FILES[args.format])
+            failed_utks = exc.failed_utks
+        paths = result.to_files(args.out, _TO_FILES[args.format])  # the folder 0700
+    if status:
+        failed = args.out / "failed_utks.csv"
+        # 0600 like the tables beside it: utks are personal data too.
+        with open(failed, "w", newline="", opener=_private) as file:
+            pd.DataFrame({"utk": failed_utks}).to_csv(file, index=False)
+        print(
+            f"{len(failed_utks)} utks failed, listed in {failed}; rerun to fetch only those.",
+            file=sys.stderr,
+        )
     print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
     for path in paths:
         print(f"  {path}")
     return status
+
+
+def _private(path: str, flags: int) -> int:
+    """An ``opener=`` creating a file readable by its owner only (``0600``), whatever the umask."""
+    descriptor = os.open(path, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return descriptor
 
 
 def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOptions) -> int:
@@ -393,6 +406,50 @@ def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOpti
     print(f"{counts['contacts']} contacts, {counts['missing']} missing; wrote the dataset:")
     print(f"  {dataset!r}")
     return status
+
+
+def _add_doctor(commands: Any) -> None:
+    """``hubutk doctor``: the subcommand and its flags."""
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the setup: credential, scopes, rate limits, cache folder",
+        description="Checks what a lookup needs, with two cheap requests: the credential "
+        "(HUBSPOT_ACCESS_TOKEN) is accepted, it has the scopes crm.objects.contacts.read "
+        "(lookups) and crm.lists.read (list memberships), the portal's burst limit and the "
+        "daily calls left, the cache folder is writable, HubSpot or another server "
+        "(HUBSPOT_BASE_URL), and HubSpot's support horizon for the v1 endpoints. Each "
+        "failing line says how to fix it; the credential is never printed. Exit status 1 "
+        "when lookups cannot work, else 0.",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctor.add_argument(
+        "--no-cache", action="store_true", help="check for lookups without a cache folder"
+    )
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    """Print the report of ``client.check()`` (text or JSON); 1 when lookups cannot work."""
+    import os
+
+    from hubutk_pandas.client import HubSpotClient
+    from hubutk_pandas.doctor import no_credential, writable
+    from hubutk_pandas.errors import CacheError, CredentialsError
+
+    try:
+        client = HubSpotClient(cache=not args.no_cache)
+    except CredentialsError as exc:
+        report = no_credential(str(exc), os.environ.get("HUBSPOT_BASE_URL", ""))
+    except CacheError as exc:  # the folder is unusable: check the rest without it
+        # (the rate window shared by this machine's processes lives in that folder too)
+        with HubSpotClient(cache=False, rate_window="client") as client:
+            report = client.check()
+        if exc.folder is not None:
+            report = report.replace(writable(Path(exc.folder)))
+    else:
+        with client:
+            report = client.check()
+    print(report.to_json(indent=1) if args.json else report)
+    return 0 if report.lookups_work else 1
 
 
 def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
@@ -418,6 +475,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from hubutk_pandas.proxy import cli as proxy_cli
 
         return proxy_cli.run(args)
+    if args.command == "doctor":
+        return _run_doctor(args)
     if args.command in ("forget", "cache"):
         return _run_forget(args) if args.command == "forget" else _run_cache(args)
     from hubutk_pandas.demo import run_demo

@@ -26,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-from hubutk_pandas import settings
+from hubutk_pandas import settings, wire
 from hubutk_pandas._http import session
 from hubutk_pandas._http.fetcher import HttpFetcher
 from hubutk_pandas._http.transport import NotCached
@@ -36,23 +36,31 @@ from hubutk_pandas.lookup.fetch import fetch_raw
 from hubutk_pandas.lookup.plan import check_batch
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.rate_window import RateWindowUsage, parse_rate_window, shown_rate_window
-from hubutk_pandas.settings import ClientSettings
+from hubutk_pandas.settings import ClientSettings, takes_client_settings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from typing_extensions import Unpack
 
     from hubutk_pandas.dataset import LookupDataset
+    from hubutk_pandas.doctor import CheckReport
     from hubutk_pandas.erasure import ForgetReport
     from hubutk_pandas.options import LookupOptionsKwargs
     from hubutk_pandas.result import LookupResult
 
 __all__ = ["ClientSettings", "HubSpotClient", "LookupOptions"]
 
-BY_UTK_PATH = "/contacts/v1/contact/byUtk/batch/"
-UTKS_PATH = "/contacts/v1/contact/utks/batch/"
-PROPERTIES_PATH = "/properties/v1/contacts/properties"
+LISTS_ROOT = "/crm/lists/2026-09"
+"""The Lists API (list memberships since 2026-04-30): the date-versioned 2026-09 paths.
+
+Chosen over ``/crm/v3/lists`` (same requests and answers): HubSpot advises moving straight
+to the date-based versions; v3 goes unsupported in September 2027, 2026-09 (GA in September
+2026) 18 months after its release, about March 2028; and from 2026-03 on the spec makes the
+membership timestamps required. Its batch read reports records not found in ``errors`` of a
+200 where v3 answers 207; the client takes both.
+"""
 
 
+@takes_client_settings
 class HubSpotClient:
     """A cached, paced, retrying client of HubSpot's Contacts v1 utk endpoints.
 
@@ -62,37 +70,20 @@ class HubSpotClient:
         A private-app or OAuth token, sent as ``Authorization: Bearer``. Default:
         ``HUBSPOT_ACCESS_TOKEN``.
     api_key
-        A legacy API key (``hapikey``; retired by HubSpot in 2022). Default:
-        ``HUBSPOT_API_KEY``.
-    base_url
-        Default ``HUBSPOT_BASE_URL`` or ``https://api.hubapi.com``.
+        A legacy API key (``hapikey``), which HubSpot has refused since 2022-11-30; kept
+        for the sandbox and old recordings. Default: ``HUBSPOT_API_KEY``.
     cache
         ``True``: the per-user cache folder; a path: that folder; ``False``: no HTTP
         cache and no record store.
-    expire_after
-        How long cached answers are used (``timedelta`` or seconds; ``None`` = forever).
-    rate_limit
-        ``(requests, seconds)``; HubSpot's default burst limit is 100 per 10 s.
     rate_window
-        Where that window is kept, shared with every client using this credential:
+        Where the rate window is kept, shared with every client using this credential:
         ``"machine"`` (every process of this machine using the same cache folder; the
         default), a folder, a ``redis://`` URL (across machines), or ``"client"`` (this
         client alone). Default: ``HUBUTK_RATE_WINDOW``, else ``"machine"``. See
-        :mod:`hubutk_pandas.rate_window`.
-    max_workers
-        Threads sending batches at once (16: a window of 100 requests goes out in
-        about a second even at a few hundred ms per answer).
-    max_retries, backoff_factor, backoff_max, max_retry_time
-        Retries of a failing request: how many, the exponential backoff (with jitter),
-        and the total seconds one request may spend retrying. A burst-limit 429 is not a
-        failure of the request (the window is shared): it is retried, however often,
-        until the refusal has lasted ``max_retry_time``.
-    timeout
-        Seconds to wait for HubSpot to answer one request.
-    max_url_length
-        The longest URL sent (HubSpot answers 414 beyond about 8192).
-    cache_timeout
-        Seconds a cache read or write waits while another program holds the cache file.
+        :mod:`hubutk_pandas.rate_window`. A burst-limit 429 is not a failure of a request
+        (the window is shared): it is retried, however often, until the refusal has lasted
+        ``max_retry_time``.
+    <client settings>
 
     Examples
     --------
@@ -149,9 +140,10 @@ class HubSpotClient:
             s,
             secret,
             rate_window=(window_kind, window_where),
-            paths={"byUtk": BY_UTK_PATH, "utks": UTKS_PATH},
-            definitions_path=PROPERTIES_PATH,
+            paths={"byUtk": wire.BY_UTK_PATH, "utks": wire.UTKS_PATH},
+            definitions_path=wire.PROPERTIES_PATH,
             user_agent=session.user_agent(),
+            lists_root=LISTS_ROOT,
         )
 
     @property
@@ -209,6 +201,26 @@ class HubSpotClient:
 
     # -- public API -------------------------------------------------------------------------
 
+    def check(self) -> CheckReport:
+        """Does this setup work? A :class:`~hubutk_pandas.doctor.CheckReport`, one line a check.
+
+        The credential is accepted; the scopes are there (contacts read for lookups, lists
+        read for list memberships); the portal's burst limit and the daily calls left (from
+        HubSpot's headers); the cache folder is writable; HubSpot or another server (the
+        sandbox); how long HubSpot supports the v1 endpoints. Two cheap requests in all,
+        paced like a lookup's, never cached; each failing line says how to fix it. The
+        same report as ``hubutk doctor``; it never holds the credential.
+
+        Examples
+        --------
+        >>> report = client.check()
+        >>> report.ok, report["lists scope"].detail
+        (True, 'crm.lists.read granted (list memberships work)')
+        """
+        from hubutk_pandas.doctor import run_checks
+
+        return run_checks(self._http, self.settings)
+
     def property_definitions(self, refresh: bool = False) -> list[dict[str, Any]]:
         """The portal's contact property definitions (fetched once, then cached).
 
@@ -240,6 +252,9 @@ class HubSpotClient:
         ``byUtk`` endpoint keep their answers in the per-utk record store instead, so a
         lookup neither fills nor reads this cache.) Use it to serve or store the
         wire format (``hubutk proxy`` does); use :meth:`lookup_utks` for tidy frames.
+        ``show_list_memberships`` only passes HubSpot's parameter on: its v1 reads have not
+        carried memberships since 2026-04-30; :meth:`lookup_utks` reads them from the
+        Lists API.
 
         Parameters
         ----------
@@ -455,7 +470,12 @@ class HubSpotClient:
         LookupFailedError
             Some batches failed after retries: ``.partial`` holds what succeeded (the
             result, or the dataset) and ``.failed_utks`` the rest (with the cache on and
-            ``endpoint="byUtk"``, or with ``out``, a rerun fetches only those).
+            ``endpoint="byUtk"``, or with ``out``, a rerun fetches only those). With
+            ``show_list_memberships``, contacts whose memberships could not be read count
+            as failed (in memory ``.partial`` has them without memberships).
+        MissingScopesError
+            ``show_list_memberships=True`` and the credential lacks ``crm.lists.read``:
+            raised after one request, before any contact is fetched.
         DailyLimitError
             The portal's daily limit was reached (also with ``.partial``).
         AuthenticationError

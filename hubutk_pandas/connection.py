@@ -139,8 +139,8 @@ def connect(
 
     from hubutk_pandas.sandbox import SandboxPortal
 
-    # Pre-2026 v1 answers (memberships in v1 reads) until the client reads the Lists API (#18).
-    portal = SandboxPortal(contacts=contacts, seed=seed, v1_memberships="legacy")
+    # HubSpot as it is today: no memberships in v1 reads; the client reads the Lists API.
+    portal = SandboxPortal(contacts=contacts, seed=seed)
     try:
         client = SandboxClient(portal, **client_kwargs)
     except BaseException:

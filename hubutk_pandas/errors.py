@@ -31,6 +31,7 @@ __all__ = [
     "HubSpotError",
     "InvalidOptionError",
     "LookupFailedError",
+    "MissingScopesError",
     "RateLimitError",
     "ServerError",
 ]
@@ -153,6 +154,25 @@ class HubSpotAPIError(HubSpotError):
 
 class AuthenticationError(HubSpotAPIError):
     """401 or 403: the token or key is invalid, expired, or lacks a scope. Not retried."""
+
+
+class MissingScopesError(AuthenticationError):
+    """403 ``MISSING_SCOPES``: the credential lacks a scope; ``scopes`` names the ones missing.
+
+    The message says how to add them (a Service Key's scopes are under
+    **Development > Keys** in HubSpot). Not retried.
+
+    Examples
+    --------
+    >>> err = MissingScopesError("no lists", status=403, scopes=["crm.lists.read"])
+    >>> isinstance(err, AuthenticationError), err.scopes
+    (True, ('crm.lists.read',))
+    """
+
+    def __init__(self, message: str, *, scopes: Sequence[str] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("category", "MISSING_SCOPES")
+        super().__init__(message, **kwargs)
+        self.scopes: tuple[str, ...] = tuple(scopes)
 
 
 class BadRequestError(HubSpotAPIError):

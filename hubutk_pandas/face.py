@@ -21,7 +21,7 @@ member                                     what it gives
 ``lead``                                   the lead analytics (:mod:`hubutk_pandas.lead`)
 ``plot``                                   the plots (:mod:`hubutk_pandas.plotting`)
 ``tables()``                               ``wide`` and every frame, by name
-``to_files(out, format="parquet")``        :meth:`tables` as flat files: one Parquet or CSV
+``to_files(out, format="parquet")``        ``tables()`` as flat files: one Parquet or CSV
                                            file each (:data:`FILE_FORMATS`)
 =========================================  =================================================
 

@@ -309,9 +309,10 @@ class ClientSettings:
             kind="(int, float), default (100, 10.0)",
             doc="``(requests, seconds)``: the portal's burst limit, which the client paces "
             "itself to (HubSpot allows 100 per 10 s on Free and Starter, 190 on "
-            "Professional and Enterprise).",
+            "Professional and Enterprise, 250 with the API limit increase).",
             shell="the portal's burst limit: N requests per SECONDS (HubSpot allows 100/10 "
-            "on Free and Starter, 190/10 on Professional and Enterprise; default: 100/10)",
+            "on Free and Starter, 190/10 on Professional and Enterprise, 250/10 with the API "
+            "limit increase; default: 100/10)",
             metavar="N/SECONDS",
             parse=_parse_rate,
         ),

@@ -85,8 +85,8 @@ def _is_alias(obj: Any) -> bool:
 
     A ``TypedDict`` is a class with a docstring of its own, so it gets a page.
     """
-    if typing.is_typeddict(obj):
-        return False
+    if typing.is_typeddict(obj) or inspect.isclass(obj):
+        return False  # a class (a Protocol's metaclass is typing's) has a page of its own
     return isinstance(obj, types.GenericAlias) or type(obj).__module__ == "typing"
 
 

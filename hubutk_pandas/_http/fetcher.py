@@ -30,16 +30,27 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from hubutk_pandas import wire
 from hubutk_pandas._http import session, shapes
-from hubutk_pandas._http.pacing import make_limiter
+from hubutk_pandas._http.pacing import make_limiter, rate_limit_headers
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
+from hubutk_pandas.errors import AuthenticationError, HubSpotError
 from hubutk_pandas.settings import ClientSettings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.options import Endpoint, LookupOptions
 
-__all__ = ["HttpFetcher"]
+__all__ = ["CONTACT_TYPE", "MAX_LIST_IDS", "MEMBERSHIPS_BATCH", "PROBE_UTK", "HttpFetcher"]
+
+CONTACT_TYPE = "0-1"
+"""The Lists API's ``objectTypeId`` of contacts."""
+MEMBERSHIPS_BATCH = "/records/memberships/batch/read"
+"""The memberships batch read, under the Lists API root."""
+MAX_LIST_IDS = 100
+"""List ids per ``GET <lists root>?listIds=...`` (a URL of about 2 kB)."""
+PROBE_UTK = "0" * 32
+"""A utk no visitor has (HubSpot's are 32 hex digits): the contacts probe matches nothing."""
 
 
 class HttpFetcher:
@@ -71,11 +82,16 @@ class HttpFetcher:
         definitions_path: str,
         user_agent: str,
         rate_window: tuple[str, str | None] = ("client", None),
+        lists_root: str | None = None,
     ) -> None:
         self.settings = s = settings
         self.__secret = secret
         self._paths = dict(paths)
         self._definitions_path = definitions_path
+        self._lists_root = lists_root
+        self._lists: dict[str, dict[str, Any] | None] = {}  # listId -> definition, per client
+        self._lists_lock = threading.Lock()
+        self._lists_checked = False
         self._user_agent = user_agent
         self.fingerprint = session.credential_fingerprint(
             s.credential_kind, secret, session.load_salt(s.cache_dir)
@@ -175,13 +191,14 @@ class HttpFetcher:
 
     def _credential(self, params: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         if self.settings.credential_kind == "api_key":
-            return [*params, ("hapikey", self.__secret)]
+            return [*params, (wire.API_KEY, self.__secret)]
         return list(params)
 
     def _get(
         self, path: str, params: Sequence[tuple[str, str]], *, refresh: bool, check: ShapeCheck,
-        cache: bool = True,
+        cache: bool = True, **send: Any,
     ) -> Any:  # fmt: skip
+        """One request (GET unless ``send`` says otherwise: see ``get_json``), paced, retried."""
         headers = {"Accept": "application/json"}
         if self.settings.credential_kind == "access_token":
             headers["Authorization"] = f"Bearer {self.__secret}"
@@ -196,6 +213,7 @@ class HttpFetcher:
             refresh=refresh,
             check=check,
             cached_only=getattr(self._cache_only, "on", False),
+            **send,
         )
 
     # -- the Fetcher protocol ---------------------------------------------------------------
@@ -253,3 +271,99 @@ class HttpFetcher:
                     self._definitions_path, [], refresh=refresh, check=shapes.definitions_shape
                 )
             return self._definitions
+
+    # -- the Lists API (list memberships since 2026-04-30) ----------------------------------
+
+    def _lists_path(self, tail: str = "") -> str:
+        if self._lists_root is None:
+            raise HubSpotError("this client has no Lists API path (lists_root)")
+        return self._lists_root + tail
+
+    def list_memberships(
+        self, record_ids: Sequence[str], *, refresh: bool, cache: bool
+    ) -> dict[str, Any]:
+        """One memberships batch read (at most 100 contact ids): HubSpot's answer as sent.
+
+        ``POST <lists root>/records/memberships/batch/read``; a 207 (some records not found)
+        is an answer like a 200. Paced by the same limiter as the contact requests (HubSpot's
+        burst limit is per app), retried alike; cached (keyed by the body) unless ``cache``
+        is false.
+        """
+        body = {"inputs": [{"objectTypeId": CONTACT_TYPE, "recordId": r} for r in record_ids]}
+        answer: dict[str, Any] = self._get(
+            self._lists_path(MEMBERSHIPS_BATCH),
+            [],
+            refresh=refresh,
+            check=shapes.memberships_shape,
+            cache=cache,
+            method="POST",
+            body=body,
+            ok=(200, 207),
+        )
+        return answer
+
+    def list_definitions(self, list_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """``listId`` -> the list's definition (``None``: HubSpot did not return it).
+
+        Each list is asked for once per client (this client's credential, hence portal);
+        ``GET <lists root>?listIds=...`` goes through the HTTP cache too, at most
+        :data:`MAX_LIST_IDS` ids a request.
+        """
+        wanted = list(dict.fromkeys(str(i) for i in list_ids))
+        with self._lists_lock:  # one asker at a time: a list is never fetched twice at once
+            unknown = [i for i in wanted if i not in self._lists]
+            for start in range(0, len(unknown), MAX_LIST_IDS):
+                part = unknown[start : start + MAX_LIST_IDS]
+                answer = self._get(
+                    self._lists_path(), [("listIds", i) for i in part], refresh=False,
+                    check=shapes.lists_shape,
+                )  # fmt: skip
+                got = {str(d["listId"]): d for d in answer["lists"]}
+                self._lists.update((i, got.get(i)) for i in part)
+            return {i: self._lists[i] for i in wanted}
+
+    def probe(self, target: str) -> tuple[dict[str, int], HubSpotError | None]:
+        """One cheap, uncached request: the rate-limit headers seen, and the error if any.
+
+        ``target``: ``"contacts"`` (a ``byUtk`` read of a utk no visitor has: the credential
+        and the contacts scope) or ``"lists"`` (a memberships batch read of no record: the
+        lists scope). Paced like every request; a :class:`HubSpotError` is returned, not
+        raised.
+        """
+        seen: dict[str, int] = {}
+
+        def capture(response: requests.Response) -> None:
+            seen.update(rate_limit_headers(response.headers))
+
+        try:
+            if target == "contacts":
+                self._get(
+                    self._paths["byUtk"], [("utk", PROBE_UTK)], refresh=True,
+                    check=shapes.batch_shape, cache=False, on_response=capture,
+                )  # fmt: skip
+            elif target == "lists":
+                self._get(
+                    self._lists_path(MEMBERSHIPS_BATCH), [], refresh=True,
+                    check=shapes.memberships_shape, cache=False, method="POST",
+                    body={"inputs": []}, ok=(200, 207), on_response=capture,
+                )  # fmt: skip
+            else:
+                raise ValueError(f"probe target must be 'contacts' or 'lists', not {target!r}")
+        except HubSpotError as exc:
+            return seen, exc
+        return seen, None
+
+    def check_lists_access(self) -> None:
+        """Raise :class:`AuthenticationError` (``MissingScopesError``) if the Lists API refuses.
+
+        One request, the first time only: a credential that passed keeps its scope for the
+        client's life (if it loses it, the memberships requests fail with the same 403).
+        Any other error is left for the memberships requests to meet (a 400 to this
+        probe still shows that the scope was granted: HubSpot checks scopes first).
+        """
+        if self._lists_checked:
+            return
+        _, error = self.probe("lists")
+        if isinstance(error, AuthenticationError):
+            raise error
+        self._lists_checked = True

@@ -12,8 +12,10 @@ backend, built so that it can never leak or mix up credentials:
 * Every cache key is mixed with a *credential fingerprint* - a salted SHA-256 of the
   credential, never the credential - so an answer fetched with one token is never
   served to another (two portals share URLs).
-* Only ``200`` answers whose body parses as JSON are stored (``filter_fn``): a
-  truncated or garbled body is never cached.
+* Only ``200`` answers (and the Lists API's ``207`` partial answers) whose body parses
+  as JSON are stored (``filter_fn``): a truncated or garbled body is never cached. GETs
+  and the Lists API's POST batch reads are cached; requests-cache keys a POST by its
+  JSON body too.
 
 The salt is 32 random bytes kept in ``<cache folder>/salt``, so fingerprints are stable
 across sessions but useless for guessing a token from a cache folder.
@@ -53,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from hubutk_pandas import _filemodes, _json
+from hubutk_pandas import _filemodes, _json, wire
 from hubutk_pandas.errors import CacheError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -63,6 +65,7 @@ BUSY_TIMEOUT = 10.0
 """Seconds a cache read or write waits for another program's lock, by default."""
 
 __all__ = [
+    "CACHED_STATUSES",
     "HTTP_CACHE_FILE",
     "IGNORED_PARAMS",
     "RedactingFilter",
@@ -89,7 +92,7 @@ _BEARER = re.compile(r"(?i)\bBearer\s+[^\s'\",}]+")
 def _ignored_params() -> tuple[str, ...]:
     from requests_cache import DEFAULT_IGNORED_PARAMS
 
-    return (*tuple(DEFAULT_IGNORED_PARAMS), "hapikey")
+    return (*tuple(DEFAULT_IGNORED_PARAMS), wire.API_KEY)
 
 
 IGNORED_PARAMS: tuple[str, ...] = _ignored_params()
@@ -398,8 +401,12 @@ def trim_cache(session: requests.Session, max_bytes: int | None = None) -> int:
         raise CacheError.from_exception(cache_folder(session), exc) from exc
 
 
+CACHED_STATUSES = (200, 207)
+"""Statuses whose answers are cached: success, and the Lists API's partial success."""
+
+
 def valid_json_200(response: requests.Response) -> bool:
-    """The cache filter: keep only ``200`` answers whose body parses as JSON.
+    """The cache filter: keep only ``200`` (or ``207``) answers whose body parses as JSON.
 
     Examples
     --------
@@ -407,7 +414,7 @@ def valid_json_200(response: requests.Response) -> bool:
     >>> valid_json_200(r)
     False
     """
-    if response.status_code != 200:
+    if response.status_code not in CACHED_STATUSES:
         return False
     try:
         _json.loads(response.content)
@@ -477,8 +484,8 @@ def make_session(
         session = _cached_session_class()(
             backend=backend,
             expire_after=-1 if expire_after is None else expire_after,
-            allowable_codes=(200,),
-            allowable_methods=("GET",),
+            allowable_codes=CACHED_STATUSES,
+            allowable_methods=("GET", "POST"),
             ignored_parameters=IGNORED_PARAMS,
             filter_fn=valid_json_200,
             key_fn=key_fn,

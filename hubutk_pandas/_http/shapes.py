@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["batch_shape", "definitions_shape"]
+__all__ = ["batch_shape", "definitions_shape", "lists_shape", "memberships_shape"]
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
 
@@ -72,6 +72,47 @@ def definitions_shape(data: Any) -> str | None:
     for item in data:
         if not isinstance(item, dict):
             return f"an array holding a{_an(_kind(item))} where property definitions are due"
+    return None
+
+
+def memberships_shape(data: Any) -> str | None:
+    """A Lists API memberships batch read: ``results`` of records with their memberships.
+
+    Examples
+    --------
+    >>> memberships_shape({"status": "COMPLETE", "results": [
+    ...     {"recordId": "1", "recordListMemberships": []}]}) is None
+    True
+    >>> memberships_shape({"results": [{"recordId": "1"}]})
+    "an object whose results[0] has no 'recordListMemberships' array"
+    >>> memberships_shape([])
+    "a JSON array where an object with 'results' is due"
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        return f"a JSON {_kind(data)} where an object with 'results' is due"
+    for k, item in enumerate(data["results"]):
+        if not isinstance(item, dict) or "recordId" not in item:
+            return f"an object whose results[{k}] is not a record with a 'recordId'"
+        if not isinstance(item.get("recordListMemberships"), list):
+            return f"an object whose results[{k}] has no 'recordListMemberships' array"
+    return None
+
+
+def lists_shape(data: Any) -> str | None:
+    """List definitions: ``{"lists": [{"listId": ...}, ...]}``.
+
+    Examples
+    --------
+    >>> lists_shape({"lists": [{"listId": "3", "name": "x"}]}) is None
+    True
+    >>> lists_shape({"lists": [{"name": "x"}]})
+    "an object whose lists[0] has no 'listId'"
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("lists"), list):
+        return f"a JSON {_kind(data)} where an object with 'lists' is due"
+    for k, item in enumerate(data["lists"]):
+        if not isinstance(item, dict) or "listId" not in item:
+            return f"an object whose lists[{k}] has no 'listId'"
     return None
 
 

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from hubutk_pandas import _filemodes
 from hubutk_pandas._http.session import BUSY_TIMEOUT, load_salt
 from hubutk_pandas._http.window import Alive, WindowState, owner_alive
 from hubutk_pandas.errors import CacheError
@@ -80,6 +81,9 @@ class SQLiteWindow:
             self._connect()
 
     def _connect(self) -> sqlite3.Connection:
+        # 0600 whatever the umask, and so its WAL and shared-memory files (no personal data,
+        # but nobody else's business: which credentials are busy, and when)
+        _filemodes.create_file(Path(self.location))
         conn = sqlite3.connect(
             self.location,
             timeout=BUSY_TIMEOUT,

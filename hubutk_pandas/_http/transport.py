@@ -37,7 +37,7 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +53,7 @@ from hubutk_pandas.errors import (
     CacheError,
     HubSpotAPIError,
     HubSpotError,
+    MissingScopesError,
     RateLimitError,
     ServerError,
 )
@@ -66,6 +67,8 @@ __all__ = [
     "error_from_response",
     "excerpt",
     "get_json",
+    "how_to_add",
+    "required_scopes",
     "retry_after",
 ]
 
@@ -97,6 +100,17 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
         body = {}
     status = response.status_code
     message = body.get("message") or f"{status} {response.reason or 'error'}".strip()
+    category = body.get("category") or body.get("errorType")
+    correlation_id = body.get("correlationId") or response.headers.get("X-HubSpot-Correlation-Id")
+    if status == 403 and category == "MISSING_SCOPES":
+        scopes = required_scopes(body)
+        return MissingScopesError(
+            redact(f"{how_to_add(scopes)} HubSpot says: {message}", secrets_),
+            status=status,
+            category=category,
+            correlation_id=correlation_id,
+            scopes=scopes,
+        )
     cls: type[HubSpotAPIError]
     if status in (401, 403):
         cls = AuthenticationError
@@ -109,10 +123,59 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
     return cls(
         redact(str(message), secrets_),
         status=status,
-        category=body.get("category") or body.get("errorType"),
-        correlation_id=body.get("correlationId")
-        or response.headers.get("X-HubSpot-Correlation-Id"),
+        category=category,
+        correlation_id=correlation_id,
         policy_name=body.get("policyName"),
+    )
+
+
+def required_scopes(body: dict[str, Any]) -> list[str]:
+    """The scopes a ``MISSING_SCOPES`` answer names, in order, once each.
+
+    HubSpot lists them under ``errors[].context.requiredGranularScopes`` (granular scopes
+    such as ``crm.lists.read``); older answers used ``requiredScopes``.
+
+    Examples
+    --------
+    >>> required_scopes({"errors": [{"context": {"requiredGranularScopes": ["crm.lists.read"]}}]})
+    ['crm.lists.read']
+    >>> required_scopes({"errors": "odd"})
+    []
+    """
+    found: list[str] = []
+    errors = body.get("errors")
+    for item in errors if isinstance(errors, list) else []:
+        context = item.get("context") if isinstance(item, dict) else None
+        if not isinstance(context, dict):
+            continue
+        for key in ("requiredGranularScopes", "requiredScopes"):
+            names = context.get(key)
+            for name in names if isinstance(names, list) else []:
+                if isinstance(name, str) and name not in found:
+                    found.append(name)
+    return found
+
+
+def how_to_add(scopes: Sequence[str]) -> str:
+    """What to do about missing ``scopes``: where a Service Key's scopes are granted.
+
+    Examples
+    --------
+    >>> print(how_to_add(["crm.lists.read"]))  # doctest: +ELLIPSIS
+    The credential lacks the scope crm.lists.read. Grant it in HubSpot under Development > ...
+    """
+    if not scopes:
+        return (
+            "The credential lacks a scope this request needs (HubSpot did not say which). "
+            "Check the scopes of your Service Key (HubSpot: Development > Keys)."
+        )
+    names = ", ".join(scopes)
+    one = len(scopes) == 1
+    return (
+        f"The credential lacks the scope{'' if one else 's'} {names}. Grant "
+        f"{'it' if one else 'them'} in HubSpot under Development > Keys (your Service Key's "
+        f"scopes, or a new key with {'it' if one else 'them'}), or in your legacy private "
+        "app's scopes, then run again."
     )
 
 
@@ -208,6 +271,33 @@ def backoff_delay(failures: int, policy: RetryPolicy) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+def _observer(call: Callable[[requests.Response], Any]) -> Callable[..., None]:
+    """A requests response hook that calls ``call`` and leaves the response as it is."""
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        call(response)
+
+    return hook
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    url: str
+    params: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: Any
+    ok: tuple[int, ...]
+    on_response: Callable[[requests.Response], Any] | None = None
+
+    def send(self, session: requests.Session, **kwargs: Any) -> requests.Response:
+        if self.body is not None:
+            kwargs["json"] = self.body
+        return session.request(
+            self.method, self.url, params=self.params, headers=self.headers, **kwargs
+        )
+
+
 def get_json(
     session: requests.Session,
     url: str,
@@ -220,6 +310,10 @@ def get_json(
     refresh: bool = False,
     check: ShapeCheck | None = None,
     cached_only: bool = False,
+    method: str = "GET",
+    body: Any = None,
+    ok: tuple[int, ...] = (200,),
+    on_response: Callable[[requests.Response], Any] | None = None,
 ) -> Any:
     """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
 
@@ -228,6 +322,11 @@ def get_json(
     bodies and invalid JSON are retried with backoff; a 429 holds every worker for
     the window and is retried; everything else raises at once. All errors are
     :class:`HubSpotError` with credentials redacted and no chained exception.
+
+    ``method="POST"`` sends ``body`` as JSON (the Lists API's batch read; requests-cache
+    keys a POST by its body too); ``ok`` are the statuses whose body is the answer
+    (the Lists API's partial answers are 207). ``on_response(response)`` is called with
+    every answer received from the network (``hubutk doctor`` reads its headers).
 
     Examples
     --------
@@ -243,16 +342,15 @@ def get_json(
     """
     secrets_ = list(secrets_)
     shown = redact(url, secrets_)
+    request = _Request(method, url, params, headers, body, ok, on_response)
     return _get_json(
-        session, url, params, headers, limiter, policy, secrets_, shown, refresh, check, cached_only
+        session, request, limiter, policy, secrets_, shown, refresh, check, cached_only
     )
 
 
 def _get_json(
     session: requests.Session,
-    url: str,
-    params: list[tuple[str, str]],
-    headers: dict[str, str],
+    request: _Request,
     limiter: RateLimiter,
     policy: RetryPolicy,
     secrets_: list[str],
@@ -261,11 +359,12 @@ def _get_json(
     check: ShapeCheck | None,
     cached_only: bool = False,
 ) -> Any:
+    params = request.params
     cached = hasattr(session, "cache")
     if cached and not refresh:
         with cache_failures(session):
-            hit = session.get(url, params=params, headers=headers, only_if_cached=True)  # type: ignore[call-arg]
-        if hit.status_code == 200:
+            hit = request.send(session, only_if_cached=True)
+        if hit.status_code in request.ok:
             wrong: str | None
             try:
                 data = _json.loads(hit.content)
@@ -274,9 +373,14 @@ def _get_json(
             else:
                 wrong = None if check is None else check(data)
             if wrong is None:
-                logger.debug("cache hit GET %s (%d params)", shown, len(params))
+                logger.debug("cache hit %s %s (%d params)", request.method, shown, len(params))
                 return data
-            logger.debug("cached answer for GET %s unusable (%s): fetching again", shown, wrong)
+            logger.debug(
+                "cached answer for %s %s unusable (%s): fetching again",
+                request.method,
+                shown,
+                wrong,
+            )
             refresh = True  # overwrite the stored answer with a good one
     if cached_only:
         raise NotCached(shown)
@@ -289,16 +393,11 @@ def _get_json(
         try:
             # The slot counts from the answer's arrival (its headers), not the send.
             with limiter.hold() as slot, cache_failures(session):
-                logger.debug("GET %s (%d params)", shown, len(params))
+                logger.debug("%s %s (%d params)", request.method, shown, len(params))
                 hooks = {"response": [*session.hooks.get("response", []), slot.hook]}
-                response = session.get(
-                    url,
-                    params=params,
-                    headers=headers,
-                    timeout=policy.timeout,
-                    hooks=hooks,
-                    **extra,
-                )
+                if request.on_response is not None:
+                    hooks["response"].append(_observer(request.on_response))
+                response = request.send(session, timeout=policy.timeout, hooks=hooks, **extra)
         except _TRANSIENT as exc:
             problem = ServerError(f"network error talking to HubSpot: {type(exc).__name__}")
         except requests.RequestException as exc:
@@ -309,18 +408,22 @@ def _get_json(
             if not getattr(response, "from_cache", False):
                 limiter.observe(response.headers)
             status = response.status_code
-            if status == 200:
+            if status in request.ok:
                 try:
                     data = _json.loads(response.content)
                 except (ValueError, RecursionError):  # RecursionError: nested too deep
-                    problem = ServerError("HubSpot sent a body that is not valid JSON", status=200)
+                    problem = ServerError(
+                        "HubSpot sent a body that is not valid JSON", status=status
+                    )
                 else:
                     wrong = None if check is None else check(data)
                     if wrong is None:
                         return data
                     problem = ServerError(
-                        redact(f"HubSpot answered 200 with {wrong}: {excerpt(data)}", secrets_),
-                        status=200,
+                        redact(
+                            f"HubSpot answered {status} with {wrong}: {excerpt(data)}", secrets_
+                        ),
+                        status=status,
                     )
                     if cached:  # the cache stored it: the retry must not be served from there
                         extra = {"force_refresh": True}
@@ -361,7 +464,8 @@ def _get_json(
         if failures > policy.max_retries or time.monotonic() + delay > deadline:
             raise problem
         logger.warning(
-            "retrying GET %s in %.2fs after: %s (retry %d of %d)",
+            "retrying %s %s in %.2fs after: %s (retry %d of %d)",
+            request.method,
             shown,
             delay,
             problem,

@@ -13,7 +13,7 @@ Examples
 >>> root = pathlib.Path(tempfile.mkdtemp())
 >>> write_manifest(root, new_manifest({"property_mode": "value_only"}, "http://h", None))
 >>> read_manifest(root)["schema_version"]
-1
+2
 >>> check_options(read_manifest(root), {"property_mode": "value_and_history"}, root)
 Traceback (most recent call last):
 hubutk_pandas.errors.DatasetError: ... was written with property_mode='value_only'; ...
@@ -45,7 +45,15 @@ __all__ = [
 
 MANIFEST = "_manifest.json"
 FORMAT = "hubutk-pandas lookup dataset"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The version of the on-disk frames this package writes and reads.
+
+1. ``list_memberships`` held the v1 fields only (``static_list_id``, ``internal_list_id``,
+   ``timestamp``, ``is_member``).
+2. ``list_memberships`` holds the Lists API's memberships too (``source``, ``list_id``,
+   ``list_name``, ``processing_type``, ``list_version``, ``first_added``, ``last_added``,
+   ``is_public``), issue 18.
+"""
 
 
 def _now() -> str:
@@ -119,10 +127,20 @@ def read_manifest(root: Path) -> dict[str, Any]:
         raise DatasetError(f"the manifest {str(path)!r} cannot be read: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise DatasetError(f"{str(path)!r} is not the manifest of a hubutk-pandas lookup dataset")
-    if manifest.get("schema_version") != SCHEMA_VERSION:
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        older = isinstance(version, int) and version < SCHEMA_VERSION
         raise DatasetError(
-            f"{str(root)!r} has schema version {manifest.get('schema_version')!r}; this "
-            f"hubutk-pandas reads version {SCHEMA_VERSION}"
+            f"{str(root)!r} has schema version {version!r}; this hubutk-pandas reads version "
+            f"{SCHEMA_VERSION}. "
+            + (
+                "It was written by an older hubutk-pandas, whose list_memberships frame had "
+                "other columns: read it with the version that wrote it "
+                f"({manifest.get('created_by', 'unknown')}), or run the lookup again into a "
+                "new folder (nothing in this one was changed)."
+                if older
+                else "It was written by a newer hubutk-pandas: upgrade to read it."
+            )
         )
     return manifest
 

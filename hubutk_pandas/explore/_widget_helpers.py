@@ -29,6 +29,7 @@ from hubutk_pandas.errors import (
     HubSpotError,
     InvalidOptionError,
     LookupFailedError,
+    MissingScopesError,
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -122,6 +123,9 @@ def error_text(exc: BaseException, asked: int | None = None) -> str:
             f"{len(exc.failed_utks):,} utks were not fetched. Run again after the limit "
             f"resets (midnight in the portal's time zone) to fetch only those. [{exc}]"
         )
+    if isinstance(exc, MissingScopesError):
+        scopes = ", ".join(exc.scopes) or "a scope"
+        return f"The credential lacks {scopes}. [{exc}]"
     if isinstance(exc, AuthenticationError):
         return f"Authentication failed: check the access token or API key. [{exc}]"
     if isinstance(exc, CredentialsError):

@@ -149,7 +149,11 @@ class LookupForm(Displayable):
         self.form_submission_mode = w.Dropdown(
             options=FORM_SUBMISSION_MODES, value="newest", description="formSubmissionMode"
         )
-        self.list_memberships = w.Checkbox(value=False, description="list memberships")
+        self.list_memberships = w.Checkbox(
+            value=False,
+            description="list memberships",
+            tooltip="from HubSpot's Lists API (needs the scope crm.lists.read)",
+        )
         self.include_deletes = w.Checkbox(value=False, description="include deleted")
         self.run_button = w.Button(description="Run", button_style="primary", icon="search")
         self.save_folder = w.Text(value="hubutk-output", description="save to")

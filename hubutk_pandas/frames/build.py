@@ -69,6 +69,7 @@ from hubutk_pandas.frames.columns import (
     _strings,
     _table,
 )
+from hubutk_pandas.frames.lists import CONTACTS_V1, fill_columns
 
 __all__ = ["build_frames"]
 
@@ -195,6 +196,7 @@ def _simple(name: str, items: list[dict[str, Any]], owner: list[int], vids: Any,
         for i, (v, rv) in enumerate(zip(nested, record_vids, strict=True)):
             if v is not None and (rv is pd.NA or v != rv):
                 extras.setdefault(i, {})["vid"] = v
+        fill_columns(cols, len(items), source=CONTACTS_V1)  # the Lists API columns: <NA>
     elif name == "merge_audits":
         flat_items = []
         details: dict[int, dict[str, Any]] = {}

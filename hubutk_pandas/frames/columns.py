@@ -98,8 +98,21 @@ FORM_SUBMISSIONS_SCHEMA: dict[str, str] = {
     "meta_data": _LIST,
     "extra": "string",
 }
+#: One row per (vid, list). ``source`` says which API a row came from (see
+#: :mod:`hubutk_pandas.frames.lists`): ``"lists_api"`` rows (HubSpot's Lists API, the only
+#: source since 2026-04-30) fill ``list_id`` to ``is_public``; ``"contacts_v1"`` rows (a v1
+#: answer that still carries ``list-memberships``: an old recording, a pre-2026 sandbox)
+#: keep the v1 fields as they were, ``static_list_id`` to ``is_member``.
 LIST_MEMBERSHIPS_SCHEMA: dict[str, str] = {
     "vid": "Int64",
+    "source": "string",
+    "list_id": "string",
+    "list_name": "string",
+    "processing_type": "string",
+    "list_version": "Int64",
+    "first_added": TIMESTAMP_DTYPE,
+    "last_added": TIMESTAMP_DTYPE,
+    "is_public": "boolean",
     "static_list_id": "Int64",
     "internal_list_id": "Int64",
     "timestamp": TIMESTAMP_DTYPE,
@@ -173,7 +186,8 @@ def _fields(schema: Mapping[str, str], *skip: str) -> list[str]:
 _CONTACT_SPEC = _spec(["vid", *_fields(CONTACTS_SCHEMA, "utk")], added_at="addedAt")
 _HISTORY_SPEC = _spec(_fields(HISTORY_SCHEMA, "property"))
 _FORM_SPEC = _spec(_fields(FORM_SUBMISSIONS_SCHEMA))
-_LIST_SPEC = _spec(_fields(LIST_MEMBERSHIPS_SCHEMA))
+#: The v1 ``list-memberships`` keys; the Lists API columns are read by frames.lists.
+_LIST_SPEC = _spec(["static_list_id", "internal_list_id", "timestamp", "is_member"])
 _PROFILE_SPEC = _spec(
     ["profile_vid", "saved_at", "deleted_changed_at"],
     profile_vid="vid",

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import utks as utks_rules
 from hubutk_pandas._gc import collector_paused
+from hubutk_pandas.frames import build_frames
 from hubutk_pandas.lookup.assemble import Answers, assemble
 from hubutk_pandas.lookup.failures import raise_for_failures, stopping_at_the_daily_limit
 from hubutk_pandas.lookup.fetch import fetch
+from hubutk_pandas.lookup.lists import add_memberships, require_lists, utks_of
 from hubutk_pandas.lookup.plan import plan
 from hubutk_pandas.lookup.progress import Report
 from hubutk_pandas.options import LookupOptions, Progress, check_controls
@@ -89,6 +91,7 @@ def _lookup(
     refresh: bool,
 ) -> LookupResult:
     started = time.monotonic()
+    require_lists(fetcher, options)  # fail fast: a missing scope costs one request, not a lookup
     cleaned = utks_rules.clean_utks(utks)
     answers = Answers()
     stored = options.endpoint == "byUtk"  # the vid-keyed endpoint cannot fill a per-utk store
@@ -130,9 +133,12 @@ def _lookup(
             store({}, at_least=1)
     invalid = set(cleaned.invalid)
     assembled = assemble(((u, u not in invalid) for u in cleaned.order), answers)
-    result = LookupResult.from_records(
-        assembled.matched,
-        assembled.missing,
+    built = build_frames(assembled.matched, assembled.missing)
+    lists = add_memberships(
+        fetcher, built, options, cache=True, refresh=refresh, stopped=answers.fatal is not None
+    )
+    result = LookupResult.from_frames(
+        built,
         definitions=stopping_at_the_daily_limit(fetcher.property_definitions),
         options=options,
     )
@@ -148,6 +154,10 @@ def _lookup(
         time.monotonic() - started,
     )
     fatal, failed, failed_utks = answers.fatal, answers.failed, assembled.failed_utks
+    if lists is not None and not lists.ok:  # contacts whose memberships are missing
+        fatal = fatal or lists.fatal
+        failed = [*failed, *lists.failed]
+        failed_utks = [*failed_utks, *utks_of(built["contacts"], lists.failed_vids)]
     # On success the records die with this frame, inside the pause; on a raise the
     # traceback would keep the frame, and them, alive past it.
     del answers, assembled

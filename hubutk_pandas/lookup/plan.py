@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from hubutk_pandas import utks as utks_rules
+from hubutk_pandas import wire
 from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.options import Endpoint, LookupOptions
 
@@ -41,7 +42,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MAX_BATCH_SIZE = 100
+MAX_BATCH_SIZE = wire.MAX_UTKS
 """HubSpot asks for at most 100 utks per batch request."""
 
 

@@ -41,6 +41,7 @@ from hubutk_pandas.frames import build_frames
 from hubutk_pandas.lookup.assemble import Answers, assemble
 from hubutk_pandas.lookup.failures import raise_for_failures, stopping_at_the_daily_limit
 from hubutk_pandas.lookup.fetch import fetch
+from hubutk_pandas.lookup.lists import add_memberships, require_lists
 from hubutk_pandas.lookup.plan import MAX_BATCH_SIZE, plan
 from hubutk_pandas.lookup.progress import Report
 from hubutk_pandas.options import LookupOptions, Progress, check_controls
@@ -204,6 +205,9 @@ def lookup_to_dataset(
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise InvalidOptionError.for_value("chunk_size", chunk_size, "use an integer >= 1")
     root = Path(out)
+    # Fail fast, before a folder is made or a million utks read in: a credential without
+    # the lists scope costs one request, and leaves no dataset bound to options it cannot serve.
+    require_lists(fetcher, options)
     definitions = stopping_at_the_daily_limit(fetcher.property_definitions)
     opened = DatasetWriter(root, dataset_options(options), fetcher.source, definitions)
     with opened as writer:
@@ -278,9 +282,23 @@ def _run(
                 outcome.failed.extend(got.failed)
                 outcome.failed_utks.extend(assembled.failed_utks)
                 frames = build_frames(assembled.matched, assembled.missing)
+                lists = add_memberships(
+                    fetcher, frames, opts, cache=False, refresh=False, stopped=got.fatal is not None
+                )
+                settled = sum(valid for _, _, valid in chunk)
+                if lists is not None and not lists.ok:
+                    # Memberships missing: the chunk is not written, its utks stay pending
+                    # and the same call again fetches it whole.
+                    outcome.fatal = outcome.fatal or lists.fatal
+                    outcome.failed.extend(lists.failed)
+                    lost = set(outcome.failed_utks)
+                    outcome.failed_utks.extend(u for _, u, ok in chunk if ok and u not in lost)
+                    report.advance(settled)
+                    if outcome.fatal is not None:
+                        break  # no chunk after this one is written (stop is set below)
+                    continue
                 portal_ids = set(frames["contacts"]["portal_id"].dropna().astype(int).tolist())
                 writer.write_chunk(frames, [chunk[i][0] for i in assembled.done], portal_ids)
-                settled = sum(valid for _, _, valid in chunk)
                 del chunk, got, assembled, frames  # this chunk's records die here, not at a sweep
                 written += 1
                 if written % _SWEEP_EVERY == 0:

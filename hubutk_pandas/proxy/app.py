@@ -101,6 +101,16 @@ DEFAULT_CACHE_SWEEP = 300.0
 _LONGEST_PATH = "/contacts/v1/contact/byUtk/batch/"
 _OPTIONS_ROOM = 300  # the option parameters and a legacy hapikey, with room to spare
 _PER_UTK = len("&utk=") + 32
+LISTS_REFUSED = (
+    "allow_lists (--allow-lists) is refused: HubSpot's utk reads have not carried list "
+    "memberships since 2026-04-30, and the proxy does not fetch them from the Lists API for "
+    "browsers: each page's request would cost the portal a second request (a stranger could "
+    "spend twice the limit), the answer would no longer be HubSpot's wire format, and a "
+    "visitor's lists (segments) are the business's, not the page's. Read memberships "
+    "server-side instead: hubutk lookup --show-list-memberships, or "
+    "client.lookup_utks(..., show_list_memberships=True)."
+)
+"""Why ``allow_lists`` is refused (issue 18): the message of the error."""
 
 
 def make_app(
@@ -144,8 +154,8 @@ def make_app(
         Required; ``*`` is refused; ``null`` only counts when listed.
     properties
         The only contact properties a browser may receive. Required.
-    allow_history, allow_forms, allow_lists, allow_deletes
-        Let property history, form submissions, list memberships and deleted contacts
+    allow_history, allow_forms, allow_deletes
+        Let property history, form submissions and deleted contacts
         (``includeDeletes=true``) through (off: a page gets current values of live
         contacts only; the parameter is ignored).
     allow_servers
@@ -154,6 +164,9 @@ def make_app(
         visitors' browsers send lookups it cannot read (``<img src>``), spending the
         portal's limit from their addresses; the budgets below are then the only guard.
         A request a browser marks ``Sec-Fetch-Mode: no-cors`` is refused even so.
+    allow_lists
+        Refused (:data:`LISTS_REFUSED` says why): HubSpot's utk reads no longer carry list
+        memberships, and the proxy does not read the Lists API for browsers.
     client_rate
         ``(requests, seconds)`` one client may send in any window; more get 429.
     client_budget
@@ -188,7 +201,8 @@ def make_app(
     Raises
     ------
     InvalidOptionError
-        No origin, ``*``, no property, a client that retries, or another invalid option.
+        No origin, ``*``, no property, a client that retries, ``allow_lists=True``, or
+        another invalid option.
 
     Examples
     --------
@@ -347,6 +361,8 @@ class ProxyApp:
             forms=_flag("allow_forms", allow_forms),
             lists=_flag("allow_lists", allow_lists),
         )
+        if self.shape.lists:
+            raise InvalidOptionError(LISTS_REFUSED)
         self.allow_deletes = _flag("allow_deletes", allow_deletes)
         self.allow_servers = _flag("allow_servers", allow_servers)
         self.limiter = ClientLimiter(*_window("client_rate", client_rate))

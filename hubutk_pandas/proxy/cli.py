@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ from hubutk_pandas.proxy.app import (
     DEFAULT_DAILY_BUDGET,
     DEFAULT_MAX_UPSTREAM,
     DEFAULT_MAX_WAIT,
+    LISTS_REFUSED,
     make_app,
 )
 from hubutk_pandas.proxy.server import (
@@ -179,7 +181,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--allow-history", action="store_true", help="send property history")
     parser.add_argument("--allow-forms", action="store_true", help="send form submissions")
-    parser.add_argument("--allow-lists", action="store_true", help="send list memberships")
+    parser.add_argument(
+        "--allow-lists",
+        action="store_true",
+        help="refused: HubSpot's utk reads carry no list memberships since 2026-04-30, and "
+        "the proxy does not read the Lists API for browsers (use hubutk lookup)",
+    )
     parser.add_argument(
         "--allow-deletes",
         action="store_true",
@@ -251,6 +258,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_args(args: argparse.Namespace) -> None:
     """Refuse option combinations that cannot serve, before any credential or request."""
+    if args.allow_lists:  # refused at once, before a credential is read or a port opened
+        raise InvalidOptionError(LISTS_REFUSED)
     if args.max_upstream >= args.threads:
         raise InvalidOptionError(
             f"--max-upstream {args.max_upstream} is not valid with --threads {args.threads}; "
@@ -260,6 +269,7 @@ def check_args(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve until Ctrl-C (or until ``stop`` is set); return the exit status."""
+    check_args(args)
     with _proxy_logging():
         return _serve(args, stop)
 
@@ -287,23 +297,34 @@ def _proxy_logging() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
+def _per_user_folder() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("hubutk-pandas"))
+
+
 def _cache(args: argparse.Namespace) -> bool | Path:
     if args.no_cache:
         return False
     if args.cache_dir is not None:
         return Path(args.cache_dir)
-    from platformdirs import user_cache_dir
+    return _per_user_folder() / "proxy"
 
-    return Path(user_cache_dir("hubutk-pandas")) / "proxy"
+
+def _rate_window() -> str:
+    """The window every process on the token shares: ``HUBUTK_RATE_WINDOW``, else the one in
+    the per-user folder, where notebooks and ``hubutk lookup`` keep it (the proxy's own cache
+    is a folder of its own, and a window follows its client's cache folder by default)."""
+    return os.environ.get("HUBUTK_RATE_WINDOW") or str(_per_user_folder())
 
 
 def _serve(args: argparse.Namespace, stop: threading.Event | None) -> int:
     from hubutk_pandas.client import HubSpotClient
 
-    check_args(args)
-
     rate = (args.rate_limit[0], args.rate_limit[1])
-    with HubSpotClient(cache=_cache(args), rate_limit=rate, max_retries=0) as client:
+    with HubSpotClient(
+        cache=_cache(args), rate_limit=rate, max_retries=0, rate_window=_rate_window()
+    ) as client:
         app = make_app(
             client,
             allow_origins=args.allow_origins,

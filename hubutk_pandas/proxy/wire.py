@@ -35,12 +35,8 @@ from typing import Any, cast
 
 from werkzeug.datastructures import MultiDict
 
-from hubutk_pandas.options import (
-    FORM_SUBMISSION_MODES,
-    PROPERTY_MODES,
-    FormSubmissionMode,
-    PropertyMode,
-)
+from hubutk_pandas import wire
+from hubutk_pandas.wire import FormSubmissionMode, PropertyMode
 
 __all__ = [
     "MAX_UTKS",
@@ -58,25 +54,20 @@ __all__ = [
     "utk_digest",
 ]
 
-MAX_UTKS = 100
+MAX_UTKS = wire.MAX_UTKS
 """HubSpot's limit of utks per batch request."""
 
 UTK_PATTERN = re.compile(r"[0-9a-fA-F]{32}")
 """A ``hubspotutk`` cookie's value: 32 hexadecimal characters (matched whole)."""
 
 ROUTES = (
-    ("byUtk", re.compile(r"/contacts/v1/contact/byUtk/batch/?")),
-    ("utks", re.compile(r"/contacts/v1/contact/utks/batch/?")),
-    ("properties", re.compile(r"/properties/v1/contacts/properties/?")),
+    ("byUtk", re.compile(re.escape(wire.BY_UTK_PATH.rstrip("/")) + "/?")),
+    ("utks", re.compile(re.escape(wire.UTKS_PATH.rstrip("/")) + "/?")),
+    ("properties", re.compile(re.escape(wire.PROPERTIES_PATH.rstrip("/")) + "/?")),
     ("healthz", re.compile(r"/healthz/?")),
 )
 """Each route's name and the pattern its path matches *whole* (``fullmatch``)."""
-_CHOICES = {
-    "propertyMode": PROPERTY_MODES,
-    "formSubmissionMode": FORM_SUBMISSION_MODES,
-    "showListMemberships": ("true", "false"),
-    "includeDeletes": ("true", "false"),
-}
+_CHOICES = wire.CHOICES
 
 
 class InvalidQuery(ValueError):
@@ -122,7 +113,7 @@ def _choice(args: MultiDict[str, str], name: str, default: str) -> str:
     if len(values) > 1:
         raise InvalidQuery(f"Parameter {name} was given {len(values)} times; give it once")
     valid = _CHOICES[name]
-    value = values[0].lower() if valid[0] == "true" else values[0]
+    value = values[0].lower() if valid == wire.BOOLEANS else values[0]
     if value not in valid:
         raise InvalidQuery(
             f"Invalid value {values[0][:100]!r} for parameter {name}: valid values are "
@@ -150,7 +141,7 @@ def parse_batch_query(args: MultiDict[str, str], *, max_utks: int = MAX_UTKS) ->
     Traceback (most recent call last):
     hubutk_pandas.proxy.wire.InvalidQuery: Too many utk parameters: 101 given, at most 100 ...
     """
-    given = args.getlist("utk")
+    given = args.getlist(wire.UTK)
     if not given:
         raise InvalidQuery("At least one utk query parameter is required (utk=...)")
     for position, utk in enumerate(given, start=1):
@@ -166,14 +157,20 @@ def parse_batch_query(args: MultiDict[str, str], *, max_utks: int = MAX_UTKS) ->
         )
     return BatchQuery(
         utks=utks,
-        properties=list(dict.fromkeys(p for p in args.getlist("property") if p)),
-        property_mode=cast(PropertyMode, _choice(args, "propertyMode", "value_only")),
-        form_submission_mode=cast(
-            FormSubmissionMode, _choice(args, "formSubmissionMode", "newest")
-        ),
-        show_list_memberships=_choice(args, "showListMemberships", "false") == "true",
-        include_deletes=_choice(args, "includeDeletes", "false") == "true",
+        properties=list(dict.fromkeys(p for p in args.getlist(wire.PROPERTY) if p)),
+        property_mode=cast(PropertyMode, _flagless(args, wire.PROPERTY_MODE)),
+        form_submission_mode=cast(FormSubmissionMode, _flagless(args, wire.FORM_SUBMISSION_MODE)),
+        show_list_memberships=_flag(args, wire.SHOW_LIST_MEMBERSHIPS),
+        include_deletes=_flag(args, wire.INCLUDE_DELETES),
     )
+
+
+def _flagless(args: MultiDict[str, str], name: str) -> str:
+    return _choice(args, name, wire.DEFAULTS[name])
+
+
+def _flag(args: MultiDict[str, str], name: str) -> bool:
+    return _choice(args, name, wire.DEFAULTS[name]) == wire.encode_bool(True)
 
 
 def _ordinal(n: int) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from hubutk_pandas.errors import DailyLimitError, InvalidOptionError
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.client.conftest import MakeClient
+from tests.conftest import MakeClient
 
 
 def test_the_answer_is_hubspots_wire_json(portal: SandboxPortal, make_client: MakeClient) -> None:

@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from hubutk_pandas.client import HubSpotClient
-from hubutk_pandas.errors import AuthenticationError, BadRequestError, LookupFailedError
+from hubutk_pandas.errors import (
+    AuthenticationError,
+    BadRequestError,
+    LookupFailedError,
+    MissingScopesError,
+)
 from hubutk_pandas.sandbox import SandboxPortal
 
 MakeClient = Callable[..., HubSpotClient]
@@ -37,7 +42,11 @@ def test_missing_scopes_is_a_403_authentication_error_not_retried(
             client.lookup_utks(own.sample_utks(count), progress=False)
         err = info.value
         assert err.status == 403 and err.category == "MISSING_SCOPES"
-        assert err.message == SCOPES_MESSAGE
+        assert err.message.endswith(f"HubSpot says: {SCOPES_MESSAGE}")  # HubSpot's own words
+        assert isinstance(err, MissingScopesError)  # naming the scope and where to add it
+        assert err.scopes == ("crm.objects.contacts.read",)
+        assert "lacks the scope crm.objects.contacts.read" in err.message
+        assert "Development > Keys" in err.message
         assert err.correlation_id and err.correlation_id in str(err)
         assert bare.access_token not in _text(err)
         # One request: not retried, and the later batches (350 utks: 4) never left.

@@ -183,6 +183,32 @@ def test_property_filter_narrows_and_keeps_selections(client):
     assert sorted(form.properties.value) == ["email", "lifecyclestage"]
 
 
+def test_ticking_list_memberships_shows_them_with_names(client, portal):
+    form = LookupForm(client)
+    form.utk_text.value = "\n".join(portal.sample_utks(20))
+    form.list_memberships.value = True
+    assert form.options().show_list_memberships is True
+    result = form.run()
+    frame = result.list_memberships
+    assert len(frame) > 0 and frame["source"].eq("lists_api").all()
+    assert frame["list_name"].notna().all()
+    tab = form.tabs.children[form.tabs.titles.index("list_memberships")].value
+    assert frame["list_name"].iloc[0] in tab and "lists_api" in tab
+
+
+def test_a_contacts_only_credential_is_told_which_scope_lists_need(portal):
+    account = portal.add_account(seed=0, contacts=100, scopes=["crm.objects.contacts.read"])
+    with HubSpotClient(account.access_token, base_url=portal.base_url, cache=False) as limited:
+        form = LookupForm(limited)
+        form.utk_text.value = "\n".join(portal.sample_utks(3))
+        form.list_memberships.value = True
+        form.run_button.click()
+    status = _status(form)
+    assert "The credential lacks crm.lists.read" in status and "Development &gt; Keys" in status
+    assert account.access_token not in status and form.result is None
+    assert form.progress.bar_style == "danger"
+
+
 def test_bad_token_shows_authentication_message(portal):
     with HubSpotClient("not-a-valid-token", base_url=portal.base_url, cache=False) as bad:
         form = LookupForm(bad)

@@ -21,6 +21,12 @@ Fetch = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture(scope="session")
+def portal(legacy_portal: SandboxPortal) -> SandboxPortal:
+    """The frames tests read v1 records as recorded before 2026 (with list memberships)."""
+    return legacy_portal
+
+
+@pytest.fixture(scope="session")
 def fetch(portal: SandboxPortal) -> Fetch:
     """``fetch(utks, **params)`` → the decoded body of one byUtk batch request."""
 

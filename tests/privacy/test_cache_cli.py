@@ -10,7 +10,7 @@ import pytest
 
 from hubutk_pandas import HubSpotClient, LookupOptions, open_dataset
 from hubutk_pandas.cli import main
-from hubutk_pandas.dataset import lookup_to_dataset
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.privacy import DEFAULT_RETENTION, cache_info, clear_cache
 from hubutk_pandas.sandbox import SandboxPortal
 
@@ -29,7 +29,7 @@ def test_cache_info_shows_the_folder_its_size_oldest_entry_and_retention(
     assert info.records == 152  # a miss is remembered too
     assert info.answers == 1
     assert info.size == sum(p.stat().st_size for p in folder.iterdir()) > 0
-    assert set(info.files) == {"salt", "records.sqlite", "http_cache.sqlite"}
+    assert set(info.files) == {"salt", "records.sqlite", "http_cache.sqlite", "rate_window.sqlite"}
     assert info.oldest is not None and info.newest is not None
     assert started - timedelta(seconds=2) <= info.oldest <= info.newest
     assert info.newest <= datetime.now(timezone.utc)
@@ -39,7 +39,7 @@ def test_cache_info_shows_the_folder_its_size_oldest_entry_and_retention(
     out = capsys.readouterr().out
     assert f"cache folder  {folder}\n" in out
     assert "permissions   0700 (private to you)" in out
-    assert "152 records (record store), 3 answers (HTTP cache)" in out
+    assert "152 records (record store), 1 answers (HTTP cache)" in out
     assert f"oldest entry  {info.oldest.isoformat(timespec='seconds')}" in out
     assert "retention     1 day (HubSpotClient(expire_after=...)" in out
     assert "hubutk forget" in out  # and how to erase
@@ -118,7 +118,7 @@ def test_hubutk_forget_erases_from_the_cache_and_a_dataset_and_says_what(
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=folder) as client:
         result = client.lookup_utks(utks, progress=False)
         client.fetch_batch(utks)  # an HTTP answer (lookups keep none)
-        lookup_to_dataset(client, utks, root, LookupOptions())
+        lookup_to_dataset(client.fetcher, utks, root, LookupOptions())
     emails = result.identities.loc[result.identities["type"] == "EMAIL", ["vid", "value"]]
     vid, email = emails.iloc[4]
     portal.reset_stats()
@@ -135,3 +135,39 @@ def test_hubutk_forget_erases_from_the_cache_and_a_dataset_and_says_what(
     assert "give at least one --utk, --vid or --email" in capsys.readouterr().err
     assert main(["forget", "--vid", "abc", "--no-cache"]) == 1
     assert "vids='abc' is not valid" in capsys.readouterr().err
+
+
+def test_a_failed_csv_lookup_writes_its_failed_utks_privately_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    """``failed_utks.csv`` and its folder are private like the tables beside them.
+
+    They were written with the umask's modes (``0664`` in a ``0775`` folder with ``0o002``).
+    """
+    import os
+    import subprocess
+    import sys
+
+    with SandboxPortal(contacts=300, seed=4) as own:
+        utks = own.sample_utks(120)
+        own.poison(utks[7])  # its batch is refused (400), bisected down to that one utk
+        (tmp_path / "visits.csv").write_text("utk\n" + "\n".join(utks) + "\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")}
+        env.update(HUBSPOT_ACCESS_TOKEN=own.access_token, HUBSPOT_BASE_URL=own.base_url)
+        script = (
+            "import os, sys; os.umask(0o002); from hubutk_pandas.cli import main; "
+            "sys.exit(main(sys.argv[1:]))"
+        )
+        out = tmp_path / "out"
+        done = subprocess.run(
+            [sys.executable, "-c", script, "lookup", str(tmp_path / "visits.csv"),
+             "--out", str(out), "--no-cache"],
+            env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    failed = out / "failed_utks.csv"
+    assert failed.read_text().split() == ["utk", utks[7]]
+    assert out.stat().st_mode & 0o777 == 0o700
+    assert {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()} == {
+        p.name: 0o600 for p in out.iterdir()
+    }

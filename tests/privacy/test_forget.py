@@ -21,11 +21,11 @@ from hubutk_pandas import (
     open_dataset,
 )
 from hubutk_pandas._http.erase import HttpCacheHolder, RecordStoreHolder
-from hubutk_pandas.dataset import lookup_to_dataset
 from hubutk_pandas.dataset.erase import DatasetHolder
 from hubutk_pandas.dataset.state import DatasetLock
 from hubutk_pandas.erasure import Identifiers
 from hubutk_pandas.frames import FRAME_NAMES
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.privacy import forget
 from hubutk_pandas.sandbox import SandboxPortal
 from hubutk_pandas.sandbox.data import SyntheticPortal
@@ -154,7 +154,7 @@ def test_forget_removes_every_row_of_that_vid_in_every_frame_and_changes_no_othe
             *portal.unknown_utks(3), merged_utk]  # fmt: skip
     root = tmp_path / "visits"
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        lookup_to_dataset(client, utks, root, FULL, chunk_size=25)
+        lookup_to_dataset(client.fetcher, utks, root, FULL, chunk_size=25)
         before = {name: open_dataset(root).to_pandas(name) for name in FRAME_NAMES}
         assert all(len(before[name]) for name in FRAME_NAMES)
         parts_before = {p: p.read_bytes() for p in root.glob("*/part-*.parquet")}
@@ -191,7 +191,7 @@ def test_forget_removes_every_row_of_that_vid_in_every_frame_and_changes_no_othe
 
         # Rerunning the same lookup does not fetch it again: its utks stay done.
         portal.reset_stats()
-        rerun = lookup_to_dataset(client, utks, root, FULL, chunk_size=25)
+        rerun = lookup_to_dataset(client.fetcher, utks, root, FULL, chunk_size=25)
         assert portal.stats.requests == 0 and rerun.complete
         assert not rerun.to_pandas("contacts")["vid"].isin(gone_vids).any()
 
@@ -202,14 +202,14 @@ def test_refetch_makes_its_utks_pending_and_the_next_run_fetches_only_them(
     root = tmp_path / "visits"
     utks = portal.sample_utks(60)
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        lookup_to_dataset(client, utks, root, LookupOptions(), chunk_size=20)
+        lookup_to_dataset(client.fetcher, utks, root, LookupOptions(), chunk_size=20)
         before = open_dataset(root).to_pandas("contacts")
         report = client.forget(utks=utks[30], datasets=[root], refetch=True, quiet=True)
         assert "1 utks made pending" in report.removals[0].note
         ds = open_dataset(root)
         assert not ds.complete and ds.pending == 1
         portal.reset_stats()
-        rerun = lookup_to_dataset(client, utks, root, LookupOptions(), chunk_size=20)
+        rerun = lookup_to_dataset(client.fetcher, utks, root, LookupOptions(), chunk_size=20)
         assert portal.stats.utks_requested == 1 and rerun.complete
         got = rerun.to_pandas("contacts")
         assert sorted(got["utk"]) == sorted(before["utk"])  # back, once
@@ -225,7 +225,7 @@ def test_an_erasure_killed_after_its_commit_is_finished_by_the_next_open(
     root = tmp_path / "visits"
     utks = portal.sample_utks(50)
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        lookup_to_dataset(client, utks, root, LookupOptions(), chunk_size=10)
+        lookup_to_dataset(client.fetcher, utks, root, LookupOptions(), chunk_size=10)
         before = open_dataset(root).to_pandas("properties")
         vid = int(open_dataset(root).to_pandas("contacts")["vid"].iloc[25])
         with DatasetHolder(root) as holder:
@@ -252,7 +252,9 @@ def test_an_erasure_killed_before_its_commit_leaves_the_dataset_as_it_was(
 ) -> None:
     root = tmp_path / "visits"
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        lookup_to_dataset(client, portal.sample_utks(30), root, LookupOptions(), chunk_size=10)
+        lookup_to_dataset(
+            client.fetcher, portal.sample_utks(30), root, LookupOptions(), chunk_size=10
+        )
     files = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and "_state" not in p.name}
     vid = int(open_dataset(root).to_pandas("contacts")["vid"].iloc[12])
     with DatasetHolder(root) as holder:
@@ -283,7 +285,7 @@ def test_everything_is_checked_before_anything_is_erased(
     with pytest.raises(DatasetError, match="is not a lookup dataset"):
         cached.forget(utks=utk, datasets=[tmp_path / "nothing-here"], quiet=True)
     root = tmp_path / "visits"
-    lookup_to_dataset(cached, [utk], root, LookupOptions())
+    lookup_to_dataset(cached.fetcher, [utk], root, LookupOptions())
     with DatasetLock(root), pytest.raises(DatasetInUseError):
         cached.forget(utks=utk, datasets=[root], quiet=True)
     assert folder is not None
@@ -304,7 +306,7 @@ def test_it_is_never_silent(
     root = tmp_path / "visits"
     cached.lookup_utks([utk, nobody], progress=False)  # the record store
     cached.fetch_batch([utk, nobody])  # an HTTP answer (lookups keep none)
-    lookup_to_dataset(cached, [utk, nobody], root, LookupOptions())
+    lookup_to_dataset(cached.fetcher, [utk, nobody], root, LookupOptions())
     report = cached.forget(utks=[utk, nobody], datasets=[root])
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -321,7 +323,9 @@ def test_an_interrupt_just_after_the_commit_keeps_the_new_parts_for_the_next_ope
 ) -> None:
     root = tmp_path / "visits"
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        lookup_to_dataset(client, portal.sample_utks(30), root, LookupOptions(), chunk_size=10)
+        lookup_to_dataset(
+            client.fetcher, portal.sample_utks(30), root, LookupOptions(), chunk_size=10
+        )
     before = open_dataset(root).to_pandas("contacts")
     vid = int(before["vid"].iloc[12])
     with DatasetHolder(root) as holder:
@@ -338,7 +342,7 @@ def test_an_interrupt_just_after_the_commit_keeps_the_new_parts_for_the_next_ope
             holder.erase(holder.find(Identifiers.given(vids=vid)))
     assert list(root.rglob(".part-*.tmp"))  # kept: the state says they are the erasure's
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        lookup_to_dataset(client, [], root, LookupOptions())  # any open rolls it forward
+        lookup_to_dataset(client.fetcher, [], root, LookupOptions())  # any open rolls it forward
     after = open_dataset(root)
     pdt.assert_frame_equal(
         after.to_pandas("contacts"), before[before["vid"] != vid].reset_index(drop=True)

@@ -25,8 +25,9 @@ from hubutk_pandas import (
     open_dataset,
 )
 from hubutk_pandas._filemodes import file_mode, folder_mode
-from hubutk_pandas.dataset import lookup_to_dataset, set_dataset_access
+from hubutk_pandas.dataset import set_dataset_access
 from hubutk_pandas.dataset.state import DatasetLock
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.sandbox import SandboxPortal
 
 # The parents created for the caller's path (xdg/ stands for ~/.cache) follow the umask;
@@ -61,10 +62,11 @@ def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(
     [
         # the HTTP cache, the record store and the salt, with SQLite's rollback journals
         ["cache", "cache/salt", "cache/http_cache.sqlite", "cache/http_cache.sqlite-journal",
-         "cache/records.sqlite", "cache/records.sqlite-journal"],
+         "cache/records.sqlite", "cache/records.sqlite-journal", "cache/rate_window.sqlite"],
         # the per-user cache folder (cache=True)
         ["xdg/hubutk-pandas", "xdg/hubutk-pandas/http_cache.sqlite",
-         "xdg/hubutk-pandas/records.sqlite", "xdg/hubutk-pandas/salt"],
+         "xdg/hubutk-pandas/records.sqlite", "xdg/hubutk-pandas/salt",
+         "xdg/hubutk-pandas/rate_window.sqlite"],
         # a dataset while it was written (the state's WAL), its parts and manifest
         ["visits", "visits/_state.sqlite", "visits/_state.sqlite-wal",
          "visits/_state.sqlite-shm", "visits/_manifest.json", "visits/_lock",
@@ -76,7 +78,7 @@ def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(
         ["files", "files/contacts.csv", "files/wide.csv", "files-parquet/wide.parquet"],
         # the proxy's client, after serving a browser
         ["proxy-cache", "proxy-cache/http_cache.sqlite", "proxy-cache/records.sqlite",
-         "proxy-cache/salt"],
+         "proxy-cache/salt", "proxy-cache/rate_window.sqlite"],
     ],
     ids=["cache", "per-user-cache", "dataset", "forget", "to_files", "proxy"],
 )  # fmt: skip
@@ -140,6 +142,7 @@ def test_an_existing_cache_folder_open_to_others_gets_a_warning_and_is_left_alon
         "salt": 0o600,
         "http_cache.sqlite": 0o600,
         "records.sqlite": 0o600,
+        "rate_window.sqlite": 0o600,
     }
     folder.chmod(0o700)  # fixed as told: no more warning
     with warnings.catch_warnings():
@@ -155,17 +158,17 @@ def test_an_existing_dataset_folder_open_to_others_gets_a_warning_and_is_left_al
         empty.mkdir(mode=0o755)
         empty.chmod(0o755)
         with pytest.warns(UserWarning, match="dataset folder .* is open to other users"):
-            lookup_to_dataset(client, portal.sample_utks(3), empty, LookupOptions())
+            lookup_to_dataset(client.fetcher, portal.sample_utks(3), empty, LookupOptions())
         assert stat.S_IMODE(empty.stat().st_mode) == 0o755
         assert stat.S_IMODE((empty / "contacts").stat().st_mode) == 0o700
 
         mine = tmp_path / "visits"
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a folder we create: no warning
-            lookup_to_dataset(client, portal.sample_utks(3), mine, LookupOptions())
+            lookup_to_dataset(client.fetcher, portal.sample_utks(3), mine, LookupOptions())
         mine.chmod(0o750)  # opened to the group afterwards, by hand
         with pytest.warns(UserWarning, match=r"chmod -R go-rwx") as caught:
-            lookup_to_dataset(client, portal.sample_utks(5), mine, LookupOptions())
+            lookup_to_dataset(client.fetcher, portal.sample_utks(5), mine, LookupOptions())
         assert "0750" in str(caught[0].message)
         assert stat.S_IMODE(mine.stat().st_mode) == 0o750
         assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in mine.rglob("*.parquet"))
@@ -189,7 +192,7 @@ def test_a_group_dataset_warns_only_when_others_can_get_in(
 ) -> None:
     root = tmp_path / "team"
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as client:
-        lookup_to_dataset(client, portal.sample_utks(3), root, LookupOptions())
+        lookup_to_dataset(client.fetcher, portal.sample_utks(3), root, LookupOptions())
         with pytest.raises(InvalidOptionError, match="access='world' is not valid"):
             set_dataset_access(root, "world")  # type: ignore[arg-type]
         with DatasetLock(root), pytest.raises(DatasetInUseError):
@@ -199,10 +202,10 @@ def test_a_group_dataset_warns_only_when_others_can_get_in(
         assert stat.S_IMODE(root.stat().st_mode) == 0o750
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # the group may read it: no warning
-            lookup_to_dataset(client, portal.sample_utks(5), root, LookupOptions())
+            lookup_to_dataset(client.fetcher, portal.sample_utks(5), root, LookupOptions())
         root.chmod(0o755)
         with pytest.warns(UserWarning, match=r"open to other users: its mode is 0755") as got:
-            lookup_to_dataset(client, portal.sample_utks(6), root, LookupOptions())
+            lookup_to_dataset(client.fetcher, portal.sample_utks(6), root, LookupOptions())
         assert "chmod -R o-rwx" in str(got[0].message)
         set_dataset_access(root, "private")
         modes = {stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}

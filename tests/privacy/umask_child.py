@@ -35,7 +35,8 @@ for name in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_API_KEY", "HUBSPOT_BASE_URL"):
 import pandas as pd  # noqa: E402
 
 from hubutk_pandas import HubSpotClient, LookupOptions  # noqa: E402
-from hubutk_pandas.dataset import lookup_to_dataset, set_dataset_access  # noqa: E402
+from hubutk_pandas.dataset import set_dataset_access  # noqa: E402
+from hubutk_pandas.lookup import lookup_to_dataset  # noqa: E402
 from hubutk_pandas.proxy import ProxyServer, make_app  # noqa: E402
 from hubutk_pandas.sandbox import SandboxPortal  # noqa: E402
 
@@ -75,7 +76,7 @@ with SandboxPortal(contacts=300, rate_limit=(10_000, 10_000)) as portal:
         journal_of(root / "cache" / "http_cache.sqlite")
         # A dataset in chunks of 20: the snapshot after each chunk sees the state's WAL.
         lookup_to_dataset(
-            c, utks, root / "visits", LookupOptions(), progress=snapshot, chunk_size=20
+            c.fetcher, utks, root / "visits", LookupOptions(), progress=snapshot, chunk_size=20
         )
         import dask.dataframe as dd
 
@@ -86,10 +87,10 @@ with SandboxPortal(contacts=300, rate_limit=(10_000, 10_000)) as portal:
         # forget rewrites the parts holding a contact
         reports.append(c.forget(utks=utks[3], datasets=[root / "visits"], quiet=True))
         # A dataset opened to the group: what is written to it later follows.
-        lookup_to_dataset(c, utks[:20], root / "team", LookupOptions(), chunk_size=10)
+        lookup_to_dataset(c.fetcher, utks[:20], root / "team", LookupOptions(), chunk_size=10)
         set_dataset_access(root / "team", "group")
         lookup_to_dataset(
-            c, utks[:40], root / "team", LookupOptions(), progress=snapshot, chunk_size=10
+            c.fetcher, utks[:40], root / "team", LookupOptions(), progress=snapshot, chunk_size=10
         )
         reports.append(c.forget(utks=utks[25], datasets=[root / "team"], quiet=True))
         set_dataset_access(root / "enriched", "group")

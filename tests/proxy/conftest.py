@@ -141,7 +141,8 @@ def statuses(received: bytes) -> list[int]:
 def upstream() -> Iterator[SandboxPortal]:
     """The proxy's HubSpot: a sandbox portal of this test module's own.
 
-    Pre-2026 v1 answers (memberships in v1 reads), which ``--allow-lists`` passes on.
+    Pre-2026 v1 answers (memberships in v1 reads): ``--allow-lists`` is refused, and the
+    tests check that memberships an upstream still sends never reach a page.
     """
     with SandboxPortal(
         contacts=2000, seed=11, rate_limit=(10_000, 10_000), v1_memberships="legacy"

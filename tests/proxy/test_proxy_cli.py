@@ -127,6 +127,26 @@ def test_lookups_may_not_take_every_thread(capsys: pytest.CaptureFixture[str]) -
     assert "--max-upstream 16 is not valid with --threads 16" in capsys.readouterr().err
 
 
+def test_allow_lists_is_refused_at_start_with_the_reason() -> None:
+    """Refused before a credential is read or a port opened (no token needed to learn why)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")}
+    for command in (
+        ["-m", "hubutk_pandas.proxy"],
+        ["-c", "import sys; from hubutk_pandas.cli import main; sys.exit(main(sys.argv[1:]))",
+         "proxy"],
+    ):  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, *command, "--allow-origin", ORIGIN, "--properties", "firstname",
+             "--allow-lists", "--port", "0", "--no-cache"],
+            env=env, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        err = done.stderr.decode()
+        assert "--allow-lists" in err and "2026-04-30" in err and "Lists API" in err
+        assert "HUBSPOT_ACCESS_TOKEN" not in err  # refused before the credential is looked for
+        assert "Traceback" not in err and "hubutk proxy on" not in done.stdout.decode()
+
+
 def test_without_a_credential_it_says_so(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBSPOT_")}
     done = subprocess.run(

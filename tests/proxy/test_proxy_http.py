@@ -75,9 +75,10 @@ def test_without_property_parameters_every_allowed_property_and_nothing_else(
     assert any(body[u]["is-contact"] is False for u in utks)  # visitors come through too
 
 
-def test_history_forms_and_lists_are_stripped_unless_allowed(
+def test_history_and_forms_are_stripped_unless_allowed_and_lists_always(
     serve: Serve, upstream: SandboxPortal
 ) -> None:
+    """The upstream still sends v1 memberships (a pre-2026 portal): never passed on."""
     asks = {
         "propertyMode": "value_and_history",
         "formSubmissionMode": "all",
@@ -89,10 +90,10 @@ def test_history_forms_and_lists_are_stripped_unless_allowed(
         assert "form-submissions" not in record and "list-memberships" not in record
         assert all(set(p) == {"value"} for p in record["properties"].values())
 
-    opened = serve(allow_history=True, allow_forms=True, allow_lists=True)
+    opened = serve(allow_history=True, allow_forms=True)
     body = opened.get(BY_UTK, {"utk": utks, **asks}, headers=FROM_PAGE).json()
     assert any(r["form-submissions"] for r in body.values())
-    assert any(r["list-memberships"] for r in body.values())
+    assert all("list-memberships" not in r for r in body.values())
     for utk, record in body.items():
         full = upstream.record(
             utk,
@@ -109,7 +110,21 @@ def test_history_forms_and_lists_are_stripped_unless_allowed(
         assert len(record["form-submissions"]) == len(full["form-submissions"])
         for sub in record["form-submissions"]:
             assert "meta-data" not in sub and sub["form-id"]
-        assert record["list-memberships"] == full["list-memberships"]
+    shown = [upstream.record(u, show_list_memberships=True) for u in utks]
+    assert any(r and r["list-memberships"] for r in shown)  # there were some to strip
+
+
+def test_allow_lists_is_refused_with_the_reason(upstream: SandboxPortal) -> None:
+    with HubSpotClient(
+        upstream.access_token, base_url=upstream.base_url, cache=False, max_retries=0
+    ) as client:
+        upstream.reset_stats()
+        with pytest.raises(InvalidOptionError) as caught:
+            make_app(client, allow_origins=[ORIGIN], properties=ALLOWED, allow_lists=True)
+        assert upstream.stats.requests == 0
+    message = str(caught.value)
+    assert "2026-04-30" in message and "Lists API" in message
+    assert "hubutk lookup --show-list-memberships" in message
 
 
 def test_utks_endpoint_is_keyed_by_vid(serve: Serve, upstream: SandboxPortal) -> None:

@@ -296,7 +296,7 @@ def test_the_window_is_keyed_by_a_fingerprint_never_the_credential(tmp_path: Pat
         with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=tmp_path) as c:
             c.lookup_utks(portal.sample_utks(5), progress=False)
             assert c.settings.rate_window == "machine"
-            fingerprint = c._fingerprint
+            fingerprint = c._http.fingerprint
             assert c.rate_window_usage().location == str(tmp_path / "rate_window.sqlite")
         with sqlite3.connect(tmp_path / "rate_window.sqlite") as db:
             keys = [key for (key,) in db.execute("select key from windows")]

@@ -29,10 +29,10 @@ from hubutk_pandas import (
     LookupResult,
     open_dataset,
 )
-from hubutk_pandas.dataset import lookup_to_dataset
 from hubutk_pandas.face import FILE_FORMATS, FRAME_NAMES
 from hubutk_pandas.frames import SCHEMAS
 from hubutk_pandas.lead import LeadAnalytics
+from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.plotting import ResultPlotter
 from hubutk_pandas.sandbox import SandboxPortal
 
@@ -59,7 +59,9 @@ def pair(portal: SandboxPortal, tmp_path_factory: pytest.TempPathFactory) -> Pai
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the invalid value, reported in missing
             result = client.lookup_utks(utks, options=OPTIONS, progress=False)
-            ds = lookup_to_dataset(client, utks, out, OPTIONS, progress=False, chunk_size=40)
+            ds = lookup_to_dataset(
+                client.fetcher, utks, out, OPTIONS, progress=False, chunk_size=40
+            )
         result.definitions()  # fetched while the client is open
     assert isinstance(ds, LookupDataset) and ds.complete and len(ds.files("history")) > 3
     if result.options is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from hubutk_pandas._http.store import RECORD_STORE_FILE
 from hubutk_pandas.lookup import memory
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.client.conftest import MakeClient
+from tests.conftest import MakeClient
 
 
 def change_counter(folder: Path) -> int:
@@ -17,9 +18,17 @@ def change_counter(folder: Path) -> int:
     return int.from_bytes((folder / RECORD_STORE_FILE).read_bytes()[24:28], "big")
 
 
+@pytest.fixture
+def own() -> Iterator[SandboxPortal]:
+    """A portal of the test's own: batches of exactly 100 utks (the session's may be tuned)."""
+    with SandboxPortal(contacts=2000, rate_limit=(10_000, 10_000)) as portal:
+        yield portal
+
+
 def test_a_lookup_commits_its_answers_in_groups_not_per_batch(
-    portal: SandboxPortal, make_client: MakeClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own: SandboxPortal, make_client: MakeClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    portal = own
     client = make_client(portal, cache=tmp_path)
     before = change_counter(tmp_path)
     utks = portal.sample_utks(450)  # five batches
@@ -35,8 +44,10 @@ def test_a_lookup_commits_its_answers_in_groups_not_per_batch(
 
 
 def test_answers_that_arrived_are_stored_when_the_lookup_is_stopped(
-    portal: SandboxPortal, make_client: MakeClient, tmp_path: Path
+    own: SandboxPortal, make_client: MakeClient, tmp_path: Path
 ) -> None:
+    portal = own
+
     class Stop(Exception):
         pass
 
