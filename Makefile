@@ -117,7 +117,8 @@ floor: $(FLOOR_STAMP) $(REDIS_SERVER)
 	  -q -p no:cacheprovider
 
 bench: setup $(REDIS_SERVER)
-	$(BIN)/python benchmarks/bench_client.py
+	$(BIN)/python benchmarks/bench_cpu.py
+	$(BIN)/python benchmarks/bench_client.py --tiers
 	$(BIN)/python benchmarks/bench_pacer.py
 	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_import.py
