@@ -113,11 +113,12 @@ floor: $(FLOOR_STAMP) $(REDIS_SERVER)
 	"pyarrow", pyarrow.__version__, "requests", requests.__version__, "requests-cache", \
 	requests_cache.__version__, "matplotlib", matplotlib.__version__)'
 	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser" \
-	  --ignore=tests/browser --ignore=tests/docs/test_check_site.py \
+	  --ignore=tests/integration/browser --ignore=tests/docs/test_check_site.py \
 	  -q -p no:cacheprovider
 
 bench: setup $(REDIS_SERVER)
-	$(BIN)/python benchmarks/bench_client.py
+	$(BIN)/python benchmarks/bench_cpu.py
+	$(BIN)/python benchmarks/bench_client.py --tiers
 	$(BIN)/python benchmarks/bench_pacer.py
 	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_import.py

@@ -248,9 +248,11 @@ class HubSpotClient:
     ) -> dict[str, Any]:
         """HubSpot's raw batch answer for up to 100 utks: the wire JSON, not frames.
 
-        The same request a lookup sends, through the same HTTP cache, pacer and retries:
-        an identical request is answered from the cache without a rate-limit slot, and
-        every thread sharing this client shares one pacer. Use it to serve or store the
+        The same request a lookup sends, through the same pacer and retries, and the HTTP
+        cache: an identical request is answered from the cache without a rate-limit slot,
+        and every thread sharing this client shares one pacer. (Lookups of the default
+        ``byUtk`` endpoint keep their answers in the per-utk record store instead, so a
+        lookup neither fills nor reads this cache.) Use it to serve or store the
         wire format (``hubutk proxy`` does); use :meth:`lookup_utks` for tidy frames.
         ``show_list_memberships`` only passes HubSpot's parameter on: its v1 reads have not
         carried memberships since 2026-04-30; :meth:`lookup_utks` reads them from the

@@ -30,8 +30,8 @@ Examples
 --------
 >>> report = client.check()
 >>> report.lookups_work, [c.name for c in report.checks]  # doctest: +NORMALIZE_WHITESPACE
-(True, ['credential', 'contacts scope', 'lists scope', 'rate limits', 'cache folder',
-        'portal', 'support horizon'])
+(True, ['credential', 'contacts scope', 'lists scope', 'rate limits', 'rate window',
+        'cache folder', 'portal', 'support horizon'])
 >>> print(report["rate limits"].detail)  # doctest: +ELLIPSIS
 burst: 100 requests per 10 s for this app (Free/Starter tier); daily: ... calls left of ...
 """
@@ -56,6 +56,7 @@ from hubutk_pandas.errors import (
     MissingScopesError,
     RateLimitError,
 )
+from hubutk_pandas.rate_window import RateWindowUsage
 from hubutk_pandas.settings import ClientSettings
 
 __all__ = [
@@ -228,6 +229,11 @@ class Prober(Protocol):
 
     def probe(self, target: str) -> tuple[dict[str, int], HubSpotError | None]: ...
 
+    def window_usage(self) -> dict[str, Any]:
+        """The rate window's usage (:class:`~hubutk_pandas.rate_window.RateWindowUsage`'s
+        fields), read without a request."""
+        ...
+
 
 @dataclass
 class Probes:
@@ -238,6 +244,7 @@ class Probes:
     lists: HubSpotError | None = None
     lists_checked: bool = False
     rate_limits: dict[str, int] = field(default_factory=dict)
+    window: RateWindowUsage | None = None
     today: dt.date = field(default_factory=dt.date.today)
 
     @property
@@ -397,6 +404,31 @@ def check_rate_limits(p: Probes) -> Check:
     return Check("rate limits", ok, "; ".join(parts), fix, blocking=not ok)
 
 
+def check_rate_window(p: Probes) -> Check:
+    """Who else uses the burst window this client paces on: other processes, other apps."""
+    usage = p.window
+    if usage is None:
+        return Check("rate window", True, "not read")
+    detail = str(usage)
+    if usage.backend == "client":
+        return Check(
+            "rate window",
+            True,
+            detail,
+            "This client paces alone: other processes on this token do not see its requests "
+            "(the default, rate_window='machine', shares one window on this machine).",
+        )
+    if usage.others_share >= 0.5:
+        return Check(
+            "rate window",
+            True,
+            detail,
+            f"{usage.others_share:.0%} of the window is in use by other processes or apps on "
+            "this token: lookups will go at the rest of the rate.",
+        )
+    return Check("rate window", True, detail)
+
+
 def _rate(rate: tuple[int, float]) -> str:
     return f"{rate[0]:,} requests per {rate[1]:g} s"
 
@@ -483,6 +515,7 @@ CHECKS: tuple[Callable[[Probes], Check], ...] = (
     check_contacts_scope,
     check_lists_scope,
     check_rate_limits,
+    check_rate_window,
     check_cache,
     check_portal,
     check_horizon,
@@ -509,6 +542,7 @@ def run_checks(
         seen, probes.lists = prober.probe("lists")
         probes.lists_checked = True
         probes.rate_limits.update(seen)  # the later answer's figures are the current ones
+    probes.window = RateWindowUsage(**prober.window_usage())  # after the probes: they count
     return CheckReport(tuple(check(probes) for check in checks), _address(settings.base_url))
 
 

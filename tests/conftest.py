@@ -1,4 +1,7 @@
-"""Shared fixtures: one sandbox portal for the whole session, started on loopback."""
+"""Fixtures of more than one test folder: one sandbox portal for the whole session, clients.
+
+A fixture used by one folder only lives in that folder's ``conftest.py`` (tests/README.md).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,13 @@ from typing import Any
 
 import pytest
 
+from hubutk_pandas.client import HubSpotClient
+from hubutk_pandas.result import LookupResult
 from hubutk_pandas.sandbox import SandboxPortal
+
+FAST = {"backoff_factor": 0.01, "backoff_max": 0.05, "max_retry_time": 20.0, "timeout": 5.0}
+
+MakeClient = Callable[..., HubSpotClient]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -112,3 +121,50 @@ def gc_collections(restore_gc: None) -> CountCollections:
             gc.callbacks.remove(count)
 
     return counting
+
+
+@pytest.fixture
+def make_client() -> Iterator[MakeClient]:
+    """Build clients for a portal (fast retries, no cache unless asked); closed afterwards."""
+    made: list[HubSpotClient] = []
+
+    def build(portal: SandboxPortal, token: str | None = None, **kwargs: Any) -> HubSpotClient:
+        options: dict[str, Any] = {"cache": False, **FAST, **kwargs}
+        if "api_key" not in options:
+            token = token or portal.access_token
+        client = HubSpotClient(token, base_url=portal.base_url, **options)
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(portal: SandboxPortal) -> Iterator[HubSpotClient]:
+    """A client of the session portal without caches (a dataset or a widget test needs none)."""
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as c:
+        yield c
+
+
+@pytest.fixture
+def portal_env(portal: SandboxPortal, monkeypatch: pytest.MonkeyPatch) -> SandboxPortal:
+    """Point the environment's credentials at the sandbox, as a user would for a real portal."""
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", portal.access_token)
+    monkeypatch.setenv("HUBSPOT_BASE_URL", portal.base_url)
+    return portal
+
+
+@pytest.fixture(scope="module")
+def sandbox_result(portal: SandboxPortal) -> LookupResult:
+    """A value_and_history lookup of 40 sandbox utks with every form submission."""
+    with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=False) as c:
+        result = c.lookup_utks(
+            portal.sample_utks(40),
+            property_mode="value_and_history",
+            form_submission_mode="all",
+            progress=False,
+        )
+        result.definitions()  # fetch while the client is open
+    return result

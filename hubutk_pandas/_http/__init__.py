@@ -1,4 +1,5 @@
-"""Private HTTP machinery of the client: batching, session, store, pacing, transport, fetching.
+"""Private HTTP machinery of the client: the fetcher, sessions, store, transport, pacing, erasure.
 
-Nothing outside :mod:`hubutk_pandas.client` imports from here (an import contract checks it).
+Only :mod:`hubutk_pandas.client` and :mod:`hubutk_pandas.privacy` import from here (an import
+contract checks it).
 """

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import re
 import secrets
@@ -56,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from hubutk_pandas import _filemodes, wire
+from hubutk_pandas import _filemodes, _json, wire
 from hubutk_pandas.errors import CacheError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -418,7 +417,7 @@ def valid_json_200(response: requests.Response) -> bool:
     if response.status_code not in CACHED_STATUSES:
         return False
     try:
-        json.loads(response.content)
+        _json.loads(response.content)
     except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
         return False
     return True

@@ -33,7 +33,7 @@ Examples
 >>> store = RecordStore(None)      # in memory, for the example
 >>> store.put("ns", {"u1": {"vid": 1}, "u2": None})
 >>> store.get("ns", ["u1", "u2", "u3"])
-{'u1': '{"vid": 1}', 'u2': None}
+{'u1': '{"vid":1}', 'u2': None}
 >>> store.close()
 """
 
@@ -52,7 +52,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hubutk_pandas import _filemodes
+from hubutk_pandas import _filemodes, _json
 from hubutk_pandas._gc import collector_paused
 from hubutk_pandas.errors import CacheError
 
@@ -182,7 +182,7 @@ class RecordStore:
         """Store answers (a record, or ``None`` for not found) for their utks."""
         now = time.time()
         rows: Iterable[tuple[str, str, str | None, float]] = [
-            (namespace, utk, None if rec is None else json.dumps(rec), now)
+            (namespace, utk, None if rec is None else _json.dumps(rec), now)
             for utk, rec in answers.items()
         ]
         with self._lock, self._db:

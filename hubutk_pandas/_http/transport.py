@@ -45,6 +45,7 @@ from typing import Any
 
 import requests
 
+from hubutk_pandas import _json
 from hubutk_pandas._http.pacing import RateLimiter, rate_limit_headers
 from hubutk_pandas._http.session import cache_folder, redact
 from hubutk_pandas.errors import (
@@ -93,7 +94,7 @@ def error_from_response(response: requests.Response, secrets_: Iterable[str]) ->
     'AuthenticationError'
     """
     try:
-        body = json.loads(response.content)
+        body = _json.loads(response.content)
     except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
         body = None
     if not isinstance(body, dict):
@@ -398,7 +399,7 @@ def _get_json(
         if hit.status_code in request.ok:
             wrong: str | None
             try:
-                data = json.loads(hit.content)
+                data = _json.loads(hit.content)
             except (ValueError, RecursionError):  # never stored (see valid_json_200), but still
                 data, wrong = None, "invalid JSON"
             else:
@@ -443,7 +444,7 @@ def _get_json(
             status = response.status_code
             if status in request.ok:
                 try:
-                    data = json.loads(response.content)
+                    data = _json.loads(response.content)
                 except (ValueError, RecursionError):  # RecursionError: nested too deep
                     problem = ServerError(
                         "HubSpot sent a body that is not valid JSON", status=status

@@ -38,7 +38,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from itertools import chain, repeat
 from operator import length_hint
@@ -47,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hubutk_pandas import _json
 from hubutk_pandas._gc import collector_paused
 from hubutk_pandas.frames.columns import (
     _AUDIT_SPEC,
@@ -352,7 +352,7 @@ def _build(
     seen: set[Any] = set()
     bad_of: dict[tuple[str, Any], dict[str, Any]] = {}
     recs = [
-        rec if isinstance(rec, dict) else json.loads(rec) if isinstance(rec, str) else dict(rec)
+        rec if isinstance(rec, dict) else _json.loads(rec) if isinstance(rec, str) else dict(rec)
         for _, rec in matched
     ]
     for rec in recs:

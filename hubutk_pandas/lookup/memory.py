@@ -2,15 +2,16 @@
 
 What ``client.lookup_utks(utks)`` runs: clean the column, answer what the record store
 can (``byUtk``, unless ``refresh``), plan and fetch the rest on the worker pool (storing
-each ``byUtk`` answer as it arrives), assemble everything in input order, build the
-frames, and fail with the result as ``.partial`` if batches failed.
+each ``byUtk`` answer as it arrives, in the record store only: the HTTP cache serves the
+vid-keyed ``utks`` endpoint and ``fetch_batch``), assemble everything in input order, build
+the frames, and fail with the result as ``.partial`` if batches failed.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import utks as utks_rules
@@ -31,6 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["lookup_to_result"]
 
 logger = logging.getLogger(__name__)
+
+STORE_EVERY = 2_000
+"""Answers (utks) the record store commits at once during an in-memory lookup."""
 
 
 def lookup_to_result(
@@ -96,17 +100,37 @@ def _lookup(
     from_store = len(answers.found)
     todo = [u for u in cleaned.valid if u not in answers.found]
     planned = plan(fetcher, todo, options)
+    # The record store commits a group of answers at once (STORE_EVERY utks), not each
+    # batch: a commit costs as much CPU as writing the rows. What arrived since the last
+    # group is stored when the fetch ends, also when it is interrupted; a killed process
+    # loses at most a group of stored answers, which a rerun fetches again.
+    pending: dict[str, Any] = {}
+
+    def store(found: Mapping[str, Any], *, at_least: int = STORE_EVERY) -> None:
+        pending.update(found)
+        if pending and len(pending) >= at_least:
+            group = dict(pending)
+            pending.clear()
+            fetcher.remember(options, group)
+
     with Report(progress, len(todo), several=len(planned.batches) > 1) as report:
-        fetch(
-            fetcher,
-            planned,
-            options,
-            cache=True,
-            refresh=refresh,
-            into=answers,
-            on_done=lambda batch: report.advance(len(batch)),
-            on_answers=(lambda found: fetcher.remember(options, found)) if stored else None,
-        )
+        try:
+            fetch(
+                fetcher,
+                planned,
+                options,
+                # byUtk answers are kept per utk by the record store, which serves reruns;
+                # the HTTP cache would only keep a second copy of each body, parsed once
+                # more to check it (a third of the CPU per utk). The vid-keyed endpoint
+                # has no store.
+                cache=not stored,
+                refresh=refresh,
+                into=answers,
+                on_done=lambda batch: report.advance(len(batch)),
+                on_answers=store if stored else None,
+            )
+        finally:
+            store({}, at_least=1)
     invalid = set(cleaned.invalid)
     assembled = assemble(((u, u not in invalid) for u in cleaned.order), answers)
     built = build_frames(assembled.matched, assembled.missing)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -303,21 +304,34 @@ def _proxy_logging() -> Iterator[None]:
             logging.getLogger(name).setLevel(level)
 
 
+def _per_user_folder() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("hubutk-pandas"))
+
+
 def _cache(args: argparse.Namespace) -> bool | Path:
     if args.no_cache:
         return False
     if args.cache_dir is not None:
         return Path(args.cache_dir)
-    from platformdirs import user_cache_dir
+    return _per_user_folder() / "proxy"
 
-    return Path(user_cache_dir("hubutk-pandas")) / "proxy"
+
+def _rate_window() -> str:
+    """The window every process on the token shares: ``HUBUTK_RATE_WINDOW``, else the one in
+    the per-user folder, where notebooks and ``hubutk lookup`` keep it (the proxy's own cache
+    is a folder of its own, and a window follows its client's cache folder by default)."""
+    return os.environ.get("HUBUTK_RATE_WINDOW") or str(_per_user_folder())
 
 
 def _serve(args: argparse.Namespace, stop: threading.Event | None) -> int:
     from hubutk_pandas.client import HubSpotClient
 
     rate = (args.rate_limit[0], args.rate_limit[1])
-    with HubSpotClient(cache=_cache(args), rate_limit=rate, max_retries=0) as client:
+    with HubSpotClient(
+        cache=_cache(args), rate_limit=rate, max_retries=0, rate_window=_rate_window()
+    ) as client:
         app = make_app(
             client,
             allow_origins=args.allow_origins,

@@ -1,4 +1,4 @@
-"""Fixtures of the accessor and CLI tests: a client bound to the session's sandbox portal."""
+"""Fixtures of the accessor tests: a cached client bound to the session's sandbox portal."""
 
 from __future__ import annotations
 
@@ -16,11 +16,3 @@ def client(portal: SandboxPortal, tmp_path: Path) -> Iterator[HubSpotClient]:
     """A client of the session portal with its own cache folder."""
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=tmp_path) as c:
         yield c
-
-
-@pytest.fixture
-def portal_env(portal: SandboxPortal, monkeypatch: pytest.MonkeyPatch) -> SandboxPortal:
-    """Point the environment's credentials at the sandbox, as a user would for a real portal."""
-    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", portal.access_token)
-    monkeypatch.setenv("HUBSPOT_BASE_URL", portal.base_url)
-    return portal

@@ -8,7 +8,7 @@ import pytest
 
 from hubutk_pandas.errors import DailyLimitError, InvalidOptionError
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.client.conftest import MakeClient
+from tests.conftest import MakeClient
 
 
 def test_the_answer_is_hubspots_wire_json(portal: SandboxPortal, make_client: MakeClient) -> None:
@@ -52,14 +52,26 @@ def test_a_second_identical_call_is_answered_from_the_cache(
         assert portal.stats.requests == sent + 1
 
 
-def test_it_shares_the_cache_with_lookups(tmp_path: Path, make_client: MakeClient) -> None:
+def test_it_keeps_the_http_cache_and_lookups_keep_the_record_store(
+    tmp_path: Path, make_client: MakeClient
+) -> None:
+    from hubutk_pandas.privacy import cache_info
+
     with SandboxPortal(contacts=200, seed=2) as portal:
         client = make_client(portal, cache=tmp_path)
         utks = portal.sample_utks(5)
         client.fetch_batch(utks, properties=["firstname"])
         sent = portal.stats.requests
+        client.fetch_batch(utks, properties=["firstname"])
+        assert portal.stats.requests == sent  # answered from the HTTP cache
+        answers = cache_info(tmp_path).answers
+        # A byUtk lookup does not read the HTTP cache (the record store serves its reruns)
+        # and leaves no second copy of its answers there.
         result = client.lookup_utks(utks, properties=["firstname"], progress=False)
-        assert len(result.contacts) == 5 and portal.stats.requests == sent
+        assert len(result.contacts) == 5 and portal.stats.requests == sent + 1
+        assert cache_info(tmp_path).answers == answers
+        client.lookup_utks(utks, properties=["firstname"], progress=False)
+        assert portal.stats.requests == sent + 1  # the record store answered
 
 
 @pytest.mark.parametrize(

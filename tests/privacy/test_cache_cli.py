@@ -23,10 +23,11 @@ def test_cache_info_shows_the_folder_its_size_oldest_entry_and_retention(
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=folder) as client:
         client.lookup_utks(portal.sample_utks(150), progress=False)  # two batches
         client.lookup_utks(portal.unknown_utks(2), progress=False)
+        client.fetch_batch(portal.sample_utks(3))  # an HTTP answer (lookups keep none)
     info = cache_info(folder)
     assert info.exists and info.mode == 0o700
     assert info.records == 152  # a miss is remembered too
-    assert info.answers == 3
+    assert info.answers == 1
     assert info.size == sum(p.stat().st_size for p in folder.iterdir()) > 0
     assert set(info.files) == {"salt", "records.sqlite", "http_cache.sqlite", "rate_window.sqlite"}
     assert info.oldest is not None and info.newest is not None
@@ -38,7 +39,7 @@ def test_cache_info_shows_the_folder_its_size_oldest_entry_and_retention(
     out = capsys.readouterr().out
     assert f"cache folder  {folder}\n" in out
     assert "permissions   0700 (private to you)" in out
-    assert "152 records (record store), 3 answers (HTTP cache)" in out
+    assert "152 records (record store), 1 answers (HTTP cache)" in out
     assert f"oldest entry  {info.oldest.isoformat(timespec='seconds')}" in out
     assert "retention     1 day (HubSpotClient(expire_after=...)" in out
     assert "hubutk forget" in out  # and how to erase
@@ -57,7 +58,8 @@ def test_cache_clear_empties_it_in_place_even_for_a_client_still_open(
     folder = tmp_path / "cache"
     utks = portal.sample_utks(30)
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=folder) as client:
-        client.lookup_utks(utks, progress=False)
+        client.lookup_utks(utks, progress=False)  # the record store
+        client.fetch_batch(utks)  # an HTTP answer (lookups keep none)
         email = str(client.lookup_utks(utks[:1], progress=False).identities["value"].iloc[0])
         assert main(["cache", "clear", "--cache-dir", str(folder)]) == 0
         assert capsys.readouterr().out.startswith(f"cache {folder}: removed 30 records, 1 answer")
@@ -70,7 +72,7 @@ def test_cache_clear_empties_it_in_place_even_for_a_client_still_open(
         client.lookup_utks(utks, progress=False)
         assert portal.stats.utks_requested == 30
     assert cache_info(folder).records == 30
-    assert clear_cache(folder).removed == {"records": 30, "answers": 1}
+    assert clear_cache(folder).removed == {"records": 30, "answers": 0}  # lookups keep none
 
 
 def test_a_damaged_cache_file_is_deleted_by_clear(tmp_path: Path) -> None:
@@ -90,6 +92,7 @@ def test_answers_past_their_expiry_are_deleted_when_a_client_opens_the_folder(
         portal.access_token, base_url=portal.base_url, cache=folder, expire_after=1
     ) as client:
         result = client.lookup_utks(portal.sample_utks(5), progress=False)
+        client.fetch_batch(portal.sample_utks(5))  # an HTTP answer (lookups keep none)
     email = str(result.identities["value"].iloc[0]).encode()
     assert cache_info(folder).answers == 1
     time.sleep(1.5)
@@ -114,6 +117,7 @@ def test_hubutk_forget_erases_from_the_cache_and_a_dataset_and_says_what(
     utks = portal.sample_utks(20)
     with HubSpotClient(portal.access_token, base_url=portal.base_url, cache=folder) as client:
         result = client.lookup_utks(utks, progress=False)
+        client.fetch_batch(utks)  # an HTTP answer (lookups keep none)
         lookup_to_dataset(client.fetcher, utks, root, LookupOptions())
     emails = result.identities.loc[result.identities["type"] == "EMAIL", ["vid", "value"]]
     vid, email = emails.iloc[4]

@@ -73,9 +73,9 @@ def test_after_forget_a_warm_lookup_of_that_utk_sends_a_request_and_no_other_utk
     assert portal.stats.requests == 0  # found locally: no request sent
     store, http = report.removals
     assert (store.place, store.removed) == ("record store", {"records": 1})  # one namespace
-    # Its own answer, the vid-keyed batch and fetch_batch's; the batch of 40 never held it
-    # (the store already had it), and stays.
-    assert (http.place, http.removed) == ("HTTP cache", {"answers": 3})
+    # The vid-keyed batch and fetch_batch's: byUtk lookups keep their answers in the record
+    # store only, so neither its own lookup nor the batch of 40 left one there.
+    assert (http.place, http.removed) == ("HTTP cache", {"answers": 2})
     assert gone in report.found.utks and email in report.found.emails
     # Nothing of it is left in either file, not even in SQLite's free pages.
     for name in ("records.sqlite", "http_cache.sqlite"):
@@ -304,7 +304,8 @@ def test_it_is_never_silent(
     assert "record store" in out and "HTTP cache" in out and "no request sent" in out
     utk = portal.sample_utks(1)[0]
     root = tmp_path / "visits"
-    cached.lookup_utks([utk, nobody], progress=False)
+    cached.lookup_utks([utk, nobody], progress=False)  # the record store
+    cached.fetch_batch([utk, nobody])  # an HTTP answer (lookups keep none)
     lookup_to_dataset(cached.fetcher, [utk, nobody], root, LookupOptions())
     report = cached.forget(utks=[utk, nobody], datasets=[root])
     out = capsys.readouterr().out

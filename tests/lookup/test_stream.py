@@ -26,8 +26,7 @@ from hubutk_pandas.dataset.layout import arrow_schema
 from hubutk_pandas.frames import FRAME_NAMES
 from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.sandbox import SandboxPortal
-
-from .helpers import FULL, FULL_OPTIONS, assert_same_frames, mixed_utks, tree_bytes
+from tests.dataset.helpers import FULL, FULL_OPTIONS, assert_same_frames, mixed_utks, tree_bytes
 
 
 @pytest.mark.slow

@@ -16,8 +16,7 @@ import hubutk_pandas.dask  # noqa: F401  (registers ddf.hubspot)
 from hubutk_pandas import HubSpotClient, InvalidOptionError, LookupDataset
 from hubutk_pandas.frames import FRAME_NAMES
 from hubutk_pandas.sandbox import SandboxPortal
-
-from .helpers import FULL
+from tests.dataset.helpers import FULL
 
 
 @pytest.fixture(scope="module")

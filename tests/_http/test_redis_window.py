@@ -18,7 +18,7 @@ import pytest
 from hubutk_pandas.client import HubSpotClient
 from hubutk_pandas.errors import CacheError
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.client.test_shared_window import FAST, LATENCY, WINDOW, Children
+from tests._http.test_shared_window import FAST, LATENCY, WINDOW, Children
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(180)]
 

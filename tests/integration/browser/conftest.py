@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 NOTEBOOK = REPO / "notebooks" / "03-widgets.ipynb"
 CHROMIUM = Path(os.environ.get("HUBUTK_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

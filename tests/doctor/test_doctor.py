@@ -21,13 +21,14 @@ from hubutk_pandas.doctor import (
 )
 from hubutk_pandas.sandbox import SandboxPortal
 from hubutk_pandas.settings import ClientSettings
-from tests.client.conftest import MakeClient
+from tests.conftest import MakeClient
 
 NAMES = [
     "credential",
     "contacts scope",
     "lists scope",
     "rate limits",
+    "rate window",
     "cache folder",
     "portal",
     "support horizon",
@@ -292,3 +293,32 @@ def test_hubutk_doctor_reports_an_unusable_cache_folder(
     assert "HUBUTK_RATE_WINDOW=client" in capsys.readouterr().out
     monkeypatch.setenv("HUBUTK_RATE_WINDOW", "client")
     assert _doctor(monkeypatch, portal_of_today, portal_of_today.access_token, "--no-cache") == 0
+
+
+def test_the_report_shows_who_else_uses_the_rate_window(
+    portal_of_today: SandboxPortal, make_client: MakeClient, tmp_path: Path
+) -> None:
+    """Another process on the token holds slots: the report's "rate window" line says so."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "shared"
+    script = (
+        "import sys; from hubutk_pandas import HubSpotClient; "
+        "c = HubSpotClient(sys.argv[1], base_url=sys.argv[2], cache=False, "
+        "rate_window=sys.argv[3]); "
+        "c.lookup_utks([f'{i:032x}' for i in range(600)], progress=False); c.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, portal_of_today.access_token, portal_of_today.base_url,
+         str(folder)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = make_client(portal_of_today, rate_window=folder).check()
+    line = report["rate window"]
+    assert line.ok and str(folder / "rate_window.sqlite") in line.detail
+    # the other process's 6 requests, within the window, and the report's own 2 probes
+    assert "(6 by 1 other processes" in line.detail and "2 by this client" in line.detail
+    alone = make_client(portal_of_today, rate_window="client").check()["rate window"]
+    assert alone.detail.startswith("client window memory") and "paces alone" in alone.fix

@@ -23,7 +23,7 @@ from hubutk_pandas.errors import (
 from hubutk_pandas.frames import LIST_MEMBERSHIPS_SCHEMA
 from hubutk_pandas.lookup.lists import fetch_memberships
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.client.conftest import MakeClient
+from tests.conftest import MakeClient
 
 LISTS = "/crm/lists/2026-09"
 BATCH = f"{LISTS}/records/memberships/batch/read"

@@ -31,7 +31,7 @@ from hubutk_pandas.sandbox import SandboxPortal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
-PAGE = Path(__file__).resolve().parents[2] / "examples" / "personalize.html"
+PAGE = Path(__file__).resolve().parents[3] / "examples" / "personalize.html"
 ALLOWED = ("firstname", "lifecyclestage")
 ASKED = "firstname,lifecyclestage,email,hs_analytics_source"
 MARKUP = '<body data-proxy="http://127.0.0.1:8787" data-properties="firstname"'
