@@ -55,7 +55,8 @@ def test_sources_and_stages_count_contacts_as_the_plots_do(looked_up) -> None:  
     text = summarize(visitors, result, 1.0)
     sources = _section(text, "Top sources (contacts):")
     plotted = _bars(plot_sources(result))
-    assert sources == {name: plotted[name] for name in sources}
+    assert sources == {name: plotted[name] for name in sources}  # same words, same counts
+    assert "Organic Search" in sources  # the portal's words, as the plot says them
     stages = _section(text, "Lifecycle stages (contacts at each stage now):")
     funnel = _bars(plot_current_stages(result))
     assert stages == {name: funnel[name] for name in stages}
