@@ -76,7 +76,7 @@ from dask.distributed import Client, LocalCluster
 import hubutk_pandas.dask
 from hubutk_pandas import HubSpotClient
 source, out, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
-utks = pd.read_csv(source, dtype="string")["utk"].to_numpy(dtype=object)
+utks = pd.read_csv(source, dtype="string", keep_default_na=False)["utk"].to_numpy(dtype=object)
 parts = 20
 def part(i):
     rng = np.random.default_rng(i)

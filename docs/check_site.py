@@ -8,7 +8,11 @@ Sphinx's ``linkcheck`` would go to the internet; this reads the HTML on disk ins
   that no element of the target page has;
 - a name in ``hubutk_pandas.__all__``, or in the ``__all__`` of a documented module
   (``hubutk_api_modules`` in ``conf.py``), has no page, or its page lacks the opening
-  words of its docstring.
+  words of its docstring;
+- a command or option is printed with a typographic dash (``–format`` for ``--format``:
+  a pasted command fails);
+- a page's sidebar lists nothing, or lists a name that is not a public module, class or
+  function (a constant, ``__version__``, a private name).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class _Page(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
+        self.html = ""
         self.ids: set[str] = set()
         self.links: list[str] = []
         self.text: list[str] = []
@@ -63,7 +68,8 @@ def read_pages(root: Path) -> dict[Path, _Page]:
         if path.relative_to(root).parts[0] in ("_static", "_sources", "_images"):
             continue  # theme templates and assets, not pages
         page = _Page()
-        page.feed(path.read_text(encoding="utf-8"))
+        page.html = path.read_text(encoding="utf-8")
+        page.feed(page.html)
         pages[path.resolve()] = page
     return pages
 
@@ -90,11 +96,18 @@ def broken_links(root: Path, pages: dict[Path, _Page] | None = None) -> list[str
     return problems
 
 
+def _shown(match: re.Match[str]) -> str:
+    """What Sphinx shows for a role: its title, or the target (``~`` keeps the last part)."""
+    target, title = match["target"], match["title"]
+    if title:
+        return title
+    return target[1:].rpartition(".")[2] if target.startswith("~") else target
+
+
 def _letters(text: str) -> str:
     """Only the letters and digits of ``text``, lowercased: markup and typography vary."""
-    # a role shows its target's last name, or its title: :meth:`~a.B.forget` -> forget
-    shown = re.sub(r":[a-z]+:`~[^`]*?([^.`]+)`", r"\1", text)
-    return re.sub(r"\W|_", "", re.sub(r":[a-z]+:", "", shown)).lower()
+    text = re.sub(r":[a-z:]+:`(?:(?P<title>[^`<]+?) <)?(?P<target>[^`>]+)>?`", _shown, text)
+    return re.sub(r"\W|_", "", text).lower()
 
 
 def opening(obj: object) -> str | None:
@@ -146,8 +159,10 @@ def missing_pages(
         candidates = [root / "api" / "generated" / f"{home}.html"]
         if home in modules:
             candidates = [root / "api" / "modules" / f"{home}.html"]
-        else:  # type aliases are documented on their module's page
+        else:  # constants and type aliases are documented on their module's page
             candidates.append(root / "api" / "modules" / f"{home.rpartition('.')[0]}.html")
+            if home.rpartition(".")[0] == catalogue.top_package:  # and the package's on the index
+                candidates.append(root / "api" / "index.html")
         found = [pages[p] for p in candidates if p in pages and home in pages[p].ids]
         if home in modules:
             found = [pages[p] for p in candidates if p in pages]
@@ -160,6 +175,75 @@ def missing_pages(
     return problems
 
 
+#: A hyphen's typographic look-alikes: hyphen, non-breaking hyphen, figure dash, en and em
+#: dashes, horizontal bar, minus sign. Before a letter, outside a word, they were an option.
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_DASHED_OPTION = re.compile(rf"(?<![\w{_DASHES}])[{_DASHES}]+[A-Za-z][\w-]*")
+
+
+def typographic_dashes(root: Path, pages: dict[Path, _Page] | None = None) -> list[str]:
+    """Commands and options printed with a typographic dash (``–format``), per page."""
+    pages = read_pages(root) if pages is None else pages
+    problems = []
+    for path, page in pages.items():
+        found = sorted(set(_DASHED_OPTION.findall(" ".join(page.text))))
+        if found:
+            where = path.relative_to(root.resolve())
+            problems.append(f"{where}: typographic dash in {', '.join(found)} (write --)")
+    return problems
+
+
+_SIDEBAR = re.compile(r'<nav class="bd-docs-nav[^"]*".*?</nav>', re.S)
+_NAV_LINK = re.compile(r"<a [^>]*href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S)
+
+
+def _sidebar_names(page: _Page) -> list[str] | None:
+    """The link texts of a page's sidebar navigation, or None when it has no sidebar."""
+    match = _SIDEBAR.search(page.html)
+    if match is None:
+        return None
+    texts = [re.sub(r"<[^>]+>", "", text) for _, text in _NAV_LINK.findall(match[0])]
+    return [" ".join(text.split()) for text in texts]
+
+
+def navigation_problems(
+    root: Path, pages: dict[Path, _Page] | None = None, package: str = "hubutk_pandas"
+) -> list[str]:
+    """Pages whose sidebar is empty, or lists a name that is no public module, class or function."""
+    sys.path.insert(0, str(HERE / "_ext"))
+    from hubutk_api import resolve
+
+    pages = read_pages(root) if pages is None else pages
+    problems = []
+    verdicts: dict[str, str | None] = {}  # a name -> what is wrong with listing it, or None
+    for path, page in pages.items():
+        where = path.relative_to(root.resolve())
+        names = _sidebar_names(page)
+        if not names:
+            problems.append(f"{where}: the sidebar lists nothing")
+            continue
+        for name in names:
+            if name.startswith(f"{package}.") and name not in verdicts:
+                verdicts[name] = _not_navigable(name, resolve)
+        wrong = [f"{name} ({verdicts[name]})" for name in names if verdicts.get(name)]
+        if wrong:
+            problems.append(f"{where}: the sidebar lists {', '.join(wrong)}")
+    return problems
+
+
+def _not_navigable(name: str, resolve: Callable[[str], Any]) -> str | None:
+    """Why ``name`` has no place in the navigation, or None if it has one."""
+    try:
+        obj = resolve(name)
+    except LookupError:
+        return "no such name"
+    if any(part.startswith("_") for part in name.split(".")):
+        return "private"
+    if not (inspect.ismodule(obj) or callable(obj)):
+        return "a constant: document it on its module's page"
+    return None
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else HERE / "_build" / "html")
     if not (root / "index.html").exists():
@@ -167,7 +251,12 @@ def main(argv: list[str]) -> int:
         return 1
     modules = list(runpy.run_path(str(HERE / "conf.py"))["hubutk_api_modules"])
     pages = read_pages(root)
-    problems = broken_links(root, pages) + missing_pages(root, modules, pages)
+    problems = (
+        broken_links(root, pages)
+        + missing_pages(root, modules, pages)
+        + typographic_dashes(root, pages)
+        + navigation_problems(root, pages)
+    )
     for problem in problems:
         print(problem, file=sys.stderr)
     n_links = sum(len(p.links) for p in pages.values())

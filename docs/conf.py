@@ -116,9 +116,15 @@ myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
 
 # -- HTML ----------------------------------------------------------------------------------
+# Smart quotes, but never dashes: "--format" must stay two hyphens wherever it is printed
+# (the CLI reference's help text is not code, and docutils turned its "--" into an en dash,
+# so a pasted command failed). check_site.py refuses a typographic dash before an option.
+smartquotes_action = "qe"
+
 html_theme = "pydata_sphinx_theme"
 html_title = f"hubutk-pandas {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["hubutk.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -126,5 +132,8 @@ html_theme_options = {
     "navbar_end": ["navbar-icon-links"],
     "secondary_sidebar_items": ["page-toc"],
 }
+# The whole site's table of contents on every page: the theme's own "section navigation"
+# is empty on a page without children (Getting started, the command line).
+html_sidebars = {"**": ["site-nav"]}
 html_show_sourcelink = False
 html_copy_source = False

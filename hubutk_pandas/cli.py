@@ -24,11 +24,12 @@ Examples
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,10 @@ LOOKUP_FORMATS = {
     "same command to continue an interrupted lookup)",
 }
 """``hubutk lookup --format``: what each name writes into ``--out``."""
+MEMORY_UTKS = 50_000
+"""``hubutk lookup`` without ``--format``: up to this many distinct utks it looks them up in
+memory and writes CSV files; above, it streams a dataset (a lookup with full history holds
+about 45 KB per contact in memory, so 50,000 utks are about 2 GB)."""
 DEMO_FORMATS = {k: v for k, v in LOOKUP_FORMATS.items() if k != "dataset"}
 """``hubutk demo --format``: the flat files."""
 # The spelling before 0.x: "parquet" was a dataset in `lookup` but flat files in `demo`
@@ -108,9 +113,16 @@ def _format(choices: dict[str, str], renamed: dict[str, str]) -> Callable[[str],
 
 def _add_format(parser: argparse.ArgumentParser, command: str, choices: dict[str, str]) -> None:
     lines = "; ".join(f"{name}: {text}" for name, text in choices.items())
+    default: str | None = "csv"
+    if command == "lookup":  # chosen by the input's size (see _choose_format)
+        default = None
+        lines += (
+            f" (default: csv up to {MEMORY_UTKS:,} distinct utks, dataset above them: a big "
+            "input is held in memory only if you say --format csv)"
+        )
     parser.add_argument(
         "--format",
-        default="csv",
+        default=default,
         type=_format(choices, _RENAMED[command]),
         metavar="{" + ",".join(choices) + "}",
         help=f"what to write into --out. {lines}",
@@ -189,12 +201,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Credentials come from HUBSPOT_ACCESS_TOKEN (a Service Key, a private-app "
         "token or an OAuth token); HUBSPOT_BASE_URL, or --base-url, points elsewhere, for "
         "example at `hubutk sandbox`. The inputs' distinct utks are found by DuckDB, so they "
-        "never have to fit in memory. --format csv (or parquet-files) writes every table "
-        "and the typed wide table as files; --format dataset streams a resumable lookup "
-        "dataset into --out (rerun the same command to continue an interrupted one; any "
-        "Parquet reader opens it, and Python's hubutk_pandas.open_dataset as a "
-        "LookupDataset). The exit status is 1 when some utks failed; the same command "
-        "again fetches only those.",
+        "never have to fit in memory. --format csv (or parquet-files) looks them up in "
+        "memory and writes every table and the typed wide table as files; --format dataset "
+        "streams a resumable lookup dataset into --out in bounded memory (rerun the same "
+        "command to continue an interrupted one; any Parquet reader opens it, and Python's "
+        "hubutk_pandas.open_dataset as a LookupDataset). Without --format, an input of more "
+        f"than {MEMORY_UTKS:,} distinct utks is streamed to a dataset, and the command says "
+        "so. The exit status is 1 when some utks failed; the same command again fetches "
+        "only those.",
     )
     lookup.add_argument(
         "inputs",
@@ -205,6 +219,18 @@ def _parser() -> argparse.ArgumentParser:
     lookup.add_argument("--column", default="utk", help="the column of utks")
     lookup.add_argument("--out", type=Path, default=Path("results"), help="output folder")
     _add_format(lookup, "lookup", LOOKUP_FORMATS)
+    lookup.add_argument(
+        "--retry-missing",
+        action="store_true",
+        help="look the utks the dataset in --out found missing up again, and only those "
+        "(with any new ones): visitors become contacts over time; implies --format dataset",
+    )
+    lookup.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print errors and warnings only: no progress bar, no list of what was written",
+    )
     _add_lookup_options(lookup)
 
     from hubutk_pandas.sandbox import cli as sandbox_cli
@@ -265,6 +291,14 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             file=sys.stderr,
         )
         args.format = new
+    if args.command == "lookup" and args.retry_missing:
+        if args.format not in (None, "dataset"):
+            parser.error(
+                f"--retry-missing does not apply to --format {args.format}: it looks a "
+                "dataset's missing utks up again (--format dataset); in memory, --refresh "
+                "fetches every utk again"
+            )
+        args.format = "dataset"
     if args.command == "lookup" and args.format == "dataset" and args.refresh:
         parser.error(
             "--refresh does not apply to --format dataset: a dataset reads no cached "
@@ -282,11 +316,12 @@ def _add_privacy_commands(commands: Any) -> None:
     forget = commands.add_parser(
         "forget",
         help="erase a contact from the cache and datasets (a GDPR / CCPA deletion request)",
+        formatter_class=_HelpFormatter,
         description="Find a contact by any of its utks, vids or emails in what is held on "
         "this disk (no request is sent; a merged contact by any of its vids) and remove "
         "it: its records in the record store, every cached HTTP answer holding it, and its "
         "rows in every frame of each --dataset. Prints what was removed where. No "
-        "credential is needed.",
+        "credential is needed. Give at least one --utk, --vid or --email.",
     )
     forget.add_argument("--utk", action="append", default=[], help="a utk (repeat for more)")
     forget.add_argument("--vid", action="append", default=[], help="a vid (repeat for more)")
@@ -295,8 +330,10 @@ def _add_privacy_commands(commands: Any) -> None:
         "--dataset", action="append", default=[], type=Path, metavar="PATH",
         help="a dataset folder to erase it from (repeat for more)",
     )  # fmt: skip
-    forget.add_argument("--cache-dir", type=Path, default=None, help=where)
-    forget.add_argument("--no-cache", action="store_true", help="leave the cache folder alone")
+    forget.add_argument("--cache-dir", type=Path, default=None, metavar="PATH", help=where)
+    forget.add_argument(
+        "--no-cache", action="store_true", help="leave the cache folder alone (datasets only)"
+    )
     forget.add_argument(
         "--refetch",
         action="store_true",
@@ -305,14 +342,28 @@ def _add_privacy_commands(commands: Any) -> None:
     cache = commands.add_parser(
         "cache",
         help="what the cache folder keeps, and for how long; empty it",
+        formatter_class=_HelpFormatter,
         description="The cache folder holds HubSpot's answers (personal data of the "
         "contacts looked up) so that reruns cost no requests.",
     )
     actions = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
-    info = actions.add_parser("info", help="the folder, its size, oldest entry and retention")
-    info.add_argument("--cache-dir", type=Path, default=None, help=where)
-    clear = actions.add_parser("clear", help="remove every cached answer and record")
-    clear.add_argument("--cache-dir", type=Path, default=None, help=where)
+    info = actions.add_parser(
+        "info",
+        help="the folder, its size, oldest entry and retention",
+        formatter_class=_HelpFormatter,
+        description="Show the cache folder: where it is, its permissions, its size, how many "
+        "records and answers it holds, the oldest and newest, and how long they are kept.",
+    )
+    info.add_argument("--cache-dir", type=Path, default=None, metavar="PATH", help=where)
+    clear = actions.add_parser(
+        "clear",
+        help="remove every cached answer and record",
+        formatter_class=_HelpFormatter,
+        description="Empty the cache folder in place: every cached answer, record and "
+        "property definition is removed; the next lookup asks HubSpot again. Datasets are "
+        "not touched.",
+    )
+    clear.add_argument("--cache-dir", type=Path, default=None, metavar="PATH", help=where)
 
 
 def _run_forget(args: argparse.Namespace) -> int:
@@ -352,16 +403,47 @@ def _client(args: argparse.Namespace) -> Any:
     return HubSpotClient(cache=not args.no_cache, **settings)
 
 
+def _choose_format(args: argparse.Namespace, utks: Iterator[str]) -> tuple[str, Iterable[str]]:
+    """``--format``, or without it csv for a small input and a dataset for a big one.
+
+    Reads at most ``MEMORY_UTKS + 1`` utks to decide; what was read is looked up too.
+    A big input held in memory (``--format csv``, or ``--refresh``) is said on stderr.
+    """
+    if args.format == "dataset":
+        return "dataset", utks
+    head = list(itertools.islice(utks, MEMORY_UTKS + 1))
+    if len(head) <= MEMORY_UTKS:
+        return args.format or "csv", head
+    if args.format is None and not args.refresh:
+        print(
+            f"note: more than {MEMORY_UTKS:,} distinct utks: streaming them into a dataset "
+            f"in {args.out} (--format dataset), in bounded memory; say --format csv to hold "
+            "them in memory and write flat files instead",
+            file=sys.stderr,
+        )
+        return "dataset", itertools.chain(head, utks)
+    print(
+        f"note: more than {MEMORY_UTKS:,} distinct utks, held in memory for --format "
+        f"{args.format or 'csv'} (about 45 KB a contact with full history); --format dataset "
+        "streams them in bounded memory",
+        file=sys.stderr,
+    )
+    return args.format or "csv", [*head, *utks]
+
+
 def _run_lookup(args: argparse.Namespace) -> int:
     from hubutk_pandas.dataset import distinct_utks
 
-    utks = distinct_utks(args.inputs, args.column)  # checks the files before any request
+    found = distinct_utks(args.inputs, args.column)  # checks the files before any request
     options = _lookup_options(args)
+    args.format, utks = _choose_format(args, found)
     if args.format == "dataset":
         return _run_dataset_lookup(args, utks, options)
     with _client(args) as client:
         try:
-            result = client.lookup_utks(list(utks), options=options, refresh=args.refresh)
+            result = client.lookup_utks(
+                list(utks), options=options, refresh=args.refresh, progress=_progress(args)
+            )
             status = 0
         except LookupFailedError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -379,10 +461,24 @@ def _run_lookup(args: argparse.Namespace) -> int:
             f"{len(failed_utks)} utks failed, listed in {failed}; rerun to fetch only those.",
             file=sys.stderr,
         )
-    print(f"{len(result.contacts)} contacts, {len(result.missing)} missing; wrote:")
-    for path in paths:
-        print(f"  {path}")
+    if not args.quiet:
+        print(f"{_matched(len(result.contacts), result.contacts['vid'].nunique())}, "
+              f"{len(result.missing):,} missing; wrote:")  # fmt: skip
+        for path in paths:
+            print(f"  {path}")
     return status
+
+
+def _matched(utks: int, contacts: int) -> str:
+    """``"1,580 utks matched 1,520 contacts"``: a contact may have several utks."""
+    return f"{utks:,} utk{'s' if utks != 1 else ''} matched {contacts:,} contact" + (
+        "s" if contacts != 1 else ""
+    )
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """No bar with --quiet; else the lookup's own choice (a bar when it sends several batches)."""
+    return False if args.quiet else None
 
 
 def _private(path: str, flags: int) -> int:
@@ -396,15 +492,24 @@ def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOpti
     status = 0
     with _client(args) as client:
         try:
-            dataset = client.lookup_utks(utks, options=options, progress=True, out=args.out)
+            dataset = client.lookup_utks(
+                utks,
+                options=options,
+                progress=not args.quiet,
+                out=args.out,
+                retry_missing=args.retry_missing,
+            )
         except LookupFailedError as exc:
             if exc.partial is None:
                 raise
             print(f"error: {exc}", file=sys.stderr)
             dataset, status = exc.partial, 1
     counts = dataset.counts
-    print(f"{counts['contacts']} contacts, {counts['missing']} missing; wrote the dataset:")
-    print(f"  {dataset!r}")
+    if not args.quiet:
+        vids = dataset.sql("SELECT count(DISTINCT vid) AS n FROM contacts")["n"].iloc[0]
+        print(f"{_matched(counts['contacts'], int(vids))}, {counts['missing']:,} missing; "
+              "wrote the dataset:")  # fmt: skip
+        print(f"  {dataset!r}")
     return status
 
 

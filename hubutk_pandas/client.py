@@ -144,6 +144,8 @@ class HubSpotClient:
             definitions_path=wire.PROPERTIES_PATH,
             user_agent=session.user_agent(),
             lists_root=LISTS_ROOT,
+            account_path=wire.ACCOUNT_DETAILS_PATH,
+            credential_origin=settings.credential_origin(access_token, api_key),
         )
 
     @property
@@ -410,6 +412,7 @@ class HubSpotClient:
         progress: Progress = None,
         refresh: bool = False,
         out: None = None,
+        retry_missing: bool = False,
         **kwargs: Unpack[LookupOptionsKwargs],
     ) -> LookupResult: ...
 
@@ -422,6 +425,7 @@ class HubSpotClient:
         progress: Progress = None,
         refresh: bool = False,
         out: str | os.PathLike[str],
+        retry_missing: bool = False,
         **kwargs: Unpack[LookupOptionsKwargs],
     ) -> LookupDataset: ...
 
@@ -434,6 +438,7 @@ class HubSpotClient:
         progress: Progress = None,
         refresh: bool = False,
         out: str | os.PathLike[str] | None = None,
+        retry_missing: bool = False,
         **kwargs: Unpack[LookupOptionsKwargs],
     ) -> LookupResult | LookupDataset:
         """Look a column of utks up and return the tidy :class:`LookupResult`.
@@ -453,7 +458,13 @@ class HubSpotClient:
             there (Parquet, bounded memory, resumable: rerunning the same call continues
             where it stopped) and return it; see
             :func:`hubutk_pandas.lookup.lookup_to_dataset`. A dataset reads no cache, so
-            ``refresh=True`` with ``out`` is refused.
+            ``refresh=True`` with ``out`` is refused. It records its portal and the
+            credential that made it (a salted fingerprint, never the credential), and
+            refuses another portal, or a credential HubSpot does not confirm is the same
+            portal's (:func:`~hubutk_pandas.dataset.manifest.check_source`).
+        retry_missing
+            With ``out``: look the utks the dataset found missing up again, and only those
+            (visitors become contacts over time); what now matches is added.
 
         Returns
         -------
@@ -493,11 +504,13 @@ class HubSpotClient:
         """
         opts = LookupOptions.resolve(options, kwargs)
         check_controls(progress=progress, refresh=refresh)
-        check_sink_arguments(out=out, refresh=refresh)
+        check_sink_arguments(out=out, refresh=refresh, retry_missing=retry_missing)
         if out is None:
             from hubutk_pandas.lookup.memory import lookup_to_result
 
             return lookup_to_result(self._http, utks, opts, progress=progress, refresh=refresh)
         from hubutk_pandas.lookup.stream import lookup_to_dataset
 
-        return lookup_to_dataset(self._http, utks, Path(out), opts, progress=progress)
+        return lookup_to_dataset(
+            self._http, utks, Path(out), opts, progress=progress, retry_missing=retry_missing
+        )

@@ -26,6 +26,9 @@ __all__ = ["run_demo", "summarize"]
 def summarize(visitors: pd.DataFrame, result: LookupResult, elapsed: float) -> str:
     """Return the demo's plain-text summary of a lookup.
 
+    Every figure that says "contacts" counts distinct contacts (vids), though a contact may
+    have several utks in the file: the sources and stages are those the plots show.
+
     Examples
     --------
     >>> import hubutk_pandas
@@ -34,7 +37,8 @@ def summarize(visitors: pd.DataFrame, result: LookupResult, elapsed: float) -> s
     >>> print(summarize(visitors, result, 0.5).splitlines()[0])
     Visitors file: 4 rows, 3 distinct utks
     """
-    wide = result.wide()
+    # wide() has a row per matched utk; two utks may share a contact, which counts once.
+    contacts = result.wide(per="contact")
     cells = visitors["utk"].str.strip()
     missing = result.missing["reason"].value_counts()
     lines = [
@@ -47,13 +51,13 @@ def summarize(visitors: pd.DataFrame, result: LookupResult, elapsed: float) -> s
         "Rows per frame:",
     ]
     lines += [f"  {name:<18}{len(frame):>9,}" for name, frame in result.frames.items()]
-    if "hs_analytics_source" in wide:
-        lines += ["", "Top sources:"]
-        top = wide["hs_analytics_source"].value_counts().head(5)
+    if "hs_analytics_source" in contacts:
+        lines += ["", "Top sources (contacts):"]
+        top = contacts["hs_analytics_source"].value_counts().head(5)
         lines += [f"  {source!s:<18}{n:>9,}" for source, n in top.items()]
-    if "lifecyclestage" in wide:
-        lines += ["", "Lifecycle stages:"]
-        stages = wide["lifecyclestage"].value_counts(sort=False)
+    if "lifecyclestage" in contacts:
+        lines += ["", "Lifecycle stages (contacts at each stage now):"]
+        stages = contacts["lifecyclestage"].value_counts(sort=False)
         lines += [f"  {stage!s:<24}{n:>9,}" for stage, n in stages.items()]
     lines += _lead_lines(result)
     return "\n".join(lines)
@@ -72,8 +76,9 @@ def _lead_lines(result: LookupResult) -> list[str]:
     if times["contacts"]:
         lines += [
             "",
-            f"Lead -> customer: median {times['median'].days} days, p75 {times['p75'].days}, "
-            f"p90 {times['p90'].days} ({times['contacts']:,} contacts)",
+            f"Lead -> customer: median {times['median_days']:.0f} days, "
+            f"p75 {times['p75_days']:.0f}, p90 {times['p90_days']:.0f} "
+            f"({times['contacts']:,} contacts)",
         ]
     return lines
 

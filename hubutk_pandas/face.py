@@ -14,7 +14,8 @@ member                                     what it gives
                                            ``filters`` keep; a new frame every call
 ``missing``                                the utks that matched nothing (a frame)
 ``counts``                                 rows per frame, by name
-``wide(properties=None)``                  one typed column per property
+``wide(properties=None, per="utk")``       one typed column per property; a row per
+                                           matched utk, or per contact (``per="contact"``)
 ``definitions()``                          the portal's property definitions (``[]``: none)
 ``options``                                the :class:`~hubutk_pandas.LookupOptions` of the
                                            lookup (``None``: a result built by hand)
@@ -49,6 +50,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
+from hubutk_pandas.errors import InvalidOptionError
 from hubutk_pandas.frames import FRAME_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -61,10 +63,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "FILE_FORMATS",
     "FRAME_NAMES",
+    "WIDE_ROWS",
     "FileFormat",
     "LookupFace",
     "PropertyDefinitions",
+    "WideRows",
     "check_frame",
+    "one_row_per",
 ]
 
 PropertyDefinitions = list[dict[str, Any]]
@@ -74,6 +79,35 @@ FileFormat = Literal["parquet", "csv"]
 """The flat-file formats of ``to_files``: one file per table, never a dataset folder."""
 
 FILE_FORMATS: tuple[FileFormat, ...] = ("parquet", "csv")
+
+WideRows = Literal["utk", "contact"]
+"""What a row of ``wide()`` stands for: a matched utk (the default), or a contact."""
+WIDE_ROWS: tuple[WideRows, ...] = ("utk", "contact")
+
+
+def one_row_per(wide: pd.DataFrame, per: Any) -> pd.DataFrame:
+    """``wide`` (a row per matched utk) as ``per`` asks: as it is, or a row per contact.
+
+    A contact reached by several utks keeps the row of the first one (its ``utk``), in
+    lookup order; the properties are the contact's, the same on each of its rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"utk": ["a", "b", "c"], "vid": [1, 1, 2], "n": [5, 5, 6]})
+    >>> one_row_per(wide, "contact")
+      utk  vid  n
+    0   a    1  5
+    1   c    2  6
+    >>> one_row_per(wide, "visit")
+    Traceback (most recent call last):
+    hubutk_pandas.errors.InvalidOptionError: per='visit' is not valid; choose from 'utk', 'contact'
+    """
+    if per not in WIDE_ROWS:
+        raise InvalidOptionError.for_value("per", per, WIDE_ROWS)
+    if per == "utk":
+        return wide
+    return wide.drop_duplicates("vid", keep="first", ignore_index=True)
 
 
 def check_frame(name: Any) -> str:
@@ -128,8 +162,10 @@ class LookupFace(Protocol):
     ) -> pd.DataFrame:
         """Frame ``name`` with its documented dtypes, in lookup order (a new frame)."""
 
-    def wide(self, properties: Sequence[str] | None = None) -> pd.DataFrame:
-        """One row per matched utk, one typed column per property."""
+    def wide(
+        self, properties: Sequence[str] | None = None, *, per: WideRows = "utk"
+    ) -> pd.DataFrame:
+        """One row per matched utk (``per="contact"``: per contact), a typed column per property."""
 
     def definitions(self) -> PropertyDefinitions:
         """The portal's property definitions; ``[]`` when the lookup has none."""

@@ -20,7 +20,14 @@ from hubutk_pandas import frames
 from hubutk_pandas._files import check_format, write_tables
 from hubutk_pandas._warnings import warn as _warn
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
-from hubutk_pandas.face import FILE_FORMATS, FileFormat, PropertyDefinitions, check_frame
+from hubutk_pandas.face import (
+    FILE_FORMATS,
+    FileFormat,
+    PropertyDefinitions,
+    WideRows,
+    check_frame,
+    one_row_per,
+)
 from hubutk_pandas.frames import dtypes
 from hubutk_pandas.options import LookupOptions
 
@@ -299,8 +306,16 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
 
     # ------------------------------------------------------------------ wide
 
-    def wide(self, properties: Sequence[str] | None = None) -> pd.DataFrame:
-        """One row per matched utk, one typed column per property.
+    def wide(
+        self, properties: Sequence[str] | None = None, *, per: WideRows = "utk"
+    ) -> pd.DataFrame:
+        """One row per matched utk, one typed column per property; ``per="contact"``: per contact.
+
+        A contact reached by several utks (several browsers, a merge) has a row for each
+        by default, so ``len(wide())`` counts matched utks, not contacts (the demo's sample:
+        1,580 rows for 1,520 contacts). ``per="contact"`` gives one row per contact
+        (``vid``), with the first of its utks in lookup order: count, group and plot
+        contacts with that.
 
         Columns are ``utk``, ``vid``, then the properties: sorted by name when
         ``properties`` is None (every property any contact has), else in the order given
@@ -318,17 +333,23 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         --------
         >>> defs = [{"name": "n", "type": "number", "fieldType": "number"}]
         >>> rec = {"vid": 1, "properties": {"n": {"value": "2.5"}}}
-        >>> LookupResult.from_records([("u", rec)], definitions=lambda: defs).wide()
+        >>> result = LookupResult.from_records([("u", rec), ("w", rec)], definitions=lambda: defs)
+        >>> result.wide()
+          utk  vid    n
+        0   u    1  2.5
+        1   w    1  2.5
+        >>> result.wide(per="contact")
           utk  vid    n
         0   u    1  2.5
         """
         if properties is not None and isinstance(properties, str):
             properties = [properties]
         key = None if properties is None else tuple(dict.fromkeys(properties))
+        one_row_per(pd.DataFrame(), per)  # checked before any work
         cached = self._wide_cache.get(key)
         if cached is None:
             cached = self._wide_cache[key] = self._build_wide(None if key is None else list(key))
-        return cached.copy()
+        return one_row_per(cached, per).copy()
 
     def _build_wide(self, properties: list[str] | None) -> pd.DataFrame:
         props = self.properties
@@ -393,8 +414,7 @@ form_submissions=0, list_memberships=0, identities=0, merge_audits=0, companies=
         out
             The folder.
         format
-            ``"parquet"`` (needs pyarrow: ``pip install 'hubutk-pandas[parquet]'``) or
-            ``"csv"``.
+            ``"parquet"`` (pyarrow, installed with the package) or ``"csv"``.
 
         Returns
         -------

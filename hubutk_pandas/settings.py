@@ -45,7 +45,9 @@ __all__ = [
     "build_settings",
     "check_number",
     "credential_in_environment",
+    "credential_origin",
     "missing_credential_message",
+    "refused_credential_message",
     "resolve_cache_dir",
     "resolve_credential",
     "setting_specs",
@@ -613,6 +615,61 @@ def missing_credential_message(*, shell: bool = False) -> str:
         "the scope crm.objects.contacts.read (plus crm.lists.read for list memberships), "
         f"{where} (export HUBSPOT_ACCESS_TOKEN=...). A legacy private-app token or an "
         f"OAuth access token works the same way. {trial}"
+    )
+
+
+def credential_origin(access_token: str | None, api_key: str | None) -> str:
+    """Where the credential :func:`resolve_credential` picks comes from, for messages.
+
+    ``"the access_token argument"``, ``"the api_key argument"``, or the environment
+    variable's name. Never the credential.
+
+    Examples
+    --------
+    >>> credential_origin("pat-na1-abc", None)
+    'the access_token argument'
+    """
+    if access_token is not None:
+        return "the access_token argument"
+    if api_key is not None:
+        return "the api_key argument"
+    if os.environ.get("HUBSPOT_ACCESS_TOKEN", "").strip():
+        return "HUBSPOT_ACCESS_TOKEN"
+    return "HUBSPOT_API_KEY"
+
+
+def refused_credential_message(kind: CredentialKind, origin: str, hubspot_says: str) -> str:
+    """What to say when HubSpot refuses the credential (401, or a 403 other than a scope).
+
+    Which credential was sent (its kind and where it came from, never itself), what HubSpot
+    said, and what to run next: ``hubutk doctor`` (``client.check()`` in Python).
+
+    Examples
+    --------
+    >>> print(refused_credential_message("access_token", "HUBSPOT_ACCESS_TOKEN", "Bad token."))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    HubSpot refused the access token from HUBSPOT_ACCESS_TOKEN: Bad token. Check that it is
+    the current one (a Service Key is under Development > Keys in HubSpot; an OAuth access
+    token expires after 30 minutes). Run `hubutk doctor` (client.check() in Python) to see
+    what works and what to fix.
+    """
+    what = "access token" if kind == "access_token" else "API key"
+    said = hubspot_says.strip()
+    said = said if said.endswith((".", "!", "?")) else f"{said}."
+    if kind == "api_key":
+        check = (
+            f"HubSpot has refused API keys since {API_KEYS_REFUSED}: use a Service Key "
+            "(Development > Keys in HubSpot) as the access token instead "
+            "(HUBSPOT_ACCESS_TOKEN, or access_token= in Python)."
+        )
+    else:
+        check = (
+            "Check that it is the current one (a Service Key is under Development > Keys in "
+            "HubSpot; an OAuth access token expires after 30 minutes)."
+        )
+    return (
+        f"HubSpot refused the {what} from {origin}: {said} {check} Run `hubutk doctor` "
+        "(client.check() in Python) to see what works and what to fix."
     )
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Literal, get_args
 
 __all__ = [
+    "ACCOUNT_DETAILS_PATH",
     "API_KEY",
     "BOOLEANS",
     "BY_UTK_PATH",
@@ -60,6 +61,8 @@ UTKS_PATH = "/contacts/v1/contact/utks/batch/"
 """The older batch endpoint: the same contacts, keyed by contact id (vid)."""
 PROPERTIES_PATH = "/properties/v1/contacts/properties"
 """The portal's contact property definitions."""
+ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
+"""The account's details: its ``portalId`` (a dataset records the portal that made it)."""
 
 Endpoint = Literal["byUtk", "utks"]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)

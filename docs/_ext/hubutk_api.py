@@ -4,8 +4,10 @@ Two jobs, both driven by the package itself rather than by hand-kept lists:
 
 1. **Module pages.** For each module in the ``hubutk_api_modules`` setting, write
    ``api/modules/<module>.rst`` (before Sphinx reads the sources): the module docstring, then
-   an autosummary of the names in its ``__all__`` whose page lives there, then links to the
-   names it re-exports. Each object has exactly one page (its *canonical* name): a name in
+   an autosummary of the classes and functions in its ``__all__`` whose page lives there
+   (the navigation lists those), its constants and type aliases on the page itself (a value
+   needs no page of its own, nor a place in the navigation), then links to the names it
+   re-exports. Each object has exactly one page (its *canonical* name): a name in
    ``hubutk_pandas.__all__`` is documented as ``hubutk_pandas.NAME`` (as users import it);
    anything else in the first listed module that defines it, else the first that lists it.
 2. **References.** Docstrings say ``:class:`~hubutk_pandas.result.LookupResult``` or just
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import types
 import typing
 from pathlib import Path
@@ -38,6 +41,8 @@ from sphinx.pycode import ModuleAnalyzer
 
 PACKAGE = "hubutk_pandas"
 MODULE_DIR = Path("api") / "modules"
+#: A constant whose value's repr is longer than this shows its docstring only.
+LONG_VALUE = 120
 
 
 def resolve(dotted: str) -> Any:
@@ -88,6 +93,11 @@ def _is_alias(obj: Any) -> bool:
     if typing.is_typeddict(obj) or inspect.isclass(obj):
         return False  # a class (a Protocol's metaclass is typing's) has a page of its own
     return isinstance(obj, types.GenericAlias) or type(obj).__module__ == "typing"
+
+
+def _is_constant(obj: Any) -> bool:
+    """A plain value (a number, a string, a mapping ...): no class, function or module."""
+    return not (callable(obj) or inspect.ismodule(obj))
 
 
 class Catalogue:
@@ -145,11 +155,19 @@ class Catalogue:
         lines = [title, "=" * len(title), "", f".. automodule:: {module}", ""]
         mod = importlib.import_module(module)
         aliases = [n for n in self.owned[module] if _is_alias(getattr(mod, n))]
-        pages = [n for n in self.owned[module] if n not in aliases]
+        constants = [
+            n for n in self.owned[module] if n not in aliases and _is_constant(getattr(mod, n))
+        ]
+        pages = [n for n in self.owned[module] if n not in aliases and n not in constants]
         if pages:
             lines += [".. rubric:: Documented here", "", f".. currentmodule:: {module}", ""]
             lines += [".. autosummary::", "   :toctree: ../generated", ""]
             lines += [f"   {name}" for name in pages] + [""]
+        if constants:  # on this page, not in the navigation: a value needs no page of its own
+            lines += [".. rubric:: Constants", "", f".. currentmodule:: {module}", ""]
+            for name in constants:
+                long = len(repr(getattr(mod, name))) > LONG_VALUE
+                lines += [f".. autodata:: {name}"] + (["   :no-value:"] if long else []) + [""]
         if aliases:
             lines += [".. rubric:: Type aliases", "", f".. currentmodule:: {module}", ""]
             notes = ModuleAnalyzer.for_module(module).find_attr_docs()
@@ -274,9 +292,78 @@ def _keep_set_signatures() -> None:
         module.update_default_value = update_default_value  # type: ignore[attr-defined]
 
 
+def _factory_defaults(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: Any,
+    options: Any,
+    signature: str | None,
+    ret: str | None,
+) -> tuple[str | None, str | None] | None:
+    """A dataclass field's ``default_factory`` shows as ``<factory>``, which is not Python.
+
+    Sphinx then cannot parse the signature and splits it at every comma (``dict[str``,
+    ``int]``: a missing reference). ``...`` says "a default is made for you" and parses.
+    """
+    if signature and "<factory>" in signature:
+        return signature.replace("<factory>", "..."), ret
+    return None
+
+
+_H1 = re.compile(r"<h1>(.*?)</h1>", re.S)
+_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
+
+
+def _api_title(html: str) -> str:
+    """An API page's dotted title may break after each dot (``<wbr>``), never clipped."""
+    match = _H1.search(html)
+    if match is None:
+        return html
+    inner = match[1]
+    text = re.sub(r"<a class=\"headerlink\".*?</a>", "", inner)
+    if not _DOTTED.match(re.sub(r"<[^>]+>", "", text).strip()):
+        return html
+    inner = re.sub(r">([^<>]+)<", lambda m: ">" + m[1].replace(".", ".<wbr>") + "<", f">{inner}<")
+    title = f'<h1 class="hubutk-api-title">{inner[1:-1]}</h1>'
+    return html[: match.start()] + title + html[match.end() :]
+
+
+_LINK_TEXT = re.compile(r"(<a [^>]*>)(.*?)(</a>)", re.S)
+
+
+def _breakable_links(html: str) -> str:
+    """Dotted names in the navigation's links may break after a dot, not mid-word."""
+
+    def one(match: re.Match[str]) -> str:
+        text = re.sub(
+            r">([^<>]+)<", lambda m: ">" + m[1].replace(".", ".<wbr>") + "<", ">" + match[2] + "<"
+        )
+        return match[1] + text[1:-1] + match[3]
+
+    return _LINK_TEXT.sub(one, html)
+
+
+def _page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    if pagename.startswith("api/") and isinstance(context.get("body"), str):
+        context["body"] = _api_title(context["body"])
+    toctree = context.get("generate_toctree_html")
+    if callable(toctree):
+
+        def generate_toctree_html(kind: str, *args: Any, **kwargs: Any) -> Any:
+            html = toctree(kind, *args, **kwargs)  # for the sidebar, a BeautifulSoup
+            return _breakable_links(str(html)) if kind == "sidebar" else html
+
+        context["generate_toctree_html"] = generate_toctree_html
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("hubutk_api_modules", [], "env")
     _keep_set_signatures()
+    app.connect("autodoc-process-signature", _factory_defaults)
+    app.connect("html-page-context", _page_context, priority=900)  # after the theme's
     app.connect("config-inited", _write_pages)
     app.connect("missing-reference", _missing_reference)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -35,8 +35,8 @@ from hubutk_pandas._http import session, shapes
 from hubutk_pandas._http.pacing import make_limiter, rate_limit_headers
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
-from hubutk_pandas.errors import AuthenticationError, HubSpotError
-from hubutk_pandas.settings import ClientSettings
+from hubutk_pandas.errors import AuthenticationError, HubSpotError, MissingScopesError
+from hubutk_pandas.settings import ClientSettings, refused_credential_message
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.options import Endpoint, LookupOptions
@@ -83,12 +83,17 @@ class HttpFetcher:
         user_agent: str,
         rate_window: tuple[str, str | None] = ("client", None),
         lists_root: str | None = None,
+        account_path: str | None = None,
+        credential_origin: str = "the credential",
     ) -> None:
         self.settings = s = settings
         self.__secret = secret
         self._paths = dict(paths)
         self._definitions_path = definitions_path
         self._lists_root = lists_root
+        self._account_path = account_path
+        self._origin = credential_origin  # where the credential came from (for messages)
+        self._portal: tuple[int | None] | None = None  # asked once: (portal id or None,)
         self._lists: dict[str, dict[str, Any] | None] = {}  # listId -> definition, per client
         self._lists_lock = threading.Lock()
         self._lists_checked = False
@@ -196,9 +201,32 @@ class HttpFetcher:
 
     def _get(
         self, path: str, params: Sequence[tuple[str, str]], *, refresh: bool, check: ShapeCheck,
+        cache: bool = True, explain_refusal: bool = True, **send: Any,
+    ) -> Any:  # fmt: skip
+        """One request (GET unless ``send`` says otherwise: see ``get_json``), paced, retried.
+
+        A refused credential (401, or a 403 other than a missing scope) is raised with which
+        credential was sent and what to run next, unless ``explain_refusal`` is false (the
+        doctor's probes, which say it themselves).
+        """
+        try:
+            return self._send(path, params, refresh=refresh, check=check, cache=cache, **send)
+        except AuthenticationError as exc:
+            if not explain_refusal or isinstance(exc, MissingScopesError):
+                raise
+            raise AuthenticationError(
+                refused_credential_message(
+                    self.settings.credential_kind, self._origin, exc.message
+                ),
+                status=exc.status,
+                category=exc.category,
+                correlation_id=exc.correlation_id,
+            ) from None
+
+    def _send(
+        self, path: str, params: Sequence[tuple[str, str]], *, refresh: bool, check: ShapeCheck,
         cache: bool = True, **send: Any,
     ) -> Any:  # fmt: skip
-        """One request (GET unless ``send`` says otherwise: see ``get_json``), paced, retried."""
         headers = {"Accept": "application/json"}
         if self.settings.credential_kind == "access_token":
             headers["Authorization"] = f"Bearer {self.__secret}"
@@ -262,6 +290,31 @@ class HttpFetcher:
         """Store answers in the record store (nothing without a cache)."""
         if self._store is not None:
             self._store.put(self._namespace(options), found)
+
+    def credential_fingerprint(self, salt: bytes) -> str:
+        """This credential's salted fingerprint under ``salt`` (a dataset's own salt)."""
+        return session.credential_fingerprint(self.settings.credential_kind, self.__secret, salt)
+
+    def portal_id(self) -> int | None:
+        """The portal of this credential, from the account's details; asked once.
+
+        ``None`` when the API cannot say: the credential lacks the scope the details need
+        (a 403), or the API has no such path (a 404: a proxy, an old recording). A refused
+        credential (401) and other failures are raised, as for any request.
+        """
+        if self._portal is None:
+            if self._account_path is None:
+                return None
+            try:
+                answer = self._get(
+                    self._account_path, [], refresh=False, check=shapes.account_shape, cache=False
+                )
+                self._portal = (int(answer["portalId"]),)
+            except HubSpotError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                self._portal = (None,)
+        return self._portal[0]
 
     def property_definitions(self, refresh: bool = False) -> list[dict[str, Any]]:
         """The portal's property definitions: fetched once, then kept."""
@@ -340,12 +393,14 @@ class HttpFetcher:
                 self._get(
                     self._paths["byUtk"], [("utk", PROBE_UTK)], refresh=True,
                     check=shapes.batch_shape, cache=False, on_response=capture,
+                    explain_refusal=False,
                 )  # fmt: skip
             elif target == "lists":
                 self._get(
                     self._lists_path(MEMBERSHIPS_BATCH), [], refresh=True,
                     check=shapes.memberships_shape, cache=False, method="POST",
                     body={"inputs": []}, ok=(200, 207), on_response=capture,
+                    explain_refusal=False,
                 )  # fmt: skip
             else:
                 raise ValueError(f"probe target must be 'contacts' or 'lists', not {target!r}")

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["batch_shape", "definitions_shape", "lists_shape", "memberships_shape"]
+__all__ = [
+    "account_shape",
+    "batch_shape",
+    "definitions_shape",
+    "lists_shape",
+    "memberships_shape",
+]
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
 
@@ -54,6 +60,24 @@ def batch_shape(data: Any) -> str | None:
             return f"an object whose {key!r} is a{_an(_kind(record))} where a contact record is due"
         if "vid" not in record:
             return f"an object whose {key!r} is a record without a 'vid'"
+    return None
+
+
+def account_shape(data: Any) -> str | None:
+    """The account's details: an object with a whole-number ``portalId``.
+
+    Examples
+    --------
+    >>> account_shape({"portalId": 62515, "timeZone": "US/Eastern"}) is None
+    True
+    >>> account_shape({"portalId": "62515"})
+    "an object whose 'portalId' is a string where a whole number is due"
+    """
+    if not isinstance(data, dict):
+        return f"a JSON {_kind(data)} where the account's details are due"
+    portal = data.get("portalId")
+    if not isinstance(portal, int) or isinstance(portal, bool):
+        return f"an object whose 'portalId' is a{_an(_kind(portal))} where a whole number is due"
     return None
 
 

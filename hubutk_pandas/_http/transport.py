@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -228,6 +229,37 @@ _TRANSIENT = (
 _POLICY_WINDOWS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0}
 
 
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>:?\s*")
+_POOL_PREFIX = re.compile(r"^\w+ConnectionPool\(host='([^']*)', port=(\d+)\): ")
+
+
+def network_cause(exc: BaseException) -> str:
+    """What a transport failure was, in words: the exception's name and its root cause.
+
+    requests wraps urllib3's error (a name that does not resolve, a refused connection, a
+    timeout) in a ``MaxRetryError`` in a ``ConnectionError``; the root is what helps. Object
+    reprs and the request's URL (which may hold a legacy ``hapikey``) are left out.
+
+    Examples
+    --------
+    >>> try:  # nothing listens on port 9 here
+    ...     requests.get("http://127.0.0.1:9/x?hapikey=s", timeout=5)
+    ... except requests.ConnectionError as exc:
+    ...     print(network_cause(exc))  # doctest: +ELLIPSIS
+    ConnectionError: HTTPConnection(host='127.0.0.1', port=9): Failed to establish a new ...
+    """
+    root: Any = exc
+    for _ in range(10):  # down the wrappers: MaxRetryError.reason, or args[0]
+        inner = getattr(root, "reason", None)
+        if inner is None and root.args and isinstance(root.args[0], BaseException):
+            inner = root.args[0]
+        if not isinstance(inner, BaseException) or inner is root:
+            break
+        root = inner
+    text = _POOL_PREFIX.sub(r"\1:\2: ", _OBJECT_REPR.sub("", str(root)).strip())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def retry_after(response: requests.Response, most: float = 300.0) -> float:
     """Seconds an answer's ``Retry-After`` asks for (a number or an HTTP date); 0 without one.
 
@@ -399,7 +431,9 @@ def _get_json(
                     hooks["response"].append(_observer(request.on_response))
                 response = request.send(session, timeout=policy.timeout, hooks=hooks, **extra)
         except _TRANSIENT as exc:
-            problem = ServerError(f"network error talking to HubSpot: {type(exc).__name__}")
+            problem = ServerError(
+                redact(f"network error talking to HubSpot: {network_cause(exc)}", secrets_)
+            )
         except requests.RequestException as exc:
             raise HubSpotError(
                 redact(f"request to {shown} failed: {type(exc).__name__}: {exc}", secrets_)

@@ -59,7 +59,7 @@ from hubutk_pandas.dataset.writer import DatasetWriter, _disk_errors, _write_tab
 from hubutk_pandas.erasure import Identifiers, Removal
 from hubutk_pandas.frames import FRAME_NAMES
 
-__all__ = ["DatasetHolder", "holders"]
+__all__ = ["DatasetHolder", "erase_rows", "holders", "retry_missing"]
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class DatasetHolder:
 
     # ------------------------------------------------------------------ reading
     def _parts(self, name: str) -> list[Path]:
-        return sorted((self.root / name).glob("part-*.parquet"))
+        return _parts(self.root, name)
 
     def _read(self, name: str, columns: list[str], filters: Any = None) -> pa.Table:
         tables = [
@@ -208,92 +208,127 @@ class DatasetHolder:
         return Identifiers(frozenset(found_utks), frozenset(found_vids), frozenset(found_emails))
 
     # ------------------------------------------------------------------ erasing
-    def _doomed(self, name: str, path: Path, who: Identifiers) -> pa.Array | None:
-        """The mask of the rows of part ``path`` of frame ``name`` that hold ``who``."""
-        keys = ["utk"] if name == "missing" else (["utk", "vid"] if name == "contacts" else ["vid"])
-        table = pq.read_table(path, columns=keys)
-        if not table.num_rows:
-            return None
-        mask = pc.is_in(table["vid"], pa.array(sorted(who.vids), type=pa.int64())) \
-            if "vid" in keys else None  # fmt: skip
-        if "utk" in keys:
-            by_utk = pc.is_in(table["utk"], pa.array(sorted(who.utks), type=pa.string()))
-            mask = by_utk if mask is None else pc.or_(mask, by_utk)
-        assert mask is not None
-        mask = pc.fill_null(mask, False)
-        return mask if pc.any(mask).as_py() else None
-
     def erase(self, who: Identifiers) -> Removal:
         """Rewrite the parts holding ``who`` without those rows; commit; rename; say what went."""
-        writer = self._writer
-        if writer is None:
+        if self._writer is None:
             raise RuntimeError("DatasetHolder.erase needs the dataset locked: use `with`")
-        removed: dict[str, int] = {}
-        rewrites: list[tuple[str, int]] = []
-        group = shared(writer.manifest)
-        with _disk_errors(self.root, "erasing contacts"):
-            try:
-                for name in FRAME_NAMES:
-                    if name not in _BY_UTK and not who.vids:
-                        continue
-                    for path in self._parts(name):
-                        doomed = self._doomed(name, path, who)
-                        if doomed is None:
-                            continue
-                        table = pq.read_table(path)
-                        kept = table.filter(pc.invert(doomed))
-                        part = int(path.stem.split("-")[1])
-                        _write_table(kept, path.with_name(part_name(part, tmp=True)), group=group)
-                        rewrites.append((name, part))
-                        removed[name] = removed.get(name, 0) + table.num_rows - kept.num_rows
-                pending = sorted(who.utks) if self.refetch else []
-                made_pending = 0
-                if rewrites or pending:
-                    made_pending = writer.state.forget(who.vids, removed, rewrites, pending)
-            except BaseException:
-                self._discard_uncommitted(rewrites)
-                raise
-            writer.finish_rewrites()
-            derived = self._drop_derived() if removed else 0
-            if rewrites or made_pending:
-                writer.save_manifest()
-        notes = []
-        if rewrites:
-            notes.append(f"{len(rewrites)} part{'s' if len(rewrites) != 1 else ''} rewritten")
-        if derived:
-            notes.append(f"{derived} derived file{'s' if derived != 1 else ''} of enrich deleted")
-        if made_pending:
-            notes.append(f"{made_pending} utks made pending: the next run fetches them again")
-        elif removed:
-            notes.append("their utks stay done: running the lookup again does not fetch them")
-        log.info("dataset %s: %d rows erased in %d parts", self.root, sum(removed.values()),
-                 len(rewrites))  # fmt: skip
-        ordered = {name: removed[name] for name in FRAME_NAMES if removed.get(name)}
-        return Removal(self.place, self.root, ordered, "; ".join(notes))
+        return erase_rows(self._writer, who, refetch=self.refetch, place=self.place)
 
-    def _discard_uncommitted(self, rewrites: list[tuple[str, int]]) -> None:
-        """After a failure, delete the new parts unless the erasure was committed.
 
-        An interrupt can land just after the commit: then the files are the erasure's, and
-        the next open renames them. If the state cannot be read, they stay for the next
-        open, which tells one case from the other (:meth:`DatasetWriter._recover`).
-        """
-        assert self._writer is not None
+def _parts(root: Path, name: str) -> list[Path]:
+    return sorted((root / name).glob("part-*.parquet"))
+
+
+def _doomed(name: str, path: Path, who: Identifiers) -> pa.Array | None:
+    """The mask of the rows of part ``path`` of frame ``name`` that hold ``who``."""
+    keys = ["utk"] if name == "missing" else (["utk", "vid"] if name == "contacts" else ["vid"])
+    table = pq.read_table(path, columns=keys)
+    if not table.num_rows:
+        return None
+    mask = pc.is_in(table["vid"], pa.array(sorted(who.vids), type=pa.int64())) \
+        if "vid" in keys else None  # fmt: skip
+    if "utk" in keys:
+        by_utk = pc.is_in(table["utk"], pa.array(sorted(who.utks), type=pa.string()))
+        mask = by_utk if mask is None else pc.or_(mask, by_utk)
+    assert mask is not None
+    mask = pc.fill_null(mask, False)
+    return mask if pc.any(mask).as_py() else None
+
+
+def erase_rows(
+    writer: DatasetWriter, who: Identifiers, *, refetch: bool, place: str = "dataset"
+) -> Removal:
+    """Erase ``who``'s rows from the dataset ``writer`` holds open (and locked); see above.
+
+    ``refetch``: their utks become pending, so the next run of the lookup fetches them.
+    """
+    root = writer.root
+    removed: dict[str, int] = {}
+    rewrites: list[tuple[str, int]] = []
+    group = shared(writer.manifest)
+    with _disk_errors(root, "erasing contacts"):
         try:
-            committed = bool(set(rewrites) & set(self._writer.state.rewrites()))
-        except sqlite3.Error:
-            return
-        if not committed:
-            for name, part in rewrites:
-                (self.root / name / part_name(part, tmp=True)).unlink(missing_ok=True)
+            for name in FRAME_NAMES:
+                if name not in _BY_UTK and not who.vids:
+                    continue
+                for path in _parts(root, name):
+                    doomed = _doomed(name, path, who)
+                    if doomed is None:
+                        continue
+                    table = pq.read_table(path)
+                    kept = table.filter(pc.invert(doomed))
+                    part = int(path.stem.split("-")[1])
+                    _write_table(kept, path.with_name(part_name(part, tmp=True)), group=group)
+                    rewrites.append((name, part))
+                    removed[name] = removed.get(name, 0) + table.num_rows - kept.num_rows
+            pending = sorted(who.utks) if refetch else []
+            made_pending = 0
+            if rewrites or pending:
+                made_pending = writer.state.forget(who.vids, removed, rewrites, pending)
+        except BaseException:
+            _discard_uncommitted(writer, rewrites)
+            raise
+        writer.finish_rewrites()
+        derived = _drop_derived(root) if removed else 0
+        if rewrites or made_pending:
+            writer.save_manifest()
+    notes = []
+    if rewrites:
+        notes.append(f"{len(rewrites)} part{'s' if len(rewrites) != 1 else ''} rewritten")
+    if derived:
+        notes.append(f"{derived} derived file{'s' if derived != 1 else ''} of enrich deleted")
+    if made_pending:
+        notes.append(f"{made_pending} utks made pending: the next run fetches them again")
+    elif removed:
+        notes.append("their utks stay done: running the lookup again does not fetch them")
+    log.info("dataset %s: %d rows erased in %d parts", root, sum(removed.values()),
+             len(rewrites))  # fmt: skip
+    ordered = {name: removed[name] for name in FRAME_NAMES if removed.get(name)}
+    return Removal(place, root, ordered, "; ".join(notes))
 
-    def _drop_derived(self) -> int:
-        folder = self.root / _DERIVED
-        if not folder.is_dir():
-            return 0
-        count = sum(1 for p in folder.rglob("*") if p.is_file())
-        shutil.rmtree(folder)
-        return count
+
+def retry_missing(writer: DatasetWriter) -> int:
+    """Make the utks the dataset found missing (``not_found``) pending again; return how many.
+
+    Their ``missing`` rows are removed (the parts holding them rewritten, as an erasure
+    does) and they become pending in the same state transaction, so the next fetch of the
+    dataset looks up those utks only, and writes whatever now matches (a visitor who became
+    a contact) or their ``missing`` rows again. Utks that cannot be one (``invalid``) stay.
+    A process killed in between leaves them pending: the next run fetches them.
+    """
+    utks: list[str] = []
+    for path in _parts(writer.root, "missing"):
+        table = pq.read_table(path, columns=["utk"], filters=[("reason", "=", "not_found")])
+        utks.extend(u for u in table["utk"].to_pylist() if u)
+    if not utks:
+        return 0
+    erase_rows(writer, Identifiers(utks=frozenset(utks)), refetch=True)
+    return len(set(utks))
+
+
+def _discard_uncommitted(writer: DatasetWriter, rewrites: list[tuple[str, int]]) -> None:
+    """After a failure, delete the new parts unless the erasure was committed.
+
+    An interrupt can land just after the commit: then the files are the erasure's, and
+    the next open renames them. If the state cannot be read, they stay for the next
+    open, which tells one case from the other (:meth:`DatasetWriter._recover`).
+    """
+    try:
+        committed = bool(set(rewrites) & set(writer.state.rewrites()))
+    except sqlite3.Error:
+        return
+    if not committed:
+        for name, part in rewrites:
+            (writer.root / name / part_name(part, tmp=True)).unlink(missing_ok=True)
+
+
+def _drop_derived(root: Path) -> int:
+    folder = root / _DERIVED
+    if not folder.is_dir():
+        return 0
+    count = sum(1 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder)
+    return count
 
 
 def holders(paths: Iterable[str | os.PathLike[str]], *, refetch: bool) -> list[DatasetHolder]:

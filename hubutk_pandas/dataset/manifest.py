@@ -1,7 +1,8 @@
 """The dataset's manifest, ``<dataset>/_manifest.json``: what a reader needs without a scan.
 
-It holds the lookup options, the schema version, the source (the API's address and the
-portal id, never a credential), the completion state (``"complete"`` or
+It holds the lookup options, the schema version, the source (the API's address, the
+portal id and a salted fingerprint of the credential that made it, never the credential:
+see :func:`check_source`), the completion state (``"complete"`` or
 ``"incomplete"``), the counts of input values and of rows per frame with each frame's
 columns, and the property definitions the dataset was fetched with (``wide()`` types
 from them). It is rewritten atomically (temporary file, then rename) after each part, so a
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,7 @@ __all__ = [
     "MANIFEST",
     "SCHEMA_VERSION",
     "check_options",
+    "check_source",
     "new_manifest",
     "public_address",
     "read_manifest",
@@ -83,7 +87,11 @@ def public_address(base_url: str) -> str:
 
 
 def new_manifest(options: dict[str, Any], base_url: str, portal_id: int | None) -> dict[str, Any]:
-    """A fresh manifest for a dataset of ``options`` fetched from ``base_url``."""
+    """A fresh manifest for a dataset of ``options`` fetched from ``base_url``.
+
+    Its source gets a random salt of its own, for the credential's fingerprint
+    (:func:`check_source` records it).
+    """
     return {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -91,7 +99,12 @@ def new_manifest(options: dict[str, Any], base_url: str, portal_id: int | None) 
         "created_at": _now(),
         "updated_at": _now(),
         "options": options,
-        "source": {"api": public_address(base_url), "portal_id": portal_id},
+        "source": {
+            "api": public_address(base_url),
+            "portal_id": portal_id,
+            "credential_fingerprint": None,
+            "salt": secrets.token_hex(16),
+        },
         "state": "incomplete",
         "utks": {},
         "frames": {},
@@ -170,3 +183,87 @@ def check_options(manifest: dict[str, Any], options: dict[str, Any], root: Path)
                 f"lookup asks for {key}={options.get(key)!r}. Use another folder for other "
                 "options, or the same options to continue it"
             )
+
+
+def _portal_text(portal_id: Any) -> str:
+    return f"portal {portal_id}" if portal_id is not None else "a portal it could not name"
+
+
+def check_source(
+    manifest: dict[str, Any],
+    root: Path,
+    identify: Callable[[bytes], str] | None,
+    portal: Callable[[], int | None] | None,
+) -> bool:
+    """Refuse a lookup for another portal, or by a credential not known to be the dataset's.
+
+    A dataset records, when it is made, a salted fingerprint of the credential that made
+    it (``identify(salt)``, with the dataset's own salt; never the credential) and its
+    portal (``portal()``: HubSpot's account details, one request; ``None`` when the API
+    cannot say, and then the first matched record's portal is recorded). A later lookup
+    into it, whatever matched before (the missing utks are that credential's answers too):
+
+    * with the same credential continues it;
+    * for another portal is refused;
+    * with another credential is refused, unless HubSpot says it is the dataset's portal's
+      (a rotated key, a refreshed OAuth token): then it continues it, and is recorded.
+
+    ``identify=None`` (``forget``, which needs no credential) checks nothing. Returns
+    whether the manifest's source changed (a fingerprint or portal recorded now). Nothing
+    is written here.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> m = new_manifest({}, "http://h", None)
+    >>> check_source(m, pathlib.Path("ds"), lambda salt: "fp-a", lambda: 7)
+    True
+    >>> m["source"]["credential_fingerprint"], m["source"]["portal_id"]
+    ('fp-a', 7)
+    >>> check_source(m, pathlib.Path("ds"), lambda salt: "fp-b", lambda: 8)
+    Traceback (most recent call last):
+    hubutk_pandas.errors.DatasetError: the dataset 'ds' holds portal 7's answers; ...
+    >>> check_source(m, pathlib.Path("ds"), lambda salt: "fp-b", lambda: None)
+    Traceback (most recent call last):
+    hubutk_pandas.errors.DatasetError: the dataset 'ds' was made with another credential, ...
+    >>> check_source(m, pathlib.Path("ds"), lambda salt: "fp-b", lambda: 7)  # a rotated key
+    True
+    """
+    if identify is None:
+        return False
+    source = manifest.setdefault("source", {})
+    changed = False
+    if not source.get("salt"):
+        source["salt"] = secrets.token_hex(16)
+        changed = True
+    try:
+        salt = bytes.fromhex(str(source["salt"]))
+    except ValueError:
+        raise DatasetError(f"the manifest of {str(root)!r} has a broken salt") from None
+    stored, mine = source.get("credential_fingerprint"), identify(salt)
+    known = source.get("portal_id")
+    same = stored == mine
+    found = None
+    if portal is not None and (known is None or not same):  # one request, when it matters
+        found = portal()
+    if found is not None and known is not None and found != known:
+        raise DatasetError(
+            f"the dataset {str(root)!r} holds portal {known}'s answers; this lookup's "
+            f"credential is for portal {found}. Use another folder per portal"
+        )
+    if stored is not None and not same and (found is None or known is None):
+        raise DatasetError(
+            f"the dataset {str(root)!r} was made with another credential, for "
+            f"{_portal_text(known)} at {source.get('api')}, and HubSpot cannot confirm "
+            "that this one is for the same portal: the dataset's answers, the utks it found "
+            "missing included, are that credential's. Continue it with the credential that "
+            "made it (retry_missing=True, or hubutk lookup --retry-missing, looks its "
+            "missing utks up again), or write this credential's lookup to another folder"
+        )
+    if not same:  # new, made before fingerprints were kept, or the same portal's new one
+        source["credential_fingerprint"] = mine
+        changed = True
+    if found is not None and known is None:
+        source["portal_id"] = found
+        changed = True
+    return changed

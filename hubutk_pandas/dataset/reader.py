@@ -29,7 +29,7 @@ from hubutk_pandas._files import Parts, check_format, write_tables
 from hubutk_pandas.dataset import layout
 from hubutk_pandas.dataset.manifest import read_manifest
 from hubutk_pandas.errors import DatasetError
-from hubutk_pandas.face import FileFormat, PropertyDefinitions, check_frame
+from hubutk_pandas.face import FileFormat, PropertyDefinitions, WideRows, check_frame, one_row_per
 from hubutk_pandas.frames import COMPANIES_SCHEMA, FRAME_NAMES, dtypes
 from hubutk_pandas.options import LookupOptions
 from hubutk_pandas.result import LookupResult
@@ -342,12 +342,16 @@ class LookupDataset:
         finally:
             con.close()
 
-    def wide(self, properties: Sequence[str] | None = None) -> pd.DataFrame:
+    def wide(
+        self, properties: Sequence[str] | None = None, *, per: WideRows = "utk"
+    ) -> pd.DataFrame:
         """One row per matched utk, one typed column per property, as ``LookupResult.wide``.
 
+        ``per="contact"``: one row per contact (``vid``), with the first of its utks.
         The pivot runs in DuckDB, so memory is bounded by the output; the types come
         from the property definitions stored with the dataset.
         """
+        one_row_per(pd.DataFrame(), per)  # checked before any work
         if isinstance(properties, str):
             properties = [properties]
         con = self.connect()
@@ -374,13 +378,14 @@ class LookupDataset:
         finally:
             con.close()
         raw = _arrow_to_pandas(table)
-        return dtypes.typed_wide(
+        wide = dtypes.typed_wide(
             raw["utk"].array,
             raw["vid"].array,
             [raw[f"c{i}"].array for i in range(len(names))],
             names,
             self.definitions(),
         )
+        return one_row_per(wide, per)
 
 
 class _Tables(Mapping[str, Any]):

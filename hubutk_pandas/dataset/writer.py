@@ -40,6 +40,7 @@ from hubutk_pandas.dataset import layout
 from hubutk_pandas.dataset.manifest import (
     MANIFEST,
     check_options,
+    check_source,
     new_manifest,
     read_manifest,
     shared,
@@ -125,6 +126,11 @@ class DatasetWriter:
     definitions
         Returns the property definitions; called only to create a new dataset, before
         anything is written (so a refused credential leaves no folder behind).
+    identify, portal
+        The credential's fingerprint under a salt, and its portal (``None``: unknown); see
+        :func:`~hubutk_pandas.dataset.manifest.check_source`. A dataset made or continued
+        by another credential or for another portal is refused before anything is
+        written. ``None`` (``forget``, which needs no credential): not checked.
     """
 
     def __init__(
@@ -133,11 +139,16 @@ class DatasetWriter:
         options: dict[str, Any],
         base_url: str,
         definitions: Callable[[], list[dict[str, Any]]] | None = None,
+        *,
+        identify: Callable[[bytes], str] | None = None,
+        portal: Callable[[], int | None] | None = None,
     ) -> None:
         self.root = root
         self.options = options
         existed = (root / MANIFEST).exists()
-        self.manifest = self._open_manifest(root, options, base_url, definitions)
+        self.manifest, learnt = self._open_manifest(
+            root, options, base_url, definitions, identify, portal
+        )
         self._lock = DatasetLock(root).acquire()
         try:
             if not existed and (root / MANIFEST).exists():
@@ -145,10 +156,13 @@ class DatasetWriter:
                 # look and the lock: check it as an existing one.
                 self.manifest = read_manifest(root)
                 check_options(self.manifest, options, root)
+                learnt = check_source(self.manifest, root, identify, portal)
             with _disk_errors(root, "opening the dataset"):
                 self.state = ResumeState(root / STATE_FILE)
                 if not (root / MANIFEST).exists():
                     self._create_frames()
+                    write_manifest(root, self.manifest)
+                elif learnt:  # a fingerprint or portal recorded now, in an existing dataset
                     write_manifest(root, self.manifest)
                 self._recover()
         except BaseException:
@@ -161,14 +175,17 @@ class DatasetWriter:
         options: dict[str, Any],
         base_url: str,
         definitions: Callable[[], list[dict[str, Any]]] | None,
-    ) -> dict[str, Any]:
+        identify: Callable[[bytes], str] | None,
+        portal: Callable[[], int | None] | None,
+    ) -> tuple[dict[str, Any], bool]:
         if root.exists() and not root.is_dir():
             raise DatasetError(f"{str(root)!r} is a file, not a dataset folder")
         if root.is_dir() and (root / MANIFEST).exists():
             manifest = read_manifest(root)
             check_options(manifest, options, root)
+            learnt = check_source(manifest, root, identify, portal)
             _filemodes.check_folder(root, what="dataset folder", group=shared(manifest))
-            return manifest
+            return manifest, learnt
         if root.is_dir() and any(p.name not in _OWN for p in root.iterdir()):
             names = ", ".join(sorted(p.name for p in root.iterdir())[:5])
             raise DatasetError(
@@ -176,10 +193,11 @@ class DatasetWriter:
                 "choose an empty or new folder"
             )
         manifest = new_manifest(options, base_url, None)
+        check_source(manifest, root, identify, portal)  # the credential and its portal
         manifest["definitions"] = None if definitions is None else definitions()
         with _disk_errors(root, "creating the dataset"):
             _filemodes.make_folder(root, what="dataset folder")  # 0700; an open one: a warning
-        return manifest
+        return manifest, True
 
     def _create_frames(self) -> None:
         for name in FRAME_NAMES:
@@ -295,9 +313,10 @@ class DatasetWriter:
         stored = self.manifest["source"].get("portal_id")
         ids = portal_ids | ({stored} if stored is not None else set())
         if len(ids) > 1:
+            other = sorted(ids - {stored})[0] if stored is not None else sorted(ids)[1]
             raise DatasetError(
-                f"the dataset {str(self.root)!r} holds portal {stored}; this lookup's answers "
-                f"come from portal {sorted(ids - {stored})[0]}. Use another folder per portal"
+                f"the dataset {str(self.root)!r} holds portal {stored or sorted(ids)[0]}; this "
+                f"lookup's answers come from portal {other}. Use another folder per portal"
             )
         if stored is None and portal_ids:
             self.manifest["source"]["portal_id"] = next(iter(portal_ids))

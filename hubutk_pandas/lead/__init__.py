@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from hubutk_pandas.lead._base import DEFAULT_STAGES
 from hubutk_pandas.lead.attribution import ATTRIBUTION_SCHEMA, attribution
-from hubutk_pandas.lead.funnel import FUNNEL_SCHEMA, KINDS, funnel
+from hubutk_pandas.lead.funnel import ANY_FUNNEL_SCHEMA, FUNNEL_SCHEMA, KINDS, funnel
 from hubutk_pandas.lead.namespace import LeadAnalytics
 from hubutk_pandas.lead.stages import STAGES_SCHEMA, stages
 from hubutk_pandas.lead.timing import (
@@ -62,6 +62,7 @@ from hubutk_pandas.lead.touchpoints import (
 )
 
 __all__ = [
+    "ANY_FUNNEL_SCHEMA",
     "ATTRIBUTION_SCHEMA",
     "DEFAULT_STAGES",
     "FUNNEL_SCHEMA",

@@ -18,9 +18,9 @@ Examples
 ...     contact(2, "ORGANIC_SEARCH", lead=0),
 ...     contact(3, "PAID_SEARCH", lead=0, evangelist=40)])   # skipped customer: reached it
 >>> attribution(result)
-  hs_analytics_source  contacts  reached  conversion median_time
-0      ORGANIC_SEARCH         2        1         0.5     20 days
-1         PAID_SEARCH         1        1         1.0     40 days
+  hs_analytics_source  contacts  reached  conversion median_time  median_days
+0      ORGANIC_SEARCH         2        1         0.5     20 days         20.0
+1         PAID_SEARCH         1        1         1.0     40 days         40.0
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ ATTRIBUTION_SCHEMA: dict[str, str] = {
     "reached": "Int64",
     "conversion": "Float64",
     "median_time": DURATION_DTYPE,
+    "median_days": "Float64",
 }
 
 
@@ -86,14 +87,15 @@ def attribution(
         One row per value of ``by`` (NA included), most contacts first: the ``by`` column
         (its ``wide()`` dtype), ``contacts`` (live contacts: not anonymous visitors, not
         deleted), ``reached`` (``Int64``), ``conversion`` (``reached / contacts``,
-        ``Float64``) and ``median_time`` from creation (``createdate``, else the first
-        stage entry) to reaching the stage (``timedelta64[ms]``; NaT when none reached it).
+        ``Float64``), ``median_time`` from creation (``createdate``, else the first
+        stage entry) to reaching the stage (``timedelta64[ms]``; NaT when none reached it)
+        and the same in days, ``median_days`` (``Float64``; NA when none reached it).
 
     Examples
     --------
     >>> result = df.hubspot.lookup_utks(client=client, progress=False)
     >>> attribution(result, by="hs_latest_source").columns.tolist()
-    ['hs_latest_source', 'contacts', 'reached', 'conversion', 'median_time']
+    ['hs_latest_source', 'contacts', 'reached', 'conversion', 'median_time', 'median_days']
     """
     result = check_result(result)
     check_stages([stage], stage_order(result), "stage")
@@ -127,6 +129,7 @@ def attribution(
         }
     )
     out["conversion"] = out["reached"] / out["contacts"]
+    out["median_days"] = (out["median_time"] / pd.Timedelta(days=1)).astype("Float64")
     out = out.rename_axis(by).reset_index()
     out = out.sort_values(["contacts", "reached"], ascending=False, kind="stable")
     out = out[list(schema)].reset_index(drop=True).astype(schema)

@@ -8,7 +8,11 @@ kind       a contact counts at a stage when
 reached    its furthest stage is this one or a later one ("got at least this far"); the
            default, and it never widens. ``other`` is no step of the progression: when
            asked for, it counts the contacts that had it
-any        it had the stage at any time, in any order (HubSpot's "gone through any stages")
+any        it had the stage at any time, in any order (HubSpot's "gone through any stages").
+           The counts are not nested: a contact may have a later stage without an earlier
+           one, so a stage can count more contacts than the one before it. The ratios are
+           therefore ``ratio_to_previous`` and ``ratio_to_first``, not conversions, and
+           may be above 1
 all        it went through every funnel stage up to this one, in order, without skipping
            (HubSpot's "gone through all stages": a skipped stage drops it from later ones)
 ========== ==================================================================================
@@ -59,7 +63,15 @@ from hubutk_pandas.lead.stages import stages as build_stages
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.lead._source import LeadSource, Lookup
 
-__all__ = ["FUNNEL_SCHEMA", "KINDS", "funnel", "funnel_stages", "reached_positions"]
+__all__ = [
+    "ANY_FUNNEL_SCHEMA",
+    "FUNNEL_SCHEMA",
+    "KINDS",
+    "funnel",
+    "funnel_schema",
+    "funnel_stages",
+    "reached_positions",
+]
 
 #: Columns and dtypes of :func:`funnel` (with ``by=``, the property's column comes first).
 FUNNEL_SCHEMA: dict[str, str] = {
@@ -68,7 +80,21 @@ FUNNEL_SCHEMA: dict[str, str] = {
     "conversion": "Float64",
     "cumulative_conversion": "Float64",
 }
+#: Columns and dtypes of ``funnel(kind="any")``: its counts are not nested, so the ratios
+#: between them are no conversions and may be above 1.
+ANY_FUNNEL_SCHEMA: dict[str, str] = {
+    "stage": "category",
+    "reached": "Int64",
+    "ratio_to_previous": "Float64",
+    "ratio_to_first": "Float64",
+}
 KINDS = ("reached", "any", "all")
+
+
+def funnel_schema(kind: str) -> dict[str, str]:
+    """The columns of :func:`funnel` for ``kind``: :data:`FUNNEL_SCHEMA`, or
+    :data:`ANY_FUNNEL_SCHEMA` for ``"any"``."""
+    return ANY_FUNNEL_SCHEMA if kind == "any" else FUNNEL_SCHEMA
 
 
 def funnel_stages(result: LeadSource, given: Sequence[str] | None) -> list[str]:
@@ -111,21 +137,22 @@ def _as_ms(column: pd.Series) -> np.ndarray:
     return naive.to_numpy(dtype="datetime64[ms]").view(np.int64)
 
 
-def _one_funnel(counted: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+def _one_funnel(counted: pd.DataFrame, names: list[str], kind: str) -> pd.DataFrame:
     reached = counted.sum(axis=0).reindex(names, fill_value=0).astype("int64").to_numpy()
     reached_f = reached.astype(float)
     previous = np.concatenate([[np.nan], reached_f[:-1]])
     with np.errstate(divide="ignore", invalid="ignore"):
         conversion = np.where(previous > 0, reached_f / previous, np.nan)
         cumulative = np.where(reached_f[0] > 0, reached_f / reached_f[0], np.nan)
+    step, whole = list(funnel_schema(kind))[2:]
     return pd.DataFrame(
         {
             "stage": pd.Categorical(names, categories=names, ordered=True),
             "reached": pd.array(reached, dtype="Int64"),
-            "conversion": pd.array(conversion, dtype="Float64"),
-            "cumulative_conversion": pd.array(cumulative, dtype="Float64"),
+            step: pd.array(conversion, dtype="Float64"),
+            whole: pd.array(cumulative, dtype="Float64"),
         }
-    ).astype({"conversion": "Float64", "cumulative_conversion": "Float64"})
+    ).astype({step: "Float64", whole: "Float64"})
 
 
 def funnel(
@@ -164,7 +191,10 @@ def funnel(
         (ordered categorical), ``reached`` (``Int64``), ``conversion`` (the fraction of the
         previous stage's count; NA for the first stage) and ``cumulative_conversion`` (the
         fraction of the first stage's count), both ``Float64``, NA where the base is 0.
-        Counts contacts (vids) that entered at least one stage. ``attrs`` holds ``kind``
+        With ``kind="any"`` the counts are not nested, so these two are named
+        ``ratio_to_previous`` and ``ratio_to_first`` (:data:`ANY_FUNNEL_SCHEMA`) and may be
+        above 1: they are no conversions. Counts contacts (vids) that entered at least one
+        stage. ``attrs`` holds ``kind``
         and ``source`` (and ``by``), which :func:`~hubutk_pandas.plotting.plot_funnel` reads.
 
     Raises
@@ -194,18 +224,18 @@ def funnel(
         counted = reached_positions(every, kind).reindex(columns=names, fill_value=False)
     counted = counted[firsts.notna().any(axis=1) | counted.any(axis=1)]
     if groups is None:
-        out = _one_funnel(counted, names)
+        out = _one_funnel(counted, names, kind)
         out.attrs.update(kind=kind, source=source)
         return out
     assert by is not None
     values = groups.reindex(counted.index)
     parts = []
     for value, rows in counted.groupby(values.to_numpy(), dropna=False, sort=False):
-        part = _one_funnel(rows, names)
+        part = _one_funnel(rows, names, kind)
         part.insert(0, by, value)
         parts.append(part)
     if not parts:
-        out = empty_frame({by: groups.dtype, **FUNNEL_SCHEMA})
+        out = empty_frame({by: groups.dtype, **funnel_schema(kind)})
         return out.astype({"stage": stage_dtype(names)})
     out = pd.concat(parts, ignore_index=True)
     out[by] = out[by].astype(groups.dtype)

@@ -12,9 +12,13 @@ Examples
 ...                                     contact(2, lead=5, customer=35), contact(3, lead=1)])
 >>> time_to_stage(result, "lead", "customer")["duration"].dt.days.tolist()
 [10, 30]
->>> time_to_stage_summary(result, "lead", "customer")
+>>> summary = time_to_stage_summary(result, "lead", "customer")
+>>> summary[["contacts", "median", "p75", "p90"]]
    contacts  median     p75     p90
 0         2 20 days 25 days 28 days
+>>> summary[["median_days", "p75_days", "p90_days"]]
+   median_days  p75_days  p90_days
+0         20.0      25.0      28.0
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "TIME_TO_STAGE_SCHEMA",
     "cohorts",
     "cohorts_schema",
+    "days",
     "summarize_durations",
     "time_to_stage",
     "time_to_stage_summary",
@@ -59,12 +64,16 @@ TIME_TO_STAGE_SCHEMA: dict[str, str] = {
     "end_at": TIMESTAMP_DTYPE,
     "duration": DURATION_DTYPE,
 }
-#: Columns and dtypes of :func:`time_to_stage_summary` (after the ``by`` column, if any).
+#: Columns and dtypes of :func:`time_to_stage_summary` (after the ``by`` column, if any): the
+#: durations as ``timedelta64[ms]``, then the same in days (``Float64``), readable at a glance.
 SUMMARY_SCHEMA: dict[str, str] = {
     "contacts": "Int64",
     "median": DURATION_DTYPE,
     "p75": DURATION_DTYPE,
     "p90": DURATION_DTYPE,
+    "median_days": "Float64",
+    "p75_days": "Float64",
+    "p90_days": "Float64",
 }
 
 
@@ -129,12 +138,30 @@ def time_to_stage(result: Lookup, start: str, end: str, *, source: str = "auto")
 
 
 def summarize_durations(durations: pd.Series) -> dict[str, Any]:
-    """``contacts``, ``median``, ``p75`` and ``p90`` of a ``timedelta64`` series (NaT if empty)."""
+    """``contacts``, ``median``, ``p75`` and ``p90`` of a ``timedelta64`` series (NaT if empty),
+    and each of the three in days (``median_days``, ...; NA if empty)."""
     values = durations.dropna()
     if values.empty:
-        return {"contacts": 0, "median": pd.NaT, "p75": pd.NaT, "p90": pd.NaT}
-    q = values.quantile([0.5, 0.75, 0.9])
-    return {"contacts": len(values), "median": q.iloc[0], "p75": q.iloc[1], "p90": q.iloc[2]}
+        out: dict[str, Any] = {"contacts": 0, "median": pd.NaT, "p75": pd.NaT, "p90": pd.NaT}
+    else:
+        q = values.quantile([0.5, 0.75, 0.9])
+        out = {"contacts": len(values), "median": q.iloc[0], "p75": q.iloc[1], "p90": q.iloc[2]}
+    for name in ("median", "p75", "p90"):
+        out[f"{name}_days"] = days(out[name])
+    return out
+
+
+def days(duration: Any) -> float | None:
+    """A duration (``Timedelta``, or NaT) in days, as a float; ``None`` for NaT.
+
+    Examples
+    --------
+    >>> days(pd.Timedelta(hours=36)), days(pd.NaT)
+    (1.5, None)
+    """
+    if pd.isna(duration):
+        return None
+    return float(pd.Timedelta(duration) / pd.Timedelta(days=1))
 
 
 def time_to_stage_summary(
@@ -146,13 +173,14 @@ def time_to_stage_summary(
     -------
     DataFrame
         One row (or one per value of the property ``by``, largest group first):
-        ``contacts`` (``Int64``) and ``median``, ``p75``, ``p90`` (``timedelta64[ms]``).
+        ``contacts`` (``Int64``), ``median``, ``p75``, ``p90`` (``timedelta64[ms]``), and the
+        same three in days: ``median_days``, ``p75_days``, ``p90_days`` (``Float64``).
 
     Examples
     --------
     >>> result = df.hubspot.lookup_utks(client=client, progress=False)
     >>> time_to_stage_summary(result, "lead", "customer").columns.tolist()
-    ['contacts', 'median', 'p75', 'p90']
+    ['contacts', 'median', 'p75', 'p90', 'median_days', 'p75_days', 'p90_days']
     """
     result = check_result(result)
     times = time_to_stage(result, start, end, source=source)

@@ -64,11 +64,15 @@ _LAZY = {
 }
 
 
-def check_sink_arguments(*, out: str | os.PathLike[str] | None, refresh: Any) -> None:
+def check_sink_arguments(
+    *, out: str | os.PathLike[str] | None, refresh: Any, retry_missing: Any = False
+) -> None:
     """Refuse an argument that does not apply to the sink ``out`` chooses (before any request).
 
     ``refresh`` asks the caches again; a dataset reads none (it is its own state, and a
     rerun continues it), so ``refresh=True`` with ``out`` is an error, not a no-op.
+    ``retry_missing`` looks a dataset's missing utks up again: it needs ``out`` (in memory,
+    ``refresh=True`` asks again).
 
     Examples
     --------
@@ -76,11 +80,21 @@ def check_sink_arguments(*, out: str | os.PathLike[str] | None, refresh: Any) ->
     >>> check_sink_arguments(out="visits", refresh=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     hubutk_pandas.errors.InvalidOptionError: refresh=True does not apply with out=: ...
+    >>> check_sink_arguments(out=None, refresh=False, retry_missing=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    hubutk_pandas.errors.InvalidOptionError: retry_missing=True needs out=: ...
     """
+    if not isinstance(retry_missing, bool):
+        raise InvalidOptionError.for_value("retry_missing", retry_missing, "use True or False")
     if out is not None and refresh is True:
         raise InvalidOptionError(
             "refresh=True does not apply with out=: a dataset reads no cache, every utk not "
             "in it yet is fetched fresh. To fetch everything again, write to a new folder."
+        )
+    if out is None and retry_missing:
+        raise InvalidOptionError(
+            "retry_missing=True needs out=: it looks a dataset's missing utks up again. In "
+            "memory, refresh=True fetches every utk again instead of using the cache."
         )
 
 

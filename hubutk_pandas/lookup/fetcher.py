@@ -19,6 +19,8 @@ A fetcher of one's own (here: a fixed portal in memory) runs the same pipeline:
 ...     def recall(self, options, utks): return {}
 ...     def remember(self, options, found): pass
 ...     def property_definitions(self): return []
+...     def credential_fingerprint(self, salt): return "fixed"
+...     def portal_id(self): return 1
 >>> result = lookup_to_result(Fixed(), ["known", "other"], LookupOptions(), progress=False)
 >>> result.contacts["vid"].tolist(), result.missing["reason"].tolist()
 ([1], ['not_found'])
@@ -87,4 +89,20 @@ class Fetcher(Protocol):
 
     def property_definitions(self) -> list[dict[str, Any]]:
         """The portal's contact property definitions (the raw JSON list)."""
+        ...
+
+    def credential_fingerprint(self, salt: bytes) -> str:
+        """A salted hash standing for the credential (never the credential itself).
+
+        A dataset keeps its own ``salt`` and the fingerprint it gave, and refuses a lookup
+        whose credential gives another.
+        """
+        ...
+
+    def portal_id(self) -> int | None:
+        """The credential's portal (HubSpot's account details), or ``None`` if it cannot say.
+
+        A dataset records it when it is made, so that it knows its portal even when no
+        utk matched.
+        """
         ...

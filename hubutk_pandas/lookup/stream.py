@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas._gc import collector_paused
 from hubutk_pandas._warnings import warn as _warn
+from hubutk_pandas.dataset.erase import retry_missing as make_missing_pending
 from hubutk_pandas.dataset.reader import LookupDataset, open_dataset
 from hubutk_pandas.dataset.writer import DatasetWriter
 from hubutk_pandas.errors import HubSpotError, InvalidOptionError
@@ -157,8 +158,15 @@ def lookup_to_dataset(
     *,
     progress: Progress = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    retry_missing: bool = False,
 ) -> LookupDataset:
     """Look ``utks`` up into the dataset at ``out`` (created, or continued) and return it.
+
+    The dataset records its portal and the credential that made it (a salted fingerprint,
+    never the credential), even when nothing matched; another portal, or a credential
+    HubSpot does not confirm is the same portal's, is refused
+    (:func:`~hubutk_pandas.dataset.manifest.check_source`). Utks it found missing stay
+    missing on a rerun, unless ``retry_missing``.
 
     Parameters
     ----------
@@ -176,6 +184,10 @@ def lookup_to_dataset(
         chunk written.
     chunk_size
         utks fetched and written per part; peak memory is about three chunks of records.
+    retry_missing
+        Look the utks the dataset found missing (``not_found``) up again, and only those
+        (with any new ``utks``): visitors become contacts over time. What now matches is
+        written; the rest is missing again. Utks that cannot be one stay ``invalid``.
 
     Returns
     -------
@@ -184,9 +196,10 @@ def lookup_to_dataset(
     Raises
     ------
     DatasetError
-        ``out`` is not a dataset, holds other options or another portal, or the disk is
-        full; :class:`~hubutk_pandas.errors.DatasetInUseError` when another process is
-        writing it. Nothing already written is changed.
+        ``out`` is not a dataset, holds other options, was made with another credential
+        or holds another portal, or the disk is full;
+        :class:`~hubutk_pandas.errors.DatasetInUseError` when another process is writing
+        it. Nothing already written is changed.
     LookupFailedError, DailyLimitError
         Some utks could not be fetched: ``.partial`` is the readable dataset of everything
         written, ``.failed_utks`` the rest; the same call again fetches only those.
@@ -209,11 +222,23 @@ def lookup_to_dataset(
     # the lists scope costs one request, and leaves no dataset bound to options it cannot serve.
     require_lists(fetcher, options)
     definitions = stopping_at_the_daily_limit(fetcher.property_definitions)
-    opened = DatasetWriter(root, dataset_options(options), fetcher.source, definitions)
+    if not isinstance(retry_missing, bool):
+        raise InvalidOptionError.for_value("retry_missing", retry_missing, "use True or False")
+    opened = DatasetWriter(
+        root,
+        dataset_options(options),
+        fetcher.source,
+        definitions,
+        identify=fetcher.credential_fingerprint,
+        portal=stopping_at_the_daily_limit(fetcher.portal_id),
+    )
     with opened as writer:
         valid, invalid = writer.add_input(utks)
-        if valid or invalid:
+        again = make_missing_pending(writer) if retry_missing else 0
+        if valid or invalid or again:
             writer.save_manifest()  # new utks: the dataset is incomplete until they are written
+        if again:
+            log.info("dataset %s: %d missing utks to look up again", root, again)
         if invalid:
             _warn(
                 f"{invalid} value{'s' if invalid != 1 else ''} cannot be a utk (not cookie-safe, "

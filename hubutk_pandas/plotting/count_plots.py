@@ -36,11 +36,12 @@ from hubutk_pandas.plotting._helpers import (
     new_axes,
     require_columns,
 )
+from hubutk_pandas.plotting._words import words_of
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
-    from hubutk_pandas.face import LookupFace
+    from hubutk_pandas.face import LookupFace, PropertyDefinitions
 
 __all__ = [
     "DEFAULT_LIFECYCLE_ORDER",
@@ -91,6 +92,7 @@ def plot_sources(
     property: str = "hs_analytics_source",
     *,
     ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
 ) -> Axes:
     """Horizontal bars: contacts per value of a source property, largest on top.
 
@@ -103,6 +105,10 @@ def plot_sources(
         The column to count, ``hs_analytics_source`` by default.
     ax
         The Axes to draw on; a new figure by default.
+    definitions
+        The portal's property definitions (a result or a dataset gives its own): the
+        property and its values are named by their labels ("Original Source", "Organic
+        Search", "Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
@@ -119,20 +125,22 @@ def plot_sources(
     """
     wide = _as_wide(result_or_wide, property)
     require_columns(wide, [property], "the wide frame")
+    words = words_of(result_or_wide, definitions)
     ax = new_axes(ax)
     contacts = _one_row_per_contact(wide)
-    title = f"Contacts by {property} ({contacts_text(len(contacts))})"
-    xlabel, ylabel = "contacts", property
+    name = words.property(property)
+    title = f"Contacts by {name} ({contacts_text(len(contacts))})"
+    xlabel, ylabel = "contacts", name
     if contacts.empty:
         return draw_empty(ax, "No contacts to plot", title, xlabel, ylabel)
     counts = _counts(contacts[property]).sort_values(ascending=False, kind="stable")
     counts = counts[counts > 0]
-    labels = [str(v) for v in counts.index]
+    labels = words.values(property, list(counts.index))
     bars = ax.barh(range(len(counts)), counts.to_numpy())
     ax.set_yticks(range(len(counts)))
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
-    ax.bar_label(bars, padding=3)
+    ax.bar_label(bars, labels=[f"{n:,}" for n in counts.to_numpy()], padding=3)
     ax.xaxis.set_major_locator(integer_ticks())
     return label_axes(ax, title, xlabel, ylabel)
 
@@ -141,6 +149,7 @@ def plot_current_stages(
     result_or_wide: LookupFace | pd.DataFrame,
     *,
     ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
 ) -> Axes:
     """Bars: contacts per *current* lifecycle stage, first stage on top, counts annotated.
 
@@ -161,6 +170,10 @@ def plot_current_stages(
         ``lifecyclestage`` column.
     ax
         The Axes to draw on; a new figure by default.
+    definitions
+        The portal's property definitions (a result or a dataset gives its own): the
+        property and its values are named by their labels ("Original Source", "Organic
+        Search", "Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
@@ -176,6 +189,7 @@ def plot_current_stages(
     """
     wide = _as_wide(result_or_wide, "lifecyclestage")
     require_columns(wide, ["lifecyclestage"], "the wide frame")
+    words = words_of(result_or_wide, definitions)
     ax = new_axes(ax)
     contacts = _one_row_per_contact(wide)
     stages = contacts["lifecyclestage"]
@@ -197,9 +211,9 @@ def plot_current_stages(
     widths = counts.to_numpy()
     bars = ax.barh(range(len(order)), widths, color="tab:blue")
     ax.set_yticks(range(len(order)))
-    ax.set_yticklabels(order)
+    ax.set_yticklabels([words.stage(stage) for stage in order])
     ax.invert_yaxis()
-    ax.bar_label(bars, labels=[str(n) for n in widths], padding=3)
+    ax.bar_label(bars, labels=[f"{n:,}" for n in widths], padding=3)
     ax.xaxis.set_major_locator(integer_ticks())
     return label_axes(ax, title, xlabel, ylabel)
 
@@ -208,6 +222,7 @@ def plot_lifecycle_funnel(
     result_or_wide: LookupFace | pd.DataFrame,
     *,
     ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
 ) -> Axes:
     """Deprecated: :func:`plot_current_stages` (it draws current stages, not a funnel).
 
@@ -220,4 +235,4 @@ def plot_lifecycle_funnel(
         "each stage)",
         FutureWarning,
     )
-    return plot_current_stages(result_or_wide, ax=ax)
+    return plot_current_stages(result_or_wide, ax=ax, definitions=definitions)

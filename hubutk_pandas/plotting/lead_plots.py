@@ -34,9 +34,12 @@ from hubutk_pandas.plotting._helpers import (
     new_axes,
     require_columns,
 )
+from hubutk_pandas.plotting._words import STAGE_PROPERTY, Words
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
+
+    from hubutk_pandas.face import PropertyDefinitions
 
 __all__ = [
     "MAX_COHORTS",
@@ -62,11 +65,17 @@ def _percent(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
 
 
-def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_funnel(
+    funnel: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
+) -> Axes:
     """The funnel of :func:`hubutk_pandas.lead.funnel`: a centred bar per stage, first on top.
 
     Each bar is labelled with its ``reached`` count; between two bars, the next-step
-    conversion (``↓ 80.5%``).
+    conversion (``↓ 80.5%``), except for ``kind="any"``, whose counts are not nested and
+    have no conversions.
 
     Parameters
     ----------
@@ -74,12 +83,15 @@ def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         One funnel: the frame of ``funnel()`` without ``by`` (or one of its groups).
     ax
         The Axes to draw on; a new figure by default.
+    definitions
+        The portal's property definitions (``result.plot`` passes them): stages and values
+        are named by their labels ("Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    require_columns(funnel, ["stage", "reached", "conversion"], "the funnel frame")
+    require_columns(funnel, ["stage", "reached"], "the funnel frame")
     ax = new_axes(ax)
     stages = [str(s) for s in funnel["stage"]]
     if len(set(stages)) != len(stages):
@@ -103,13 +115,16 @@ def plot_funnel(funnel: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         x = bar.get_x() + bar.get_width() / 2 if inside else bar.get_x() + bar.get_width()
         ax.text(x if inside else x + 0.01 * widest, k, f"{n:,}", va="center",
                 ha="center" if inside else "left", color="white" if inside else "black",
-                fontweight="bold", fontsize="small")  # fmt: skip
-    for k, rate in enumerate(funnel["conversion"].tolist()[1:], start=1):
+                fontweight="bold")  # fmt: skip
+    # kind="any" counts are not nested (a later stage without an earlier one): their
+    # ratios are no conversions, so nothing is written between its bars.
+    rates = funnel["conversion"].tolist()[1:] if "conversion" in funnel else []
+    for k, rate in enumerate(rates, start=1):
         text = "↓ n/a" if pd.isna(rate) else f"↓ {float(rate):.1%}"
         ax.text(reached.max() / 2, k - 0.5, text, ha="center", va="center",
-                fontsize="x-small", color="0.25")  # fmt: skip
+                fontsize="small", color="0.2")  # fmt: skip
     ax.set_yticks(range(len(stages)))
-    ax.set_yticklabels(stages)
+    ax.set_yticklabels([Words(definitions).stage(stage) for stage in stages])
     ax.set_ylim(len(stages) - 0.5, -0.5)  # first stage on top
     ax.set_xticks([])
     for side in ("top", "right", "bottom"):
@@ -135,7 +150,13 @@ def _ms(values: pd.Series) -> np.ndarray:
     return naive.to_numpy(dtype="datetime64[ms]").view(np.int64)
 
 
-def plot_stage_flow(stages: pd.DataFrame, *, freq: str = "M", ax: Axes | None = None) -> Axes:
+def plot_stage_flow(
+    stages: pd.DataFrame,
+    *,
+    freq: str = "M",
+    ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
+) -> Axes:
     """Contacts in each lifecycle stage over time, stacked, at the end of every period.
 
     Parameters
@@ -146,6 +167,9 @@ def plot_stage_flow(stages: pd.DataFrame, *, freq: str = "M", ax: Axes | None = 
         A pandas period alias for the sampling: ``"W"``, ``"M"`` (default), ``"Q"``.
     ax
         The Axes to draw on; a new figure by default.
+    definitions
+        The portal's property definitions (``result.plot`` passes them): stages and values
+        are named by their labels ("Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
@@ -171,10 +195,12 @@ def plot_stage_flow(stages: pd.DataFrame, *, freq: str = "M", ax: Axes | None = 
         stages["stage"], "cat") else sorted(counts)  # fmt: skip
     names = [s for s in order if s in counts]
     colours = distinct_colours(len(names))
-    ax.stackplot(ends.to_numpy(), [counts[s] for s in names], labels=names, colors=colours)
+    words = Words(definitions)
+    ax.stackplot(ends.to_numpy(), [counts[s] for s in names],
+                 labels=[words.stage(s) for s in names], colors=colours)  # fmt: skip
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], title="stage", fontsize="x-small",
-              loc="upper left", bbox_to_anchor=(1.01, 1))  # fmt: skip
+    ax.legend(handles[::-1], labels[::-1], title=words.property(STAGE_PROPERTY),
+              fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))  # fmt: skip
     ax.set_ylim(bottom=0)
     ax.set_xlim(ends[0], ends[-1])
     ax.yaxis.set_major_locator(integer_ticks())
@@ -182,7 +208,12 @@ def plot_stage_flow(stages: pd.DataFrame, *, freq: str = "M", ax: Axes | None = 
     return label_axes(ax, title, xlabel, ylabel)
 
 
-def plot_time_in_stage(stages: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_time_in_stage(
+    stages: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
+) -> Axes:
     """Days spent in each stage, one box per stage (completed stays), first stage on top.
 
     Parameters
@@ -192,6 +223,9 @@ def plot_time_in_stage(stages: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         are left out.
     ax
         The Axes to draw on; a new figure by default.
+    definitions
+        The portal's property definitions (``result.plot`` passes them): stages and values
+        are named by their labels ("Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
@@ -217,7 +251,8 @@ def plot_time_in_stage(stages: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.boxplot([groups[s] for s in names], positions=range(len(names)), widths=0.6,
                flierprops={"markersize": 2, "alpha": 0.4}, **flat)  # fmt: skip
     ax.set_yticks(range(len(names)))
-    ax.set_yticklabels([f"{s} (n={len(groups[s]):,})" for s in names])
+    words = Words(definitions)
+    ax.set_yticklabels([f"{words.stage(s)} (n={len(groups[s]):,})" for s in names])
     ax.set_ylim(len(names) - 0.5, -0.5)
     ax.set_xlim(left=0)
     return label_axes(ax, title, xlabel, ylabel)
@@ -238,7 +273,12 @@ def wilson_interval(hits: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[A
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def plot_conversion_by_source(attribution: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_conversion_by_source(
+    attribution: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
+) -> Axes:
     """The share of each source's contacts that reached the stage, best first, counts annotated.
 
     The whiskers are 95% Wilson intervals: where they overlap, the data cannot tell the
@@ -250,6 +290,9 @@ def plot_conversion_by_source(attribution: pd.DataFrame, *, ax: Axes | None = No
         The frame of :func:`hubutk_pandas.lead.attribution` (its first column is the source).
     ax
         The Axes to draw on; a new figure by default.
+    definitions
+        The portal's property definitions (``result.plot`` passes them): stages and values
+        are named by their labels ("Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
@@ -257,15 +300,17 @@ def plot_conversion_by_source(attribution: pd.DataFrame, *, ax: Axes | None = No
     """
     require_columns(attribution, ["contacts", "reached", "conversion"], "the attribution frame")
     ax = new_axes(ax)
+    words = Words(definitions)
     by = str(attribution.attrs.get("by", attribution.columns[0]))
-    stage = attribution.attrs.get("stage", "the stage")
-    title = f"Share of contacts that reached {stage}, by {by}"
-    xlabel, ylabel = f"reached {stage}", by
+    raw_stage = attribution.attrs.get("stage")
+    stage = words.stage(raw_stage) if raw_stage is not None else "the stage"
+    title = f"Share of contacts that reached {stage}, by {words.property(by)}"
+    xlabel, ylabel = f"reached {stage}", words.property(by)
     rows = attribution[attribution["contacts"] > 0]
     if rows.empty:
         return draw_empty(ax, "No contacts to plot", title, xlabel, ylabel)
     rows = rows.sort_values(["conversion", "contacts"], ascending=False, kind="stable")
-    labels = ["(no value)" if pd.isna(v) else str(v) for v in rows.iloc[:, 0]]
+    labels = ["(no value)" if pd.isna(v) else words.value(by, v) for v in rows.iloc[:, 0]]
     rates = rows["conversion"].astype(float).to_numpy()
     low, high = wilson_interval(rows["reached"].to_numpy(float), rows["contacts"].to_numpy(float))
     bars = ax.barh(range(len(rows)), rates, color="tab:green", alpha=0.85,
@@ -273,7 +318,7 @@ def plot_conversion_by_source(attribution: pd.DataFrame, *, ax: Axes | None = No
                    capsize=3)  # fmt: skip
     notes = [f"{r:,} of {c:,} ({x:.1%})" for r, c, x in zip(
         rows["reached"], rows["contacts"], rates, strict=True)]  # fmt: skip
-    ax.bar_label(bars, labels=notes, padding=3, fontsize="x-small")
+    ax.bar_label(bars, labels=notes, padding=3, fontsize="small")
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels)
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -282,7 +327,12 @@ def plot_conversion_by_source(attribution: pd.DataFrame, *, ax: Axes | None = No
     return label_axes(ax, title, xlabel, ylabel)
 
 
-def plot_cohorts(cohorts: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def plot_cohorts(
+    cohorts: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    definitions: PropertyDefinitions | None = None,
+) -> Axes:
     """Cohort curves: per creation period, the share that reached the stage within N days.
 
     Draws the latest :data:`MAX_COHORTS` cohorts; a cohort too young for a window
@@ -294,6 +344,9 @@ def plot_cohorts(cohorts: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         The frame of :func:`hubutk_pandas.lead.cohorts`.
     ax
         The Axes to draw on; a new figure by default.
+    definitions
+        The portal's property definitions (``result.plot`` passes them): stages and values
+        are named by their labels ("Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
@@ -302,7 +355,8 @@ def plot_cohorts(cohorts: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     require_columns(cohorts, ["cohort", "contacts"], "the cohorts frame")
     windows = [c for c in cohorts.columns if c.startswith("within_") and c.endswith("d")]
     ax = new_axes(ax)
-    stage = cohorts.attrs.get("stage", "the stage")
+    raw_stage = cohorts.attrs.get("stage")
+    stage = Words(definitions).stage(raw_stage) if raw_stage is not None else "the stage"
     title = f"Share of each cohort that reached {stage}, by days since creation"
     xlabel, ylabel = "days since creation", f"reached {stage}"
     measured = cohorts[windows].notna().any(axis=1) if windows else cohorts["contacts"] > 0
@@ -315,7 +369,7 @@ def plot_cohorts(cohorts: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         shares = pd.to_numeric(pd.Series([row[c] for c in windows]), errors="coerce")
         ax.plot(days, shares.to_numpy(dtype=float, na_value=np.nan), marker="o", color=colours[k],
                 label=f"{row['cohort']} ({int(row['contacts']):,})")  # fmt: skip
-    ax.legend(title="cohort (contacts)", fontsize="x-small", loc="upper left",
+    ax.legend(title="cohort (contacts)", fontsize="small", loc="upper left",
               bbox_to_anchor=(1.01, 1))  # fmt: skip
     ax.set_xticks(days)
     ax.set_xlim(0, max(days) * 1.05)

@@ -43,7 +43,7 @@ from hubutk_pandas.plotting.time_plots import plot_form_submissions, plot_proper
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
-    from hubutk_pandas.face import LookupFace
+    from hubutk_pandas.face import LookupFace, PropertyDefinitions
 
 __all__ = ["ResultPlotter"]
 
@@ -85,18 +85,21 @@ class ResultPlotter:
             "stage_flow, time_in_stage, conversion_by_source, cohorts>"
         )
 
+    def _definitions(self) -> PropertyDefinitions | None:
+        """The lookup's property definitions, for labels and order; ``None`` if unavailable."""
+        try:
+            return self._lookup.definitions()
+        except HubSpotError as exc:  # labels and order are niceties: internal names instead
+            logger.info("no property definitions for the plot's labels: %s", exc)
+            return None
+
     def _option_order(self, property: str) -> list[str] | None:
         """An enumeration's option values in displayOrder, from the portal's definitions.
 
         The order ``wide()`` gives the property's categories (:func:`dtypes.to_category`),
-        so the timeline's y axis reads like the wide column.
+        so the timeline's values read like the wide column.
         """
-        try:
-            definitions = self._lookup.definitions()
-        except HubSpotError as exc:  # ordering is a nicety; plot in time order instead
-            logger.info("no property definitions for ordering %s: %s", property, exc)
-            return None
-        for definition in definitions:
+        for definition in self._definitions() or []:
             if definition.get("name") == property and definition.get("options"):
                 no_values = pd.Series([], dtype="string")
                 categories = to_category(no_values, definition)[0].cat.categories
@@ -115,7 +118,12 @@ class ResultPlotter:
             "history", ["vid", "property", "value", "timestamp"], filters
         )
         return plot_property_timeline(
-            history, property, vids=vids, ax=ax, order=self._option_order(property)
+            history,
+            property,
+            vids=vids,
+            ax=ax,
+            order=self._option_order(property),
+            definitions=self._definitions(),
         )
 
     def form_submissions(
@@ -130,12 +138,12 @@ class ResultPlotter:
 
     def sources(self, property: str = "hs_analytics_source", *, ax: Axes | None = None) -> Axes:
         """:func:`plot_sources` of ``wide([property])``."""
-        return plot_sources(self._lookup, property, ax=ax)
+        return plot_sources(self._lookup, property, ax=ax, definitions=self._definitions())
 
     def current_stages(self, *, ax: Axes | None = None) -> Axes:
         """:func:`plot_current_stages` of ``wide(["lifecyclestage"])``: contacts per stage
         they are in now (not a funnel: see :meth:`funnel`)."""
-        return plot_current_stages(self._lookup, ax=ax)
+        return plot_current_stages(self._lookup, ax=ax, definitions=self._definitions())
 
     def lifecycle_funnel(self, *, ax: Axes | None = None) -> Axes:
         """Deprecated: :meth:`current_stages` (it draws current stages, not a funnel)."""
@@ -145,7 +153,7 @@ class ResultPlotter:
             "reached each stage)",
             FutureWarning,
         )
-        return plot_current_stages(self._lookup, ax=ax)
+        return plot_current_stages(self._lookup, ax=ax, definitions=self._definitions())
 
     # ----- lead analytics (hubutk_pandas.lead, through lookup.lead) ---------------------------
 
@@ -160,21 +168,24 @@ class ResultPlotter:
         """:func:`plot_funnel` of ``lookup.lead.funnel(kind=..., stages=..., source=...)``:
         the contacts that reached each stage."""
         table = self._lookup.lead.funnel(kind=kind, stages=stages, source=source)
-        return plot_funnel(table, ax=ax)
+        return plot_funnel(table, ax=ax, definitions=self._definitions())
 
     def stage_flow(self, *, freq: str = "M", source: str = "auto", ax: Axes | None = None) -> Axes:
         """:func:`plot_stage_flow` of ``lookup.lead.stages(source=...)``."""
-        return plot_stage_flow(self._lookup.lead.stages(source=source), freq=freq, ax=ax)
+        stages = self._lookup.lead.stages(source=source)
+        return plot_stage_flow(stages, freq=freq, ax=ax, definitions=self._definitions())
 
     def time_in_stage(self, *, source: str = "auto", ax: Axes | None = None) -> Axes:
         """:func:`plot_time_in_stage` of ``lookup.lead.stages(source=...)``."""
-        return plot_time_in_stage(self._lookup.lead.stages(source=source), ax=ax)
+        stages = self._lookup.lead.stages(source=source)
+        return plot_time_in_stage(stages, ax=ax, definitions=self._definitions())
 
     def conversion_by_source(
         self, stage: str = "customer", by: str = "hs_analytics_source", *, ax: Axes | None = None
     ) -> Axes:
         """:func:`plot_conversion_by_source` of ``lookup.lead.attribution(stage, by)``."""
-        return plot_conversion_by_source(self._lookup.lead.attribution(stage, by), ax=ax)
+        table = self._lookup.lead.attribution(stage, by)
+        return plot_conversion_by_source(table, ax=ax, definitions=self._definitions())
 
     def cohorts(
         self,
@@ -186,4 +197,5 @@ class ResultPlotter:
     ) -> Axes:
         """:func:`plot_cohorts` of ``lookup.lead.cohorts(freq, stage, days=...)``; monthly
         cohorts by default, as ``lead.cohorts``."""
-        return plot_cohorts(self._lookup.lead.cohorts(freq, stage, days=days), ax=ax)
+        table = self._lookup.lead.cohorts(freq, stage, days=days)
+        return plot_cohorts(table, ax=ax, definitions=self._definitions())

@@ -15,7 +15,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -31,9 +31,12 @@ from hubutk_pandas.plotting._helpers import (
     new_axes,
     require_columns,
 )
+from hubutk_pandas.plotting._words import Words
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
+
+    from hubutk_pandas.face import PropertyDefinitions
 
 __all__ = [
     "LEGEND_CONTACTS",
@@ -45,8 +48,8 @@ __all__ = [
 
 #: How many contacts :func:`plot_property_timeline` draws when ``vids`` is not given.
 MAX_CONTACTS = 20
-#: Beyond this many contacts, the timeline spreads same-value lines apart in a thin band
-#: (and beyond twice as many, its legend, beside the axes, has two columns).
+#: Up to this many contacts, the lines of a numeric property's timeline are named by vid in a
+#: legend (beyond, a legend of vids would only be noise).
 LEGEND_CONTACTS = 8
 #: How many ``by`` groups :func:`plot_form_submissions` draws before lumping the rest.
 MAX_SERIES = 10
@@ -67,12 +70,21 @@ def plot_property_timeline(
     vids: Sequence[int] | None = None,
     ax: Axes | None = None,
     order: Sequence[str] | None = None,
+    definitions: PropertyDefinitions | None = None,
 ) -> Axes:
-    """Step chart of one property's values over time, one line per contact.
+    """One property's values over time, contact by contact.
 
-    Numeric values are plotted as numbers; other values as categories on the y axis
-    (in ``order`` when given, else in the order they first appear in time, which for
-    ``lifecyclestage`` follows the progression).
+    A property of choices (``lifecyclestage``) is drawn as lanes: one row per contact, its
+    time split into coloured spans, one colour per value, each span from the change that
+    set the value to the next change (the last one held up to the newest change drawn); the
+    contacts picked by default are sorted by their first change, the earliest on top. Read
+    across a row for one contact's journey, down a column for where the contacts stood at a
+    time; 20 contacts make 20 rows, and nothing overlaps. The legend names the values (in
+    ``order``, else in the order they first appear in time), colours running from the first
+    to the last, so later stages read darker.
+
+    Numeric values are drawn as step lines, one per contact, labelled by vid up to
+    :data:`LEGEND_CONTACTS` contacts.
 
     Parameters
     ----------
@@ -86,7 +98,11 @@ def plot_property_timeline(
     ax
         The Axes to draw on; a new figure by default.
     order
-        The categories' order on the y axis (bottom to top), e.g. an enumeration's options.
+        The values' order (first to last), e.g. an enumeration's options in displayOrder.
+    definitions
+        The portal's property definitions (``lookup.definitions()``; ``result.plot`` passes
+        them): the property and its values are named by their labels ("Lifecycle Stage",
+        "Marketing Qualified Lead"), else by their internal names.
 
     Returns
     -------
@@ -95,16 +111,20 @@ def plot_property_timeline(
     Examples
     --------
     >>> import pandas as pd
-    >>> history = pd.DataFrame({"vid": [1, 1], "property": ["lifecyclestage"] * 2,
-    ...     "value": ["lead", "customer"],
-    ...     "timestamp": pd.to_datetime([0, 86_400_000], unit="ms", utc=True)})
+    >>> history = pd.DataFrame({"vid": [1, 1, 2], "property": ["lifecyclestage"] * 3,
+    ...     "value": ["lead", "customer", "lead"],
+    ...     "timestamp": pd.to_datetime([0, 86_400_000, 0], unit="ms", utc=True)})
     >>> ax = plot_property_timeline(history, "lifecyclestage")
-    >>> len(ax.lines), [t.get_text() for t in ax.get_yticklabels()]
-    (1, ['lead', 'customer'])
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['1', '2']
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['lead', 'customer']
     """
     require_columns(history, ["vid", "property", "value", "timestamp"], "history")
     ax = new_axes(ax)
-    xlabel, ylabel = "time (UTC)", property
+    words = Words(definitions)
+    name = words.property(property)
+    xlabel, ylabel = "time (UTC)", name
     rows = history.loc[history["property"] == property, ["vid", "value", "timestamp"]]
     rows = rows.dropna(subset=["vid", "timestamp"])
     all_vids = list(pd.unique(rows["vid"]))
@@ -117,11 +137,11 @@ def plot_property_timeline(
         chosen = all_vids[:MAX_CONTACTS]
         rows = rows[rows["vid"].isin(chosen)]
         suffix = (
-            f" (first {len(chosen)} of {len(all_vids)} contacts)"
+            f" (first {len(chosen)} of {len(all_vids):,} contacts)"
             if len(all_vids) > len(chosen)
             else f" ({contacts_text(len(chosen))})"
         )
-    title = f"{property} over time{suffix}"
+    title = f"{name} over time{suffix}"
     if rows.empty:
         return draw_empty(ax, f"No history of {property!r} to plot", title, xlabel, ylabel)
 
@@ -133,58 +153,80 @@ def plot_property_timeline(
     numeric = bool(numbers.notna().sum()) and bool(
         (numbers.notna() | values.isna() | (values == "")).all()
     )
+    drawn = [vid for vid in chosen if (rows["vid"] == vid).any()]
+    if vids is None:  # the earliest journey first: the lanes read as a staircase
+        first = rows.groupby("vid", sort=False)["timestamp"].min()
+        drawn.sort(key=lambda vid: first[vid])
     if numeric:
-        y = numbers.astype("float64")
-        categories: list[str] = []
+        _number_lines(ax, rows.assign(_y=numbers.astype("float64").to_numpy()), drawn)
+        if len(drawn) == 1:
+            title = f"{name} over time (vid {drawn[0]})"
     else:
         values = values.replace("", pd.NA).fillna(NO_VALUE)
         present = list(pd.unique(values))
         categories = [c for c in (order or ()) if c in present]
         categories += [c for c in present if c not in categories]
-        positions = {c: i for i, c in enumerate(categories)}
-        y = values.map(positions).astype("float64")
+        _lanes(ax, rows.assign(value=values.to_numpy()), drawn, categories, words, property)
+        xlabel, ylabel = "time (UTC)", "contact (vid)"
+    concise_dates(ax)
+    return label_axes(ax, title, xlabel, ylabel)
 
-    rows = rows.assign(_y=y.to_numpy())
+
+def _lanes(
+    ax: Axes,
+    rows: pd.DataFrame,
+    drawn: list[Any],
+    categories: list[str],
+    words: Words,
+    property: str,
+) -> None:
+    """One lane per contact (first on top), spans coloured by value, a legend of the values."""
+    import matplotlib.dates as mdates
+    from matplotlib import colormaps
+    from matplotlib.patches import Patch
+
+    end = mdates.date2num(rows["timestamp"].max())
+    start = mdates.date2num(rows["timestamp"].min())
+    tail = max((end - start) * 0.02, 1.0)  # the newest value shows as a span too
+    ramp = colormaps["viridis"]
+    named = [c for c in categories if c != NO_VALUE]
+    colours = {c: ramp(0.9 - 0.8 * k / max(len(named) - 1, 1)) for k, c in enumerate(named)}
+    colours[NO_VALUE] = (0.8, 0.8, 0.8, 1.0)
+    for lane, vid in enumerate(drawn):
+        one = rows[rows["vid"] == vid]
+        times = list(mdates.date2num(one["timestamp"]))
+        stops = [*times[1:], end + tail]
+        for left, right, value in zip(times, stops, one["value"], strict=True):
+            ax.barh(lane, max(right - left, tail / 4), left=left, height=0.72,
+                    color=colours[value], edgecolor="white", linewidth=0.6)  # fmt: skip
+    ax.set_yticks(range(len(drawn)))
+    ax.set_yticklabels([str(v) for v in drawn], fontsize="small")
+    ax.set_ylim(len(drawn) - 0.5, -0.5)  # the first contact on top
+    ax.xaxis_date()
+    handles = [Patch(color=colours[c], label=words.value(property, c)) for c in categories]
+    ax.legend(handles=handles, title=words.property(property), fontsize="small",
+              loc="upper left", bbox_to_anchor=(1.01, 1))  # fmt: skip
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _number_lines(ax: Axes, rows: pd.DataFrame, drawn: list[Any]) -> None:
+    """One step line per contact; labelled by vid while they are few enough to tell apart."""
     end = rows["timestamp"].max()
-    drawn = [vid for vid in chosen if (rows["vid"] == vid).any()]
     colours = distinct_colours(len(drawn))
-    # Many contacts at one category would hide one another: spread them in a thin band.
-    spread = 0.5 if categories and len(drawn) > LEGEND_CONTACTS else 0.0
+    few = len(drawn) <= LEGEND_CONTACTS
     for k, vid in enumerate(drawn):
         one = rows[rows["vid"] == vid]
-        x, values_y = list(one["timestamp"]), list(one["_y"])
-        if spread:
-            offset = spread * (k / (len(drawn) - 1) - 0.5)
-            values_y = [v + offset for v in values_y]
+        x, y = list(one["timestamp"]), list(one["_y"])
         changes = list(range(len(x)))
         if x[-1] < end:  # hold the last value up to the newest change drawn, unmarked
             x.append(end)
-            values_y.append(values_y[-1])
-        ax.step(
-            x,
-            values_y,
-            where="post",
-            marker="o",
-            markersize=4 if spread else 6,
-            markevery=changes,
-            label=str(vid),
-            color=colours[k],
-        )
-    if categories:
-        ax.set_yticks(range(len(categories)))
-        ax.set_yticklabels(categories)
-    if len(ax.lines) > 1:  # beside the axes, never over the lines
-        ax.legend(
-            title="vid",
-            fontsize="x-small",
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1),
-            ncols=1 if len(ax.lines) <= 2 * LEGEND_CONTACTS else 2,
-        )
-    else:
-        title = f"{property} over time (vid {drawn[0]})"
-    concise_dates(ax)
-    return label_axes(ax, title, xlabel, ylabel)
+            y.append(y[-1])
+        ax.step(x, y, where="post", marker="o", markersize=5 if few else 3,
+                markevery=changes, label=str(vid), color=colours[k],
+                linewidth=1.5 if few else 1.0)  # fmt: skip
+    if 1 < len(drawn) <= LEGEND_CONTACTS:  # beside the axes, never over the lines
+        ax.legend(title="vid", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
 
 
 def plot_form_submissions(

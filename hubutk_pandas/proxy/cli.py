@@ -126,9 +126,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="a,b,c",
         help="the only properties a browser may receive (required)",
     )
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"interface (default {DEFAULT_HOST})")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"the interface to listen on (default {DEFAULT_HOST}: this machine only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"the port to listen on (default {DEFAULT_PORT})",
     )
     parser.add_argument(
         "--client-rate",

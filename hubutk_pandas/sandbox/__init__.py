@@ -7,8 +7,9 @@ the client side of the package: the client reaches the sandbox only over HTTP.
 
 Endpoints: ``GET /contacts/v1/contact/byUtk/batch/`` (keyed by utk),
 ``GET /contacts/v1/contact/utks/batch/`` (keyed by vid),
-``GET /contacts/v1/contact/utk/<utk>/profile`` and
-``GET /properties/v1/contacts/properties``, with or without a trailing slash; and the
+``GET /contacts/v1/contact/utk/<utk>/profile``,
+``GET /properties/v1/contacts/properties`` and ``GET /account-info/v3/details`` (the
+portal id; any valid credential), with or without a trailing slash; and the
 Lists API under ``/crm/v3/lists``, ``/crm/lists/2026-03`` and ``/crm/lists/2026-09``:
 ``POST .../records/memberships/batch/read`` (at most 100 records),
 ``GET .../records/<objectTypeId>/<recordId>/memberships``, ``GET .../?listIds=...`` and

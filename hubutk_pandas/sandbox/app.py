@@ -70,7 +70,7 @@ class Route:
     pattern: re.Pattern[str]
     template: str
     methods: tuple[str, ...] = _READ
-    scope: str = CONTACTS_READ
+    scope: str | None = CONTACTS_READ  # None: any valid credential
     version: str | None = None  # the Lists API version
 
     @property
@@ -100,6 +100,12 @@ def _routes() -> tuple[Route, ...]:
             "properties",
             re.compile(r"^/properties/v1/contacts/properties/?$"),
             "/properties/v1/contacts/properties",
+        ),
+        Route(
+            "account",
+            re.compile(r"^/account-info/(?:v3|2026-03)/details/?$"),
+            "/account-info/v3/details",
+            scope=None,
         ),
     ]
     for version, root in lists_api.VERSIONS.items():
@@ -233,6 +239,15 @@ class SandboxApp:
         self._sleep = sleep
         self._v1_memberships = "absent"
         self.v1_memberships = v1_memberships
+        self._hidden: frozenset[str] = frozenset()  # utks answered as unknown (see hide)
+
+    def hide(self, utks: Iterable[str]) -> None:
+        """Answer ``utks`` as unknown (not yet a contact) until :meth:`reveal`."""
+        self._hidden = self._hidden | frozenset(utks)
+
+    def reveal(self, utks: Iterable[str] | None = None) -> None:
+        """Answer ``utks`` (default: every hidden one) as the portal knows them again."""
+        self._hidden = frozenset() if utks is None else self._hidden - frozenset(utks)
 
     @property
     def v1_memberships(self) -> str:
@@ -323,7 +338,7 @@ class SandboxApp:
             assert isinstance(credential, Response)
             return credential, None
         assert isinstance(credential, str)
-        if route is not None:
+        if route is not None and route.scope is not None:
             lacking = self.registry.missing_scopes(credential, [route.scope])
             if lacking:
                 return r.missing_scopes(lacking), None
@@ -349,6 +364,8 @@ class SandboxApp:
             return r.error(405, f"Method {request.method} is not allowed on this resource"), None
         if route.name == "properties":
             return r.json_response(property_definitions()), None
+        if route.name == "account":  # counted like any request; no faults (as properties)
+            return r.json_response(r.account_details(state.account.portal_id)), None
         fault = (self.list_faults if route.is_lists else self.faults).draw()
         early = self._early_fault(fault, request, state)
         if early is not None:
@@ -437,8 +454,9 @@ class SandboxApp:
                 category="VALIDATION_ERROR",
             )
 
-    @staticmethod
-    def _lookup(state: AccountState, utk: str, opts: Options) -> int | None:
+    def _lookup(self, state: AccountState, utk: str, opts: Options) -> int | None:
+        if utk in self._hidden:
+            return None
         data = state.data
         index = data.resolve(utk)
         if index is None or (data.kind(index) == "deleted" and not opts.include_deletes):

@@ -84,6 +84,21 @@ def missing_scopes(required: list[str]) -> Response:
     )
 
 
+def account_details(portal_id: int) -> dict[str, Any]:
+    """``GET /account-info/v3/details``: the account's settings, as HubSpot sends them."""
+    return {
+        "portalId": portal_id,
+        "accountType": "STANDARD",
+        "timeZone": "US/Eastern",
+        "companyCurrency": "USD",
+        "additionalCurrencies": [],
+        "utcOffset": "-05:00",
+        "utcOffsetMilliseconds": -18_000_000,
+        "uiDomain": "app.hubspot.com",
+        "dataHostingLocation": "na1",
+    }
+
+
 def rate_limited(policy: str, portal_id: int) -> Response:
     """The 429 of ``TEN_SECONDLY_ROLLING`` or ``DAILY``."""
     if policy == "DAILY":

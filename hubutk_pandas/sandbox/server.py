@@ -333,6 +333,18 @@ class SandboxPortal:
         """Forget every poisoned utk."""
         self._faults.cure()
 
+    def hide(self, *utks: str) -> None:
+        """Answer ``utks`` as HubSpot answers a visitor it does not know yet: not found.
+
+        Until :meth:`reveal`: then they are the contacts they always were, as anonymous
+        visitors become contacts over time (a test hook for looking missing utks up again).
+        """
+        self._app.hide(utks)
+
+    def reveal(self, *utks: str) -> None:
+        """Make hidden ``utks`` (default: all of them) known again."""
+        self._app.reveal(utks or None)
+
     def reset_stats(self) -> None:
         """Zero :attr:`stats`."""
         self.stats.reset()

@@ -43,7 +43,7 @@ def test_lookup_writes_every_frame_as_csv(
     merged = contacts["merged_vids"].iloc[-1]
     assert len(json.loads(merged)) >= 2  # the merged contact's list survives the round trip
     captured = capsys.readouterr()
-    assert "6 contacts, 2 missing" in captured.out
+    assert "6 utks matched 6 contacts, 2 missing" in captured.out
     # A warning reads as one plain line in a terminal, not as a source location.
     assert "warning: 1 value cannot be a utk" in captured.err
     assert "UserWarning" not in captured.err
@@ -66,7 +66,7 @@ def test_lookup_streams_csv_parquet_and_json_lines_inputs_to_a_dataset(
             "--column", "token", "--out", str(out), "--format", "dataset", *FULL_ARGS]  # fmt: skip
     assert main(argv) == 0, capsys.readouterr().err
     captured = capsys.readouterr()
-    assert "26 contacts, 2 missing; wrote the dataset" in captured.out
+    assert "26 utks matched 26 contacts, 2 missing; wrote the dataset" in captured.out
     assert "HubSpot lookup" in captured.err  # the progress bar
     ds = open_dataset(out)
     assert ds.complete and (out / "_manifest.json").exists()
@@ -166,8 +166,8 @@ def test_demo_looks_up_the_sample_visitors(
     assert main(["demo"]) == 0
     text = capsys.readouterr().out
     assert "Contacts found:" in text
-    assert "Top sources:" in text
-    assert "Lifecycle stages:" in text
+    assert "Top sources (contacts):" in text
+    assert "Lifecycle stages (contacts at each stage now):" in text
     assert "Funnel (contacts that got at least this far" in text
     assert "Lead -> customer: median" in text
     written = {p.name for p in out.iterdir()}
@@ -214,7 +214,9 @@ def test_the_demo_takes_parquet_files_and_the_old_spelling_with_a_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     visitors = tmp_path / "visitors.csv"
-    pd.read_csv(VISITORS, dtype="string").head(40).to_csv(visitors, index=False)  # quick
+    pd.read_csv(VISITORS, dtype="string", keep_default_na=False).head(40).to_csv(
+        visitors, index=False
+    )  # quick
     out = tmp_path / "demo"
     assert (
         main(["demo", "--visitors", str(visitors), "--out", str(out), "--format", "parquet"]) == 0
@@ -259,17 +261,22 @@ def _help(capsys: pytest.CaptureFixture[str], *command: str) -> str:
     return capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [(), ("lookup",), ("sandbox",), ("demo",), ("proxy",)])
+@pytest.mark.parametrize(
+    "command",
+    [(), ("lookup",), ("sandbox",), ("demo",), ("proxy",), ("forget",), ("cache",),
+     ("cache", "info"), ("cache", "clear")],
+)  # fmt: skip
 def test_help_shows_every_options_default(
     capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
 ) -> None:
     from hubutk_pandas.cli import _parser
 
     parser = _parser()
-    if command:
+    for word in command:  # down to the (sub)command's own parser
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        parser = sub.choices[command[0]]
+        parser = sub.choices[word]
     text = _help(capsys, *command)
+    assert parser.description or not command, "the command says what it does"
     # The help's entries: a line "  --flag ..." and the deeper-indented lines after it.
     entries: dict[str, str] = {}
     head = ""
@@ -286,10 +293,14 @@ def test_help_shows_every_options_default(
         for a in parser._actions
         if a.option_strings and not a.required and a.default is not argparse.SUPPRESS
     ]
-    assert len(optional) >= (15 if command == ("lookup",) else 1)
+    assert len(optional) >= (15 if command == ("lookup",) else 0 if command == ("cache",) else 1)
     for action in optional:
         entry = " ".join(entries[action.option_strings[0]].split())
         assert "default" in entry, entry
+        described = entry.split(None, 1 + (action.nargs != 0))[-1]  # past "--flag METAVAR"
+        assert len(described.replace("(default", "").split()) >= 3, f"undescribed: {entry}"
+    for python in ("None", "True", "False", "``"):  # shell words, not Python
+        assert python not in text.split(), (command, python)
 
 
 def test_lookup_help_speaks_shell_not_python(capsys: pytest.CaptureFixture[str]) -> None:
@@ -302,6 +313,17 @@ def test_lookup_help_speaks_shell_not_python(capsys: pytest.CaptureFixture[str])
     assert "(default: off)" in text
     assert "--rate-limit N/SECONDS" in text and "default: 100/10" in text
     assert "--max-workers N requests in flight at once (default: 16)" in text
+    assert "--out OUT output folder (default: results)" in text
+    assert "(default: csv up to 50,000 distinct utks, dataset above them" in text
+    assert "--quiet, -q print errors and warnings only" in text
+
+
+def test_sandbox_help_speaks_n_per_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(_help(capsys, "sandbox").split())
+    assert "--rate-limit N/SECONDS at most N requests per rolling SECONDS" in text
+    assert "the old MAX/MS spelling (100/10000) still works (default: 100/10)" in text
+    assert "MAX/MS such as" not in text and "--rate-limit MAX/MS" not in text
+    assert "--contacts CONTACTS portal size (default: 20000, with --seed 2026 the portal " in text
 
 
 def test_demo_help_says_what_the_demo_does(capsys: pytest.CaptureFixture[str]) -> None:
@@ -327,7 +349,7 @@ def test_client_settings_flags_reach_the_client(
     settings = ["--base-url", portal.base_url, "--rate-limit", "190/10", "--max-workers", "2"]
     portal.reset_stats()
     assert main([*argv, *settings, "--out", str(tmp_path / "o")]) == 0
-    assert "6 contacts, 2 missing" in capsys.readouterr().out
+    assert "6 utks matched 6 contacts, 2 missing" in capsys.readouterr().out
     assert portal.stats.requests > 0  # it was the flag that pointed the client here
 
 
@@ -369,3 +391,67 @@ def test_no_credential_says_what_to_set_in_a_shell(
     assert "run `hubutk demo`" in err and "`hubutk sandbox`" in err
     for python in ("connect(", "hubutk_pandas.", "access_token="):
         assert python not in err
+
+
+# -- --quiet, and big inputs never silently in memory --------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "dataset"])
+def test_quiet_prints_nothing_but_problems(
+    portal_env: SandboxPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    write_visitors(portal_env, tmp_path / "v.csv")
+    argv = ["lookup", str(tmp_path / "v.csv"), "--column", "token", "--no-cache",
+            "--out", str(tmp_path / fmt), "--format", fmt]  # fmt: skip
+    assert main([*argv, "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "HubSpot" not in captured.err  # no progress bar
+    assert "warning: 1 value cannot be a utk" in captured.err  # warnings still said
+    assert (tmp_path / fmt).exists()
+    assert main([*argv, "-q", "--column", "nope"]) == 1  # errors too
+    assert "column 'nope' is not in" in capsys.readouterr().err
+
+
+def _big_input(portal: SandboxPortal, path: Path, n: int) -> list[str]:
+    utks = portal.sample_utks(n)
+    pd.DataFrame({"utk": utks + utks[:3]}).to_csv(path, index=False)
+    return utks
+
+
+def test_a_big_input_without_format_streams_to_a_dataset_and_says_so(
+    portal_env: SandboxPortal,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hubutk_pandas.cli.MEMORY_UTKS", 20)
+    utks = _big_input(portal_env, tmp_path / "v.csv", 30)
+    out = tmp_path / "out"
+    assert main(["lookup", str(tmp_path / "v.csv"), "--out", str(out), "--no-cache"]) == 0
+    captured = capsys.readouterr()
+    assert "note: more than 20 distinct utks: streaming them into a dataset" in captured.err
+    assert "say --format csv to hold them in memory" in captured.err
+    ds = open_dataset(out)
+    assert ds.complete and ds.to_pandas("contacts")["utk"].tolist() == utks  # none lost
+    small = tmp_path / "small.csv"
+    pd.DataFrame({"utk": utks[:20]}).to_csv(small, index=False)
+    assert main(["lookup", str(small), "--out", str(tmp_path / "flat"), "--no-cache"]) == 0
+    assert (tmp_path / "flat" / "contacts.csv").exists()  # at the threshold: CSV files
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_a_big_input_held_in_memory_on_request_is_said(
+    portal_env: SandboxPortal,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hubutk_pandas.cli.MEMORY_UTKS", 20)
+    utks = _big_input(portal_env, tmp_path / "v.csv", 30)
+    out = tmp_path / "out"
+    argv = ["lookup", str(tmp_path / "v.csv"), "--out", str(out), "--no-cache"]
+    assert main([*argv, "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert "note: more than 20 distinct utks, held in memory for --format csv" in err
+    assert pd.read_csv(out / "contacts.csv")["utk"].tolist() == utks

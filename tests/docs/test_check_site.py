@@ -106,3 +106,50 @@ def test_a_page_without_its_docstring_is_reported(tmp_path: Path, check_site) ->
     problems = check_site.missing_pages(tmp_path, ["hubutk_pandas.utks"])
     assert len(problems) == 1
     assert problems[0].startswith("hubutk_pandas.utks.clean_utks: the page of")
+
+
+def test_a_docstring_role_reads_as_sphinx_shows_it(check_site) -> None:
+    # ":meth:`~a.B.forget`" shows as "forget()"; a titled role shows its title.
+    page = "What forget() removed, and where. See the guide here."
+    for doc in (
+        "What :meth:`~hubutk_pandas.HubSpotClient.forget` removed, and where.",
+        "See :doc:`the guide here </guide/personal-data>`.",
+    ):
+        assert check_site._letters(doc) in check_site._letters(page), doc
+    assert check_site._letters(":class:`hubutk_pandas.X`") == "hubutkpandasx"
+
+
+def test_a_typographic_dash_before_an_option_is_reported(tmp_path: Path, check_site) -> None:
+    # What docutils' smart quotes made of the CLI reference's "--format" and "--out".
+    write(tmp_path / "cli.html", "<p>what to write into \u2013out: \u2014format csv</p>")
+    write(tmp_path / "ok.html", "<p>pages 3\u20135, a pause \u2014 then --format; x\u2013y</p>")
+    assert check_site.typographic_dashes(tmp_path) == [
+        "cli.html: typographic dash in \u2013out, \u2014format (write --)"
+    ]
+
+
+def _nav(*names: str) -> str:
+    links = "".join(f'<li><a class="reference internal" href="x.html">{n}</a></li>' for n in names)
+    return f'<nav class="bd-docs-nav bd-links"><ul>{links}</ul></nav>'
+
+
+def test_an_empty_sidebar_and_a_constant_in_the_navigation_are_reported(
+    tmp_path: Path, check_site
+) -> None:
+    write(tmp_path / "empty.html", '<nav class="bd-docs-nav bd-links"><p>Section</p></nav>')
+    write(tmp_path / "none.html", "<p>no sidebar at all</p>")
+    write(
+        tmp_path / "api.html",
+        _nav("Getting started", "hubutk_pandas.connect", "hubutk_pandas.<wbr>utks",
+             "hubutk_pandas.utks.MAX_UTK_LENGTH", "hubutk_pandas.__version__",
+             "hubutk_pandas.nothing_here"),
+    )  # fmt: skip
+    write(tmp_path / "good.html", _nav("Guide", "hubutk_pandas.LookupResult", "hubutk_pandas"))
+    problems = check_site.navigation_problems(tmp_path)
+    assert problems == [
+        "api.html: the sidebar lists hubutk_pandas.utks.MAX_UTK_LENGTH (a constant: document it "
+        "on its module's page), hubutk_pandas.__version__ (private), "
+        "hubutk_pandas.nothing_here (no such name)",
+        "empty.html: the sidebar lists nothing",
+        "none.html: the sidebar lists nothing",
+    ]

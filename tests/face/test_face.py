@@ -194,6 +194,11 @@ def test_wide_is_the_same_typed_table(pair: Pair) -> None:
     assert got.columns[-1] == "property_vid"
 
 
+def test_wide_per_contact_is_the_same_on_both(pair: Pair) -> None:
+    got = both(pair, lambda lk: lk.wide(["lifecyclestage"], per="contact"))
+    assert got["vid"].is_unique
+
+
 def test_wide_of_every_property_and_its_warning_are_the_same(pair: Pair) -> None:
     messages = []
     for lookup in pair:
@@ -291,8 +296,11 @@ def test_timeline_draws_the_same_lines(pair: Pair) -> None:
         lines = []
         for lookup in pair:
             ax = lookup.plot.timeline("lifecyclestage", **kwargs)
-            lines.append([(line.get_label(), list(line.get_ydata())) for line in ax.lines])
-        assert lines[0] == lines[1] and lines[0]
+            lines.append(
+                [[t.get_text() for t in ax.get_yticklabels()]]
+                + [(p.get_x(), p.get_width(), p.get_y(), p.get_facecolor()) for p in ax.patches]
+            )
+        assert lines[0] == lines[1] and len(lines[0]) > 1
 
 
 def test_ds_plot_funnel_is_the_true_funnel(pair: Pair) -> None:
@@ -312,9 +320,9 @@ class CountingDataset(LookupDataset):
         self.reads.append((name, None if columns is None else list(columns), filters))
         return super().to_pandas(name, columns=columns, filters=filters)
 
-    def wide(self, properties: Any = None) -> pd.DataFrame:
+    def wide(self, properties: Any = None, *, per: Any = "utk") -> pd.DataFrame:
         self.reads.append(("wide", None if properties is None else list(properties), None))
-        return super().wide(properties)
+        return super().wide(properties, per=per)
 
 
 def test_plots_read_only_what_they_draw(pair: Pair) -> None:

@@ -21,6 +21,7 @@ def test_first_touch_by_hand(hand_result: LookupResult) -> None:
     # vid 1: d0 → d15, vid 2: d1 → d20 (its first entry; the re-entry at d40 does not count)
     assert table["median_time"].iloc[0] == pd.Timedelta(days=17)
     assert table["median_time"].iloc[1:].isna().all()
+    assert table["median_days"].iloc[0] == 17.0 and table["median_days"].iloc[1:].isna().all()
     assert isinstance(table["hs_analytics_source"].dtype, pd.CategoricalDtype)
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from hubutk_pandas.errors import InvalidOptionError
-from hubutk_pandas.lead import FUNNEL_SCHEMA, funnel
+from hubutk_pandas.lead import ANY_FUNNEL_SCHEMA, FUNNEL_SCHEMA, funnel
 from hubutk_pandas.result import LookupResult
 
 NA = None
@@ -36,9 +36,18 @@ def test_reached_counts_every_stage_up_to_the_furthest(hand_result: LookupResult
 def test_any_counts_each_stage_had(hand_result: LookupResult) -> None:
     table = funnel(hand_result, kind="any")
     assert table["reached"].tolist() == [3, 2, 2, 1, 1, 2, 0]  # customer > opportunity: skips
-    assert _numbers(table, "conversion") == [NA, 0.6667, 1.0, 0.5, 1.0, 2.0, 0.0]
-    assert _numbers(table, "cumulative_conversion") == [1.0, 0.6667, 0.6667, 0.3333, 0.3333,
-                                                        0.6667, 0.0]  # fmt: skip
+    # Not nested counts: the ratios are named as what they are, never "conversion" (200% here).
+    assert table.columns.tolist() == list(ANY_FUNNEL_SCHEMA)
+    assert "conversion" not in " ".join(table.columns)
+    assert _numbers(table, "ratio_to_previous") == [NA, 0.6667, 1.0, 0.5, 1.0, 2.0, 0.0]
+    assert _numbers(table, "ratio_to_first") == [1.0, 0.6667, 0.6667, 0.3333, 0.3333,
+                                                 0.6667, 0.0]  # fmt: skip
+    by = funnel(hand_result, kind="any", by="hs_analytics_source")
+    assert by.columns.tolist()[1:] == list(ANY_FUNNEL_SCHEMA)
+    for kind in ("reached", "all"):  # nested counts: conversions, never above 1
+        table = funnel(hand_result, kind=kind)
+        assert table.columns.tolist() == list(FUNNEL_SCHEMA)
+        assert (table["conversion"].dropna() <= 1).all()
 
 
 def test_all_drops_a_contact_after_a_skipped_stage(hand_result: LookupResult) -> None:

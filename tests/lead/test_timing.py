@@ -42,6 +42,8 @@ def test_summary_by_hand(hand_result: LookupResult) -> None:
         pd.Timedelta(days=17.5),
         pd.Timedelta("18 days 09:36:00"),  # 13 + 0.9 × 6 days
     )
+    # The same in days, as floats (it printed "18 days 09:36:00", converted by hand)
+    assert (row["median_days"], row["p75_days"], row["p90_days"]) == (16.0, 17.5, 18.4)
     by = time_to_stage_summary(hand_result, "subscriber", "lead", by="hs_analytics_source")
     assert by["hs_analytics_source"].tolist() == ["ORGANIC_SEARCH"]
     assert by["median"].tolist() == [pd.Timedelta(days=2)]
@@ -53,6 +55,7 @@ def test_empty_frames_keep_their_dtypes(hand_result: LookupResult) -> None:
     summary = time_to_stage_summary(hand_result, "evangelist", "other")
     assert {c: str(t) for c, t in summary.dtypes.items()} == SUMMARY_SCHEMA
     assert summary["contacts"].tolist() == [0] and summary["median"].isna().all()
+    assert summary["median_days"].isna().all()
 
 
 def test_time_to_stage_errors(hand_result: LookupResult) -> None:

@@ -34,21 +34,41 @@ def _labelled(ax) -> None:
 # --- plot_property_timeline ------------------------------------------------------------
 
 
-def test_timeline_draws_one_step_line_per_contact_with_categories(history):
+def lanes(ax) -> dict[str, list[tuple[str, str]]]:
+    """What a lanes timeline shows: per lane (its label), each span's start day and value."""
+    colour_of = {
+        tuple(handle.get_facecolor()): text.get_text()
+        for handle, text in zip(
+            ax.get_legend().legend_handles, ax.get_legend().get_texts(), strict=True
+        )
+    }
+    names = _yticklabels(ax)
+    out: dict[str, list[tuple[str, str]]] = {name: [] for name in names}
+    for bar in sorted(ax.patches, key=lambda b: b.get_x()):
+        lane = names[round(bar.get_y() + bar.get_height() / 2)]
+        day = mdates.num2date(bar.get_x()).strftime("%Y-%m-%d")
+        out[lane].append((day, colour_of[tuple(bar.get_facecolor())]))
+    return out
+
+
+def test_timeline_draws_a_lane_per_contact_with_the_values_as_colours(history):
     before = history.copy()
     ax = plot_property_timeline(history, "lifecyclestage")
     _labelled(ax)
-    assert [line.get_label() for line in ax.lines] == ["1", "2", "3"]
-    # categories in the order they first appear in time
-    assert _yticklabels(ax) == ["subscriber", "lead", "opportunity", "customer"]
-    vid1 = ax.lines[0]
-    assert list(vid1.get_ydata()) == [0, 1, 3]  # subscriber -> lead -> customer
-    assert vid1.get_drawstyle() == "steps-post"
-    first_x = mdates.num2date(mdates.date2num(vid1.get_xdata()[0]))
-    assert first_x.strftime("%Y-%m-%d") == "2024-01-01"
-    vid3 = ax.lines[2]  # one change (lead on Jan 10), held up to Feb 1
-    assert list(vid3.get_ydata()) == [1, 1]
-    assert pd.Timestamp(vid3.get_xdata()[-1]) == pd.Timestamp("2024-02-01")
+    assert _yticklabels(ax) == ["1", "2", "3"]  # one lane each, the earliest first
+    # values in the order they first appear in time, named in the legend, not by vid
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "subscriber", "lead", "opportunity", "customer"
+    ]  # fmt: skip
+    assert lanes(ax) == {
+        "1": [("2024-01-01", "subscriber"), ("2024-01-05", "lead"), ("2024-02-01", "customer")],
+        "2": [("2024-01-03", "lead"), ("2024-01-20", "opportunity")],
+        "3": [("2024-01-10", "lead")],
+    }
+    newest = mdates.date2num(pd.Timestamp("2024-02-01"))
+    vid3 = [b for b in ax.patches if round(b.get_y() + b.get_height() / 2) == 2]
+    assert vid3[0].get_x() + vid3[0].get_width() > newest  # held past the newest change
+    assert not ax.lines  # no overlapping step lines
     assert "3 contacts" in ax.get_title()
     pd.testing.assert_frame_equal(history, before)  # input not mutated
 
@@ -56,8 +76,33 @@ def test_timeline_draws_one_step_line_per_contact_with_categories(history):
 def test_timeline_respects_given_order(history):
     order = ["customer", "opportunity", "lead", "subscriber"]
     ax = plot_property_timeline(history, "lifecyclestage", order=order)
-    assert _yticklabels(ax) == order
-    assert list(ax.lines[0].get_ydata()) == [3, 2, 0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == order
+    assert lanes(ax)["1"] == [
+        ("2024-01-01", "subscriber"), ("2024-01-05", "lead"), ("2024-02-01", "customer")
+    ]  # fmt: skip
+
+
+def test_timeline_names_the_property_and_its_values_in_the_portals_words(history):
+    definitions = [
+        {
+            "name": "lifecyclestage",
+            "label": "Lifecycle Stage",
+            "options": [
+                {"value": "subscriber", "label": "Subscriber"},
+                {"value": "lead", "label": "Lead"},
+                {"value": "customer", "label": "Customer"},
+            ],  # no label for "opportunity": its value is shown
+        },
+        {"name": "hs_analytics_num_visits", "label": "Number of Visits"},
+    ]
+    ax = plot_property_timeline(history, "lifecyclestage", definitions=definitions)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Subscriber", "Lead", "opportunity", "Customer"
+    ]  # fmt: skip
+    assert ax.get_legend().get_title().get_text() == "Lifecycle Stage"
+    assert ax.get_title().startswith("Lifecycle Stage over time")
+    ax = plot_property_timeline(history, "hs_analytics_num_visits", definitions=definitions)
+    assert ax.get_ylabel() == "Number of Visits"
 
 
 def test_timeline_plots_numeric_values_as_numbers(history):
@@ -79,14 +124,14 @@ def test_timeline_limits_contacts_and_says_so():
         }
     )
     ax = plot_property_timeline(history, "lifecyclestage")
-    assert len(ax.lines) == MAX_CONTACTS
+    assert len(_yticklabels(ax)) == len(ax.patches) == MAX_CONTACTS
     assert f"first {MAX_CONTACTS} of {n} contacts" in ax.get_title()
 
 
 def test_timeline_vids_selects_contacts(history):
-    ax = plot_property_timeline(history, "lifecyclestage", vids=[2])
-    assert [line.get_label() for line in ax.lines] == ["2"]
-    assert _yticklabels(ax) == ["lead", "opportunity"]
+    ax = plot_property_timeline(history, "lifecyclestage", vids=[3, 2])
+    assert _yticklabels(ax) == ["3", "2"]  # in the order given
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["lead", "opportunity"]
 
 
 @pytest.mark.parametrize("case", ["empty frame", "unknown property", "unknown vid"])
@@ -97,7 +142,7 @@ def test_timeline_empty_input_draws_explanation(history, case):
         ax = plot_property_timeline(history, "nope")
     else:
         ax = plot_property_timeline(history, "lifecyclestage", vids=[999])
-    assert not ax.lines
+    assert not ax.lines and not ax.patches
     assert any(t.startswith("No history of") for t in _texts(ax))
     _labelled(ax)
 
@@ -263,8 +308,10 @@ def test_result_plot_funnel_and_timeline_use_display_order(sandbox_result):
     wide = result.wide()
     assert list(wide["lifecyclestage"].cat.categories) == display_order
 
+    label = {o["value"]: o["label"] for o in stage["options"]}
     ax = result.plot.current_stages()
-    assert _yticklabels(ax) == display_order
+    assert _yticklabels(ax) == [label[s] for s in display_order]  # the portal's words
+    assert "Marketing Qualified Lead" in _yticklabels(ax)
     counts = wide.drop_duplicates("vid")["lifecyclestage"].value_counts()
     assert [p.get_width() for p in ax.patches] == [counts[s] for s in display_order]
     with pytest.warns(FutureWarning, match=r"use plot.current_stages\(\)") as caught:
@@ -278,13 +325,17 @@ def test_result_plot_funnel_and_timeline_use_display_order(sandbox_result):
     assert [p.get_width() for p in ax.patches][: len(reached)] == reached
     assert reached == sorted(reached, reverse=True)
 
+    assert _yticklabels(ax)[: len(reached)] == [label[s] for s in result.lead.funnel()["stage"]]
+
     ax = result.plot.timeline("lifecyclestage")
-    shown = _yticklabels(ax)
-    assert shown == [s for s in display_order if s in shown]  # displayOrder, not time order
+    shown = [t.get_text() for t in ax.get_legend().get_texts()]
+    in_order = [label[s] for s in display_order]
+    assert shown == [s for s in in_order if s in shown]  # displayOrder, not time order
     history = result.history[result.history["property"] == "lifecyclestage"]
-    assert len(ax.lines) == min(MAX_CONTACTS, history["vid"].nunique())
-    drawn = history[history["vid"].astype(str).isin([line.get_label() for line in ax.lines])]
-    assert set(shown) == set(drawn["value"].dropna())
+    assert len(_yticklabels(ax)) == min(MAX_CONTACTS, history["vid"].nunique())
+    drawn = history[history["vid"].astype(str).isin(_yticklabels(ax))]
+    assert set(shown) == {label[v] for v in drawn["value"].dropna()}
+    assert ax.get_legend().get_title().get_text() == "Lifecycle Stage"
 
 
 @pytest.mark.filterwarnings("ignore:wide\\(\\)")
@@ -292,7 +343,8 @@ def test_result_plot_sources_and_form_submissions(sandbox_result):
     result = sandbox_result
     ax = result.plot.sources()
     assert sum(p.get_width() for p in ax.patches) == result.contacts["vid"].nunique()
-    assert ax.get_ylabel() == "hs_analytics_source"
+    assert ax.get_ylabel() == "Original Source"  # the property's label, not its name
+    assert "Organic Search" in _yticklabels(ax) and "ORGANIC_SEARCH" not in _yticklabels(ax)
 
     subs = result.form_submissions
     assert len(subs) > 0
@@ -325,8 +377,8 @@ def test_result_plot_without_definitions_falls_back_to_time_order():
     ]
     result = LookupResult.from_records(records)  # no definitions provider
     ax = result.plot.timeline("lifecyclestage")
-    assert _yticklabels(ax) == ["subscriber", "lead"]
-    assert list(ax.lines[0].get_ydata()) == [0, 1]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["subscriber", "lead"]
+    assert [value for _, value in lanes(ax)["7"]] == ["subscriber", "lead"]
 
 
 def test_result_plot_timeline_orders_like_wide_with_odd_display_orders():
@@ -355,8 +407,9 @@ def test_result_plot_timeline_orders_like_wide_with_odd_display_orders():
     assert categories == ["evangelist", "customer", "subscriber", "lead"]
 
     ax = result.plot.timeline("lifecyclestage")
-    assert _yticklabels(ax) == ["customer", "subscriber", "lead"]  # wide()'s order, drawn ones
-    assert list(ax.lines[0].get_ydata())[:3] == [1, 2, 0]  # subscriber, lead, customer in time
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["customer", "subscriber", "lead"]  # wide()'s order, the drawn ones
+    assert [v for _, v in lanes(ax)["7"]] == ["subscriber", "lead", "customer"]  # in time
 
 
 def test_missing_matplotlib_names_the_package(monkeypatch, wide):
@@ -365,3 +418,29 @@ def test_missing_matplotlib_names_the_package(monkeypatch, wide):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         plot_current_stages(wide)
+
+
+# --- legible at the default size -------------------------------------------------------------
+
+#: The smallest text a plot may use at matplotlib's default 10 pt ("small" is 8.3 pt; the
+#: "x-small" 6.9 pt of the funnel's conversions and the legends was too small to read).
+SMALLEST_PT = 8.0
+
+
+@pytest.mark.filterwarnings("ignore:wide\\(\\)")
+@pytest.mark.parametrize(
+    "draw",
+    ["funnel", "current_stages", "sources", "timeline", "form_submissions", "stage_flow",
+     "time_in_stage", "conversion_by_source", "cohorts"],
+)  # fmt: skip
+def test_every_text_of_every_plot_is_legible_at_the_default_size(sandbox_result, draw):
+    import matplotlib.pyplot as plt
+
+    plot = getattr(sandbox_result.plot, draw)
+    ax = plot("lifecyclestage") if draw == "timeline" else plot()
+    legend = ax.get_legend()
+    texts = [*ax.texts, *ax.get_xticklabels(), *ax.get_yticklabels(), ax.title]
+    texts += [*legend.get_texts(), legend.get_title()] if legend is not None else []
+    small = {t.get_text(): t.get_fontsize() for t in texts if t.get_text()}
+    assert small and all(size >= SMALLEST_PT for size in small.values()), small
+    plt.close(ax.figure)

@@ -9,10 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 import requests
 
+from hubutk_pandas.connection import DEMO_CONTACTS, DEMO_SEED
 from hubutk_pandas.sandbox import cli
 
 from .helpers import BY_UTK
@@ -26,7 +30,10 @@ def _parse(*argv: str) -> argparse.Namespace:
 
 def test_defaults_and_options() -> None:
     args = _parse()
-    assert (args.port, args.contacts, args.seed, args.rate_limit) == (8765, 1000, 0, (100, 10_000))
+    # The portal the sample visits come from, as connect() and the demo start it.
+    assert (args.port, args.contacts, args.seed, args.rate_limit) == (
+        8765, DEMO_CONTACTS, DEMO_SEED, (100, 10_000),
+    )  # fmt: skip
     assert args.daily_limit is None and args.faults is None
     args = _parse(
         "--port",
@@ -34,7 +41,7 @@ def test_defaults_and_options() -> None:
         "--contacts",
         "5000",
         "--rate-limit",
-        "10/2000",
+        "10/2",
         "--daily-limit",
         "7",
         "--latency",
@@ -46,6 +53,29 @@ def test_defaults_and_options() -> None:
     )
     assert (args.contacts, args.rate_limit, args.daily_limit) == (5000, (10, 2000), 7)
     assert (args.latency, args.fault_rate, args.faults) == (0.1, 0.2, ["502", "drop"])
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("100/10", (100, 10_000)),  # N/SECONDS, as the client's and the proxy's --rate-limit
+        ("190/10", (190, 10_000)),
+        ("5/0.5", (5, 500)),
+        ("100/10000", (100, 10_000)),  # the old MAX/MS spelling still works
+        ("10/2000", (10, 2000)),
+    ],
+)
+def test_rate_limit_is_n_per_seconds_and_the_old_spelling_still_works(
+    text: str, rate: tuple[int, int]
+) -> None:
+    assert _parse("--rate-limit", text).rate_limit == rate
+
+
+@pytest.mark.parametrize("text", ["ten", "100", "0/10", "10/0", "10/-1", "1/0.0001"])
+def test_a_refused_rate_says_n_per_seconds(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _parse("--rate-limit", text)
+    assert f"{text!r} is not N/SECONDS with N >= 1 and SECONDS > 0" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["--rate-limit", "ten"], ["--faults", "502,boom"]])
@@ -108,3 +138,62 @@ def test_python_dash_m_runs_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_sample_constants_are_connects() -> None:
+    # The sandbox imports nothing of the client side, so it keeps its own copy.
+    assert (cli.SAMPLE_CONTACTS, cli.SAMPLE_SEED) == (DEMO_CONTACTS, DEMO_SEED)
+
+
+def _serve(args: argparse.Namespace, capsys: pytest.CaptureFixture[str]) -> tuple[str, Any]:
+    """Start ``run(args)`` in a thread; its printed lines once it serves, and the stopper."""
+    stop = threading.Event()
+    thread = threading.Thread(target=cli.run, args=(args,), kwargs={"stop": stop})
+    thread.start()
+    out, deadline = "", time.monotonic() + 10
+    while "Ctrl-C" not in out and time.monotonic() < deadline:
+        out += capsys.readouterr().out
+        time.sleep(0.02)
+
+    def close() -> None:
+        stop.set()
+        thread.join(10)
+
+    return out, close
+
+
+def test_the_default_portal_is_the_sample_visits_and_says_how_to_look_them_up(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from hubutk_pandas.cli import main
+
+    out, close = _serve(_parse("--port", "0"), capsys)
+    try:
+        assert f"({DEMO_CONTACTS} contacts, seed {DEMO_SEED}; rate limit 100 per 10 s)" in out
+        command = out.split("\n  hubutk lookup ", 1)[1].split("\n")[0]
+        sample, rest = command.split(" ", 1)
+        assert Path(sample).name == "visitors.csv" and rest == "--out results/"
+        lines = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        monkeypatch.setenv("HUBSPOT_BASE_URL", lines["HUBSPOT_BASE_URL"])
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", lines["HUBSPOT_ACCESS_TOKEN"])
+        monkeypatch.delenv("HUBSPOT_API_KEY", raising=False)
+        # What the printed command does, on a slice of the file (quick).
+        visits = pd.read_csv(sample, dtype="string", keep_default_na=False).head(300)
+        visits.to_csv(tmp_path / "visits.csv", index=False)
+        capsys.readouterr()
+        out_dir = tmp_path / "results"
+        assert main(["lookup", str(tmp_path / "visits.csv"), "--out", str(out_dir), "--no-cache",
+                     "--quiet"]) == 0  # fmt: skip
+        contacts = pd.read_csv(out_dir / "contacts.csv")
+        distinct = visits["utk"].str.strip().replace("", pd.NA).dropna().nunique()
+        assert len(contacts) > distinct * 0.7  # most visitors are contacts of this portal
+    finally:
+        close()
+
+
+def test_another_portal_says_which_one_the_sample_visits_need(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out, close = _serve(_parse("--port", "0", "--contacts", "1000", "--seed", "0"), capsys)
+    close()
+    assert "come from another portal: start this one with --contacts 20000 --seed 2026" in out
