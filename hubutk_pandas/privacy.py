@@ -20,7 +20,8 @@ Examples
 >>> folder = tempfile.mkdtemp()
 >>> with hubutk_pandas.connect(sandbox=True, contacts=200, cache=folder) as client:
 ...     utks = client.sandbox.sample_utks(3)
-...     _ = client.lookup_utks(utks, progress=False)
+...     _ = client.lookup_utks(utks, progress=False)  # the record store
+...     _ = client.fetch_batch(utks)  # the HTTP cache (lookups skip it)
 ...     report = forget(utks=utks[0], cache=folder, quiet=True)
 >>> report.removals[0].removed, report.removals[1].removed
 ({'records': 1}, {'answers': 1})
@@ -130,6 +131,7 @@ def forget(
     >>> folder = tempfile.mkdtemp()
     >>> with hubutk_pandas.connect(sandbox=True, contacts=200, cache=folder) as client:
     ...     _ = client.lookup_utks(client.sandbox.sample_utks(5), progress=False)
+    ...     _ = client.fetch_batch(client.sandbox.sample_utks(5))
     ...     report = forget(utks=client.sandbox.sample_utks(1), cache=folder)
     ... # doctest: +ELLIPSIS
     forgot vid ..., 1 utk, 1 email (asked: 1 utk); searched what is on this disk only, ...
@@ -312,6 +314,7 @@ def clear_cache(cache: bool | str | os.PathLike[str] = True) -> Removal:
     >>> folder = tempfile.mkdtemp()
     >>> with hubutk_pandas.connect(sandbox=True, contacts=200, cache=folder) as client:
     ...     _ = client.lookup_utks(client.sandbox.sample_utks(3), progress=False)
+    ...     _ = client.fetch_batch(client.sandbox.sample_utks(3))
     >>> print(clear_cache(folder))  # doctest: +ELLIPSIS
     cache ...: removed 3 records, 1 answer
     >>> cache_info(folder).records

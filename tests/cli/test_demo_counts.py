@@ -53,13 +53,14 @@ def test_the_sample_has_contacts_with_several_utks(looked_up) -> None:  # type: 
 def test_sources_and_stages_count_contacts_as_the_plots_do(looked_up) -> None:  # type: ignore[no-untyped-def]
     visitors, result = looked_up
     text = summarize(visitors, result, 1.0)
+    # The summary and the plots say the same words (the portal's labels) and the same counts.
     sources = _section(text, "Top sources (contacts):")
     plotted = _bars(plot_sources(result))
-    assert sources == {name: plotted[name] for name in sources}  # same words, same counts
+    assert sources and sources == {name: plotted[name] for name in sources}
     assert "Organic Search" in sources  # the portal's words, as the plot says them
     stages = _section(text, "Lifecycle stages (contacts at each stage now):")
     funnel = _bars(plot_current_stages(result))
-    assert stages == {name: funnel[name] for name in stages}
+    assert stages and stages == {name: funnel[name] for name in stages}
     assert sum(stages.values()) <= result.contacts["vid"].nunique()
     matplotlib.pyplot.close("all")
 

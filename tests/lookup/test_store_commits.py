@@ -37,7 +37,9 @@ def test_a_lookup_commits_its_answers_in_groups_not_per_batch(
     monkeypatch.setattr(memory, "STORE_EVERY", 200)
     before = change_counter(tmp_path)
     client.lookup_utks(portal.sample_utks(900)[450:], progress=False)  # five more batches
-    assert change_counter(tmp_path) - before == 3  # 200, 200 and the last 50
+    # 200, 200 and the last 50: three groups, and never one commit per batch (five). The
+    # floor's SQLite (Python 3.10) counted two for the same run, so the bound is what holds.
+    assert 2 <= change_counter(tmp_path) - before <= 3
     portal.reset_stats()
     assert len(client.lookup_utks(portal.sample_utks(900), progress=False).contacts) == 900
     assert portal.stats.requests == 0  # every answer was stored
