@@ -10,10 +10,11 @@ plots. Built on the public API only.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -51,24 +52,37 @@ def summarize(visitors: pd.DataFrame, result: LookupResult, elapsed: float) -> s
         "Rows per frame:",
     ]
     lines += [f"  {name:<18}{len(frame):>9,}" for name, frame in result.frames.items()]
+    label = _labels(result)  # the portal's words, as the plots say them
     if "hs_analytics_source" in contacts:
         lines += ["", "Top sources (contacts):"]
         top = contacts["hs_analytics_source"].value_counts().head(5)
-        lines += [f"  {source!s:<18}{n:>9,}" for source, n in top.items()]
+        lines += [f"  {label('hs_analytics_source', s):<18}{n:>9,}" for s, n in top.items()]
     if "lifecyclestage" in contacts:
         lines += ["", "Lifecycle stages (contacts at each stage now):"]
         stages = contacts["lifecyclestage"].value_counts(sort=False)
-        lines += [f"  {stage!s:<24}{n:>9,}" for stage, n in stages.items()]
+        lines += [f"  {label('lifecyclestage', s):<24}{n:>9,}" for s, n in stages.items()]
     lines += _lead_lines(result)
     return "\n".join(lines)
+
+
+def _labels(result: LookupResult) -> Callable[[str, Any], str]:
+    """``label(property, value)``: the option's label in the definitions, else the value."""
+    options = {
+        str(d.get("name")): {str(o.get("value")): str(o["label"]) for o in d.get("options") or ()
+                             if isinstance(o, dict) and o.get("label")}
+        for d in result.definitions()
+    }  # fmt: skip
+    return lambda name, value: options.get(name, {}).get(str(value), str(value))
 
 
 def _lead_lines(result: LookupResult) -> list[str]:
     """The true funnel (contacts that got at least this far) and the time to customer."""
     funnel = result.lead.funnel()
     lines = ["", "Funnel (contacts that got at least this far; of the first stage):"]
+    label = _labels(result)
     lines += [
-        f"  {row.stage!s:<24}{row.reached:>9,}  {row.cumulative_conversion:>7.1%}"
+        f"  {label('lifecyclestage', row.stage):<24}{row.reached:>9,}  "
+        f"{row.cumulative_conversion:>7.1%}"
         for row in funnel.itertuples()
         if row.reached or row.Index == 0
     ]

@@ -168,6 +168,7 @@ def test_demo_looks_up_the_sample_visitors(
     assert "Contacts found:" in text
     assert "Top sources (contacts):" in text
     assert "Lifecycle stages (contacts at each stage now):" in text
+    assert "Marketing Qualified Lead" in text
     assert "Funnel (contacts that got at least this far" in text
     assert "Lead -> customer: median" in text
     written = {p.name for p in out.iterdir()}

@@ -197,7 +197,7 @@ def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path
         with HubSpotClient(free.access_token, base_url=free.base_url, cache=False) as client:
             expected = client.lookup_utks(utks, **FULL)
     with (
-        SandboxPortal(contacts=3000, seed=5, daily_limit=8) as capped,
+        SandboxPortal(contacts=3000, seed=5, daily_limit=9) as capped,
         HubSpotClient(
             capped.access_token, base_url=capped.base_url, cache=False, max_workers=1
         ) as client,
@@ -211,7 +211,8 @@ def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path
         # As in memory: HubSpot's category and correlation id, and every error met.
         assert caught.value.category == "RATE_LIMIT" and caught.value.policy_name == "DAILY"
         assert caught.value.correlation_id and caught.value.errors[0].policy_name == "DAILY"
-        # 8 requests: the property definitions, then 7 answers of 100 contacts. Two chunks
+        # 9 requests: the account details (the dataset's portal) and the property
+        # definitions, then 7 answers of 100 contacts. Two chunks
         # are fetched at once, so which 700 depends on timing, but every answer paid for is
         # written, and what is written is exactly what the full lookup has for those utks.
         written = partial.to_pandas("contacts")["utk"].tolist()
