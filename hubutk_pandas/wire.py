@@ -34,6 +34,7 @@ __all__ = [
     "FORM_SUBMISSION_MODE",
     "FORM_SUBMISSION_MODES",
     "INCLUDE_DELETES",
+    "LISTS_ROOT",
     "MAX_UTKS",
     "PROPERTIES_PATH",
     "PROPERTY",
@@ -63,6 +64,15 @@ PROPERTIES_PATH = "/properties/v1/contacts/properties"
 """The portal's contact property definitions."""
 ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
 """The account's details: its ``portalId`` (a dataset records the portal that made it)."""
+LISTS_ROOT = "/crm/lists/2026-09"
+"""The Lists API (list memberships since 2026-04-30): the date-versioned 2026-09 paths.
+
+Chosen over ``/crm/v3/lists`` (same requests and answers): HubSpot advises moving straight
+to the date-based versions; v3 goes unsupported in September 2027, 2026-09 (GA in September
+2026) 18 months after its release, about March 2028; and from 2026-03 on the spec makes the
+membership timestamps required. Its batch read reports records not found in ``errors`` of a
+200 where v3 answers 207; the client takes both.
+"""
 
 Endpoint = Literal["byUtk", "utks"]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import hubutk_pandas.client as client_module
+from hubutk_pandas import wire
 from hubutk_pandas.errors import (
     DailyLimitError,
     LookupFailedError,
@@ -138,7 +138,7 @@ def test_records_not_found_have_no_lists_on_either_version(
     root: str, today: SandboxPortal, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """v3 answers 207 for records it does not find, 2026-09 a 200 with ``errors``."""
-    monkeypatch.setattr(client_module, "LISTS_ROOT", root)
+    monkeypatch.setattr(wire, "LISTS_ROOT", root)
     client = make_client(today)
     vid = next(
         v
