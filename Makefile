@@ -15,6 +15,10 @@ UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 FLOOR := .venv-floor
 FLOOR_STAMP := $(FLOOR)/.installed
 FLOOR_PYTHON ?= python3.10
+# pytest-xdist: the test runs use every core (2 here); `make check PYTEST_WORKERS=0` runs them in
+# one process. Each worker has its own temporary cache folder and its own sandboxes.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS)
 
 .PHONY: setup demo check test lint typecheck unit notebooks browser bench clean docs wheelcheck floor
 
@@ -54,14 +58,14 @@ lint: setup
 	$(BIN)/lint-imports
 
 # The quick inner loop, about 3 minutes on 2 cores: lint, then the unit tests and doctests
-# other than the slow ones (`@pytest.mark.slow`) and the browsers. No docs build, wheel, floor
-# or notebooks: `make test` runs those, and every test.
+# other than the slow ones (`@pytest.mark.slow`) and the browsers, on every core. No docs
+# build, wheel, floor or notebooks: `make test` runs those, and every test.
 check: lint $(REDIS_SERVER)
-	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas \
+	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas $(XDIST) \
 	  -m "not slow and not browser" -q -p no:cacheprovider
 
 unit: setup $(REDIS_SERVER)
-	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser"
+	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas $(XDIST) -m "not browser"
 
 notebooks: setup
 	$(NBVAL)
@@ -70,7 +74,7 @@ browser: setup $(CHROMIUM)
 	$(OFFLINE) $(BIN)/python -m pytest tests -m browser
 
 test: setup $(CHROMIUM) $(REDIS_SERVER) lint docs wheelcheck floor
-	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas
+	$(OFFLINE) $(BIN)/python -m pytest --doctest-modules tests hubutk_pandas $(XDIST)
 	$(NBVAL)
 
 # The site, offline, from scratch: warnings and unresolved references fail it (-W -n); then
@@ -104,7 +108,7 @@ $(FLOOR_STAMP): pyproject.toml | $(STAMP)
 	if [ -z "$$py" ]; then echo "make floor: no Python 3.10 here (requires-python's floor); set FLOOR_PYTHON"; exit 1; fi; \
 	rm -rf $(FLOOR) && $(UV) venv -q -p "$$py" $(FLOOR) && \
 	$(UV) pip install -q -p $(FLOOR)/bin/python --resolution lowest-direct -e '.[dask,redis]' && \
-	$(UV) pip install -q -p $(FLOOR)/bin/python 'pytest>=8' 'pytest-timeout>=2.3'
+	$(UV) pip install -q -p $(FLOOR)/bin/python 'pytest>=8' 'pytest-timeout>=2.3' 'pytest-xdist>=3.5'
 	touch $(FLOOR_STAMP)
 
 floor: $(FLOOR_STAMP) $(REDIS_SERVER)
@@ -112,7 +116,7 @@ floor: $(FLOOR_STAMP) $(REDIS_SERVER)
 	print("floor: Python", sys.version.split()[0], "pandas", pandas.__version__, "numpy", numpy.__version__, \
 	"pyarrow", pyarrow.__version__, "requests", requests.__version__, "requests-cache", \
 	requests_cache.__version__, "matplotlib", matplotlib.__version__)'
-	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas -m "not browser" \
+	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas $(XDIST) -m "not browser" \
 	  --ignore=tests/integration/browser --ignore=tests/docs/test_check_site.py \
 	  -q -p no:cacheprovider
 
