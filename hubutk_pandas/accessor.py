@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hubutk_pandas.errors import InvalidOptionError
+from hubutk_pandas.errors import InvalidOptionError, MissingColumnError
 from hubutk_pandas.lookup import check_sink_arguments
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
 from hubutk_pandas.settings import resolve_credential
@@ -48,14 +48,16 @@ def check_column(columns: Iterable[Any], column: str) -> None:
     >>> check_column(["utk", "page"], "vid")
     Traceback (most recent call last):
     ...
-    KeyError: "column 'vid' is not in the frame; its columns are: 'utk', 'page'"
+    hubutk_pandas.errors.MissingColumnError: column 'vid' is not in the frame; its columns are: ...
     """
     if not isinstance(column, str):
         raise InvalidOptionError(f"column must be a column name (str), not {column!r}")
     names = list(columns)
     if column not in names:
         existing = ", ".join(map(repr, names)) or "none"
-        raise KeyError(f"column {column!r} is not in the frame; its columns are: {existing}")
+        raise MissingColumnError(
+            f"column {column!r} is not in the frame; its columns are: {existing}"
+        )
 
 
 # -- the enrich core, shared by df.hubspot.enrich and ddf.hubspot.enrich (hubutk_pandas.dask) --

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from hubutk_pandas.errors import InputError
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.result import FileFormat, LookupResult
 
@@ -139,7 +141,10 @@ def run_demo(visitors_path: Path | None, out: Path, fmt: FileFormat = "csv") -> 
         if visitors_path is None:  # a real file even if the package is zipped
             sample = resources.files("hubutk_pandas") / "data" / "visitors.csv"
             visitors_path = stack.enter_context(resources.as_file(sample))
-        visitors = pd.read_csv(visitors_path, dtype="string", keep_default_na=False)
+        try:
+            visitors = pd.read_csv(visitors_path, dtype="string", keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read the visits {str(visitors_path)!r}: {exc}") from None
     with connect(sandbox=True) as client:
         print(f"Sandbox portal at {client.settings.base_url}; looking up {visitors_path.name} ...")
         started = time.perf_counter()

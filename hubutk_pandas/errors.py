@@ -29,8 +29,10 @@ __all__ = [
     "DatasetInUseError",
     "HubSpotAPIError",
     "HubSpotError",
+    "InputError",
     "InvalidOptionError",
     "LookupFailedError",
+    "MissingColumnError",
     "MissingScopesError",
     "RateLimitError",
     "ServerError",
@@ -109,6 +111,20 @@ class InvalidOptionError(HubSpotError, ValueError):
         if not isinstance(valid, str):
             valid = "choose from " + ", ".join(map(repr, valid))
         return cls(f"{name}={value!r} is not valid; {valid}")
+
+
+class InputError(HubSpotError, ValueError):
+    """An input cannot be read as given: a file of an unknown kind, broken content, mixed layouts.
+
+    Also a ``ValueError``. Raised before any request, with the file named.
+    """
+
+
+class MissingColumnError(InputError, KeyError):
+    """The frame or file has no column of that name; the message lists the columns it has.
+
+    Also a ``KeyError``, as pandas raises for a missing column.
+    """
 
 
 class CredentialsError(HubSpotError):

@@ -18,7 +18,7 @@ Examples
 ['u1', 'u2', 'u3']
 >>> distinct_utks([str(folder / "a.csv")], "token")
 Traceback (most recent call last):
-KeyError: "column 'token' is not in .../a.csv; its columns are: 'utk', 'page'"
+hubutk_pandas.errors.MissingColumnError: column 'token' is not in .../a.csv; its columns are: ...
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from hubutk_pandas.errors import InputError, MissingColumnError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import duckdb
@@ -61,7 +63,7 @@ def _kind(path: str) -> str:
         suffixes = suffixes[:-1]
     kind = FORMATS.get(suffixes[-1]) if suffixes else None
     if kind is None:
-        raise ValueError(
+        raise InputError(
             f"cannot read {path!r}: its name does not end in one of {', '.join(FORMATS)}"
         )
     return kind
@@ -126,7 +128,7 @@ def _columns(con: duckdb.DuckDBPyConnection, path: str) -> list[str]:
         rows = con.sql(f"DESCRIBE SELECT * FROM {_reader(path)}").fetchall()
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"cannot read {path!r}: {first}") from None
+        raise InputError(f"cannot read {path!r}: {first}") from None
     return [str(r[0]) for r in rows]
 
 
@@ -155,9 +157,9 @@ def distinct_utks(
     ------
     FileNotFoundError
         A file does not exist, or a glob matches nothing.
-    KeyError
-        A file has no ``column`` (the message lists its columns).
-    ValueError
+    MissingColumnError
+        A file has no ``column`` (the message lists its columns; also a ``KeyError``).
+    InputError
         A file cannot be read (unknown ending, broken content), or the files have
         different columns (a mixed schema).
     """
@@ -172,10 +174,12 @@ def distinct_utks(
         for path, names in layouts:
             if column not in names:
                 listing = ", ".join(map(repr, names)) or "none"
-                raise KeyError(f"column {column!r} is not in {path}; its columns are: {listing}")
+                raise MissingColumnError(
+                    f"column {column!r} is not in {path}; its columns are: {listing}"
+                )
         if len({tuple(names) for _, names in layouts}) > 1:
             (a, first), (b, other) = layouts[0], next(x for x in layouts if x[1] != layouts[0][1])
-            raise ValueError(
+            raise InputError(
                 f"the inputs have a mixed schema: {a} has columns {first}, {b} has {other}; "
                 "give files of one layout (or look them up in separate runs)"
             )
@@ -203,7 +207,7 @@ def _blocks(con: duckdb.DuckDBPyConnection, query: str, spill: str) -> Iterator[
         try:
             cursor: Any = con.execute(query)
         except duckdb.Error as exc:
-            raise ValueError(f"reading the inputs failed: {exc}") from None
+            raise InputError(f"reading the inputs failed: {exc}") from None
         while rows := cursor.fetchmany(_BLOCK):
             yield from (row[0] for row in rows)
     finally:

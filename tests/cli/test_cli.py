@@ -270,9 +270,9 @@ def _help(capsys: pytest.CaptureFixture[str], *command: str) -> str:
 def test_help_shows_every_options_default(
     capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
 ) -> None:
-    from hubutk_pandas.cli import _parser
+    from hubutk_pandas.cli.parser import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     for word in command:  # down to the (sub)command's own parser
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         parser = sub.choices[word]
@@ -426,7 +426,7 @@ def test_a_big_input_without_format_streams_to_a_dataset_and_says_so(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("hubutk_pandas.cli.MEMORY_UTKS", 20)
+    monkeypatch.setattr("hubutk_pandas.cli.lookup.MEMORY_UTKS", 20)
     utks = _big_input(portal_env, tmp_path / "v.csv", 30)
     out = tmp_path / "out"
     assert main(["lookup", str(tmp_path / "v.csv"), "--out", str(out), "--no-cache"]) == 0
@@ -448,7 +448,7 @@ def test_a_big_input_held_in_memory_on_request_is_said(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("hubutk_pandas.cli.MEMORY_UTKS", 20)
+    monkeypatch.setattr("hubutk_pandas.cli.lookup.MEMORY_UTKS", 20)
     utks = _big_input(portal_env, tmp_path / "v.csv", 30)
     out = tmp_path / "out"
     argv = ["lookup", str(tmp_path / "v.csv"), "--out", str(out), "--no-cache"]
@@ -456,3 +456,50 @@ def test_a_big_input_held_in_memory_on_request_is_said(
     err = capsys.readouterr().err
     assert "note: more than 20 distinct utks, held in memory for --format csv" in err
     assert pd.read_csv(out / "contacts.csv")["utk"].tolist() == utks
+
+
+def test_a_bug_of_ours_surfaces_with_its_traceback_not_as_an_error_line(
+    portal_env: SandboxPortal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the errors a user can act on become ``error: ...``; a KeyError of ours does not."""
+    write_visitors(portal_env, tmp_path / "visitors.csv")
+
+    def broken(*args: object, **kwargs: object) -> list[Path]:
+        raise KeyError("a bug in writing the files")
+
+    monkeypatch.setattr("hubutk_pandas.result.LookupResult.to_files", broken)
+    with pytest.raises(KeyError, match="a bug in writing the files"):
+        main(["lookup", str(tmp_path / "visitors.csv"), "--column", "token",
+              "--out", str(tmp_path / "out"), "--no-cache", "--quiet"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "No columns to parse"),
+        (b"\xff\xfe\x00bad", "codec can't decode"),
+        (b'utk,page\nu1\n"unclosed,/\n', "EOF inside string"),
+    ],
+)
+def test_the_demo_says_which_visits_file_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, said: str
+) -> None:
+    visits = tmp_path / "visits.csv"
+    visits.write_bytes(content)
+    assert main(["demo", "--visitors", str(visits), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert f"error: cannot read the visits {str(visits)!r}" in err and said in err
+    assert not (tmp_path / "out").exists()  # nothing was looked up or written
+
+
+def test_a_missing_column_or_an_unreadable_input_is_an_error_line(
+    portal_env: SandboxPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_visitors(portal_env, tmp_path / "visitors.csv")
+    (tmp_path / "visits.xlsx").write_text("not a table")
+    portal_env.reset_stats()
+    assert main(["lookup", str(tmp_path / "visitors.csv"), "--column", "utk"]) == 1
+    assert "error: column 'utk' is not in" in capsys.readouterr().err
+    assert main(["lookup", str(tmp_path / "visits.xlsx")]) == 1
+    assert "its name does not end in one of" in capsys.readouterr().err
+    assert portal_env.stats.requests == 0

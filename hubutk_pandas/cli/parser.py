@@ -1,76 +1,33 @@
-"""The ``hubutk`` command: ``lookup``, ``sandbox``, ``demo``, ``proxy``, ``doctor``, ``forget``,
-``cache``.
+"""The ``hubutk`` argument parser: every subcommand, its flags and their help.
 
-Built only on the public API, like a user's script would be. The lookup's flags are
-written from the declared :class:`~hubutk_pandas.LookupOptions` fields
-(:func:`~hubutk_pandas.options.option_specs`) and client settings
+The lookup's flags are written from the declared :class:`~hubutk_pandas.LookupOptions`
+fields (:func:`~hubutk_pandas.options.option_specs`) and client settings
 (:func:`~hubutk_pandas.settings.setting_specs`); every help line shows its default.
-
-Examples
---------
-.. code-block:: console
-
-    $ export HUBSPOT_ACCESS_TOKEN=pat-na1-...
-    $ hubutk lookup visitors.csv --column utk --out results/
-    $ hubutk lookup 'logs/*.csv' more.parquet --out visits-ds/ --format dataset
-    $ hubutk sandbox --port 8765 --contacts 5000
-    $ hubutk demo
-    $ hubutk proxy --allow-origin https://www.example.com --properties firstname
-    $ hubutk doctor
-    $ hubutk forget --email ann@example.com --dataset visits-ds/
-    $ hubutk cache info
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import logging
-import os
 import sys
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pandas as pd
+from hubutk_pandas.cli.lookup import DEMO_FORMATS, LOOKUP_FORMATS, MEMORY_UTKS
+from hubutk_pandas.errors import HubSpotError
+from hubutk_pandas.options import control_specs, option_specs
+from hubutk_pandas.settings import setting_specs
 
-from hubutk_pandas.errors import CredentialsError, HubSpotError, LookupFailedError
-from hubutk_pandas.options import LookupOptions, control_specs, option_specs
-from hubutk_pandas.settings import (
-    credential_in_environment,
-    missing_credential_message,
-    setting_specs,
-)
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from hubutk_pandas.result import FileFormat
-
-__all__ = ["main"]
+__all__ = ["RENAMED", "build_parser", "check_args"]
 
 DEFAULT_VISITORS = None  # hubutk demo: the sample shipped in the package (hubutk_pandas/data)
 
-LOOKUP_FORMATS = {
-    "csv": "flat CSV files, one per table plus the typed wide table, from a lookup held in memory",
-    "parquet-files": "the same flat files as Parquet",
-    "dataset": "a resumable Parquet dataset folder, streamed in bounded memory (rerun the "
-    "same command to continue an interrupted lookup)",
-}
-"""``hubutk lookup --format``: what each name writes into ``--out``."""
-MEMORY_UTKS = 50_000
-"""``hubutk lookup`` without ``--format``: up to this many distinct utks it looks them up in
-memory and writes CSV files; above, it streams a dataset (a lookup with full history holds
-about 45 KB per contact in memory, so 50,000 utks are about 2 GB)."""
-DEMO_FORMATS = {k: v for k, v in LOOKUP_FORMATS.items() if k != "dataset"}
-"""``hubutk demo --format``: the flat files."""
 # The spelling before 0.x: "parquet" was a dataset in `lookup` but flat files in `demo`
 # (and in LookupResult.to_files). It still works, with a warning naming the new spelling.
-_RENAMED = {"lookup": {"parquet": "dataset"}, "demo": {"parquet": "parquet-files"}}
-# The CLI's flat formats, as LookupResult.to_files names them.
-_TO_FILES: dict[str, FileFormat] = {"csv": "csv", "parquet-files": "parquet"}
+RENAMED = {"lookup": {"parquet": "dataset"}, "demo": {"parquet": "parquet-files"}}
 
 
-class _HelpFormatter(argparse.HelpFormatter):
+class HelpFormatter(argparse.HelpFormatter):
     """Every option's help ends with its default, in shell words ("off", not False)."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
@@ -123,7 +80,7 @@ def _add_format(parser: argparse.ArgumentParser, command: str, choices: dict[str
     parser.add_argument(
         "--format",
         default=default,
-        type=_format(choices, _RENAMED[command]),
+        type=_format(choices, RENAMED[command]),
         metavar="{" + ",".join(choices) + "}",
         help=f"what to write into --out. {lines}",
     )
@@ -185,11 +142,11 @@ def _add_lookup_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hubutk",
         description="Turn HubSpot visitor tokens (hubspotutk) into tidy pandas tables.",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests and retries")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -197,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     lookup = commands.add_parser(
         "lookup",
         help="look up a column of utks in CSV, Parquet or JSON-lines files",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="Credentials come from HUBSPOT_ACCESS_TOKEN (a Service Key, a private-app "
         "token or an OAuth token); HUBSPOT_BASE_URL, or --base-url, points elsewhere, for "
         "example at `hubutk sandbox`. The inputs' distinct utks are found by DuckDB, so they "
@@ -238,7 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser(
         "sandbox",
         help="run a local HubSpot-compatible sandbox portal",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="Serve a synthetic HubSpot portal on 127.0.0.1 until Ctrl-C. It prints "
         "the HUBSPOT_BASE_URL and HUBSPOT_ACCESS_TOKEN to set for `hubutk lookup`.",
     )
@@ -247,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="look up the sample visitors against the sandbox",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="Run the whole pipeline with no portal and no credential: start an "
         "in-process sandbox portal (synthetic data), look up the sample web visits shipped "
         "with the package (or --visitors) with full property history and every form "
@@ -270,20 +227,20 @@ def _parser() -> argparse.ArgumentParser:
     proxy = commands.add_parser(
         "proxy",
         help="serve utk lookups to browsers (CORS, allow-listed properties, per-client limits)",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="Credentials come from HUBSPOT_ACCESS_TOKEN, as for `hubutk lookup`.",
     )
     proxy_cli.add_arguments(proxy)
-    _add_doctor(commands)
-    _add_privacy_commands(commands)
+    add_doctor(commands)
+    add_privacy_commands(commands)
     return parser
 
 
-def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuse what does not apply, and warn about old spellings, before any work."""
-    if args.command not in _RENAMED:
+    if args.command not in RENAMED:
         return
-    new = _RENAMED[args.command].get(args.format)
+    new = RENAMED[args.command].get(args.format)
     if new is not None:
         print(
             f"warning: --format {args.format} is deprecated; it means --format {new} "
@@ -307,16 +264,13 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
         )
 
 
-# -- personal data: hubutk forget / hubutk cache info|clear ---------------------------------
-
-
-def _add_privacy_commands(commands: Any) -> None:
+def add_privacy_commands(commands: Any) -> None:
     """``hubutk forget`` and ``hubutk cache info|clear`` (on :mod:`hubutk_pandas.privacy`)."""
     where = "the cache folder (default: your per-user cache folder, as hubutk lookup uses)"
     forget = commands.add_parser(
         "forget",
         help="erase a contact from the cache and datasets (a GDPR / CCPA deletion request)",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="Find a contact by any of its utks, vids or emails in what is held on "
         "this disk (no request is sent; a merged contact by any of its vids) and remove "
         "it: its records in the record store, every cached HTTP answer holding it, and its "
@@ -342,7 +296,7 @@ def _add_privacy_commands(commands: Any) -> None:
     cache = commands.add_parser(
         "cache",
         help="what the cache folder keeps, and for how long; empty it",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="The cache folder holds HubSpot's answers (personal data of the "
         "contacts looked up) so that reruns cost no requests.",
     )
@@ -350,7 +304,7 @@ def _add_privacy_commands(commands: Any) -> None:
     info = actions.add_parser(
         "info",
         help="the folder, its size, oldest entry and retention",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="Show the cache folder: where it is, its permissions, its size, how many "
         "records and answers it holds, the oldest and newest, and how long they are kept.",
     )
@@ -358,7 +312,7 @@ def _add_privacy_commands(commands: Any) -> None:
     clear = actions.add_parser(
         "clear",
         help="remove every cached answer and record",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
         description="Empty the cache folder in place: every cached answer, record and "
         "property definition is removed; the next lookup asks HubSpot again. Datasets are "
         "not touched.",
@@ -366,154 +320,7 @@ def _add_privacy_commands(commands: Any) -> None:
     clear.add_argument("--cache-dir", type=Path, default=None, metavar="PATH", help=where)
 
 
-def _run_forget(args: argparse.Namespace) -> int:
-    from hubutk_pandas.privacy import forget
-
-    if not (args.utk or args.vid or args.email):
-        print("error: give at least one --utk, --vid or --email", file=sys.stderr)
-        return 2
-    cache: Any = False if args.no_cache else (args.cache_dir or True)
-    report = forget(
-        utks=args.utk, vids=args.vid, emails=args.email, datasets=args.dataset,
-        cache=cache, refetch=args.refetch, quiet=True,
-    )  # fmt: skip
-    print(report)
-    return 0
-
-
-def _run_cache(args: argparse.Namespace) -> int:
-    from hubutk_pandas.privacy import cache_info, clear_cache
-
-    cache: Any = args.cache_dir or True
-    if args.cache_command == "info":
-        print(cache_info(cache))
-    else:
-        print(clear_cache(cache))
-    return 0
-
-
-def _lookup_options(args: argparse.Namespace) -> LookupOptions:
-    return LookupOptions(**{spec.name: getattr(args, spec.name) for spec in option_specs()})
-
-
-def _client(args: argparse.Namespace) -> Any:
-    from hubutk_pandas.client import HubSpotClient
-
-    settings = {s.name: getattr(args, s.name) for s in setting_specs() if s.shell is not None}
-    return HubSpotClient(cache=not args.no_cache, **settings)
-
-
-def _choose_format(args: argparse.Namespace, utks: Iterator[str]) -> tuple[str, Iterable[str]]:
-    """``--format``, or without it csv for a small input and a dataset for a big one.
-
-    Reads at most ``MEMORY_UTKS + 1`` utks to decide; what was read is looked up too.
-    A big input held in memory (``--format csv``, or ``--refresh``) is said on stderr.
-    """
-    if args.format == "dataset":
-        return "dataset", utks
-    head = list(itertools.islice(utks, MEMORY_UTKS + 1))
-    if len(head) <= MEMORY_UTKS:
-        return args.format or "csv", head
-    if args.format is None and not args.refresh:
-        print(
-            f"note: more than {MEMORY_UTKS:,} distinct utks: streaming them into a dataset "
-            f"in {args.out} (--format dataset), in bounded memory; say --format csv to hold "
-            "them in memory and write flat files instead",
-            file=sys.stderr,
-        )
-        return "dataset", itertools.chain(head, utks)
-    print(
-        f"note: more than {MEMORY_UTKS:,} distinct utks, held in memory for --format "
-        f"{args.format or 'csv'} (about 45 KB a contact with full history); --format dataset "
-        "streams them in bounded memory",
-        file=sys.stderr,
-    )
-    return args.format or "csv", [*head, *utks]
-
-
-def _run_lookup(args: argparse.Namespace) -> int:
-    from hubutk_pandas.dataset import distinct_utks
-
-    found = distinct_utks(args.inputs, args.column)  # checks the files before any request
-    options = _lookup_options(args)
-    args.format, utks = _choose_format(args, found)
-    if args.format == "dataset":
-        return _run_dataset_lookup(args, utks, options)
-    with _client(args) as client:
-        try:
-            result = client.lookup_utks(
-                list(utks), options=options, refresh=args.refresh, progress=_progress(args)
-            )
-            status = 0
-        except LookupFailedError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            if exc.partial is None:
-                return 1
-            result, status = exc.partial, 1
-            failed_utks = exc.failed_utks
-        paths = result.to_files(args.out, _TO_FILES[args.format])  # the folder 0700
-    if status:
-        failed = args.out / "failed_utks.csv"
-        # 0600 like the tables beside it: utks are personal data too.
-        with open(failed, "w", newline="", opener=_private) as file:
-            pd.DataFrame({"utk": failed_utks}).to_csv(file, index=False)
-        print(
-            f"{len(failed_utks)} utks failed, listed in {failed}; rerun to fetch only those.",
-            file=sys.stderr,
-        )
-    if not args.quiet:
-        print(f"{_matched(len(result.contacts), result.contacts['vid'].nunique())}, "
-              f"{len(result.missing):,} missing; wrote:")  # fmt: skip
-        for path in paths:
-            print(f"  {path}")
-    return status
-
-
-def _matched(utks: int, contacts: int) -> str:
-    """``"1,580 utks matched 1,520 contacts"``: a contact may have several utks."""
-    return f"{utks:,} utk{'s' if utks != 1 else ''} matched {contacts:,} contact" + (
-        "s" if contacts != 1 else ""
-    )
-
-
-def _progress(args: argparse.Namespace) -> bool | None:
-    """No bar with --quiet; else the lookup's own choice (a bar when it sends several batches)."""
-    return False if args.quiet else None
-
-
-def _private(path: str, flags: int) -> int:
-    """An ``opener=`` creating a file readable by its owner only (``0600``), whatever the umask."""
-    descriptor = os.open(path, flags, 0o600)
-    os.fchmod(descriptor, 0o600)
-    return descriptor
-
-
-def _run_dataset_lookup(args: argparse.Namespace, utks: Any, options: LookupOptions) -> int:
-    status = 0
-    with _client(args) as client:
-        try:
-            dataset = client.lookup_utks(
-                utks,
-                options=options,
-                progress=not args.quiet,
-                out=args.out,
-                retry_missing=args.retry_missing,
-            )
-        except LookupFailedError as exc:
-            if exc.partial is None:
-                raise
-            print(f"error: {exc}", file=sys.stderr)
-            dataset, status = exc.partial, 1
-    counts = dataset.counts
-    if not args.quiet:
-        vids = dataset.sql("SELECT count(DISTINCT vid) AS n FROM contacts")["n"].iloc[0]
-        print(f"{_matched(counts['contacts'], int(vids))}, {counts['missing']:,} missing; "
-              "wrote the dataset:")  # fmt: skip
-        print(f"  {dataset!r}")
-    return status
-
-
-def _add_doctor(commands: Any) -> None:
+def add_doctor(commands: Any) -> None:
     """``hubutk doctor``: the subcommand and its flags."""
     doctor = commands.add_parser(
         "doctor",
@@ -530,91 +337,3 @@ def _add_doctor(commands: Any) -> None:
     doctor.add_argument(
         "--no-cache", action="store_true", help="check for lookups without a cache folder"
     )
-
-
-def _run_doctor(args: argparse.Namespace) -> int:
-    """Print the report of ``client.check()`` (text or JSON); 1 when lookups cannot work."""
-    import os
-
-    from hubutk_pandas.client import HubSpotClient
-    from hubutk_pandas.doctor import no_credential, writable
-    from hubutk_pandas.errors import CacheError, CredentialsError
-
-    try:
-        client = HubSpotClient(cache=not args.no_cache)
-    except CredentialsError as exc:
-        report = no_credential(str(exc), os.environ.get("HUBSPOT_BASE_URL", ""))
-    except CacheError as exc:  # the folder is unusable: check the rest without it
-        # (the rate window shared by this machine's processes lives in that folder too)
-        with HubSpotClient(cache=False, rate_window="client") as client:
-            report = client.check()
-        if exc.folder is not None:
-            report = report.replace(writable(Path(exc.folder)))
-    else:
-        with client:
-            report = client.check()
-    print(report.to_json(indent=1) if args.json else report)
-    return 0 if report.lookups_work else 1
-
-
-def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
-    """Warnings in a terminal read as one plain line, not as source locations."""
-    print(f"warning: {message}", file=sys.stderr)
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "proxy":
-        from hubutk_pandas.proxy import cli as proxy_cli
-
-        proxy_cli.check_args(args)  # a refused option is said before a missing credential
-    if args.command in ("lookup", "proxy") and not credential_in_environment():
-        # Said for a shell: what to set or run, not a Python call.
-        raise CredentialsError(missing_credential_message(shell=True))
-    if args.command == "lookup":
-        return _run_lookup(args)
-    if args.command == "sandbox":
-        from hubutk_pandas.sandbox import cli as sandbox_cli
-
-        return sandbox_cli.run(args)
-    if args.command == "proxy":
-        from hubutk_pandas.proxy import cli as proxy_cli
-
-        return proxy_cli.run(args)
-    if args.command == "doctor":
-        return _run_doctor(args)
-    if args.command in ("forget", "cache"):
-        return _run_forget(args) if args.command == "forget" else _run_cache(args)
-    from hubutk_pandas.demo import run_demo
-
-    return run_demo(args.visitors, args.out, _TO_FILES[args.format])
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``hubutk`` command line; return the exit status.
-
-    Examples
-    --------
-    >>> main(["lookup", "no-such-file.csv"])
-    1
-    """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    _check_args(parser, args)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            return _dispatch(args)
-    except (HubSpotError, KeyError, ValueError, FileNotFoundError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
