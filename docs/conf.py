@@ -50,6 +50,7 @@ hubutk_api_modules = [
     "hubutk_pandas.connection",
     "hubutk_pandas.client",
     "hubutk_pandas.settings",
+    "hubutk_pandas.credentials",
     "hubutk_pandas.options",
     "hubutk_pandas.wire",
     "hubutk_pandas.face",

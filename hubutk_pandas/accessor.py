@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from hubutk_pandas.credentials import resolve_credential
 from hubutk_pandas.errors import InvalidOptionError, MissingColumnError
 from hubutk_pandas.lookup import check_sink_arguments
 from hubutk_pandas.options import LookupOptions, Progress, check_controls, takes_lookup_options
-from hubutk_pandas.settings import resolve_credential
 from hubutk_pandas.utks import normalize_utk
 
 if TYPE_CHECKING:  # pragma: no cover - typing only

@@ -35,8 +35,9 @@ from hubutk_pandas._http import session, shapes
 from hubutk_pandas._http.pacing import make_limiter, rate_limit_headers
 from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
+from hubutk_pandas.credentials import refused_credential_message
 from hubutk_pandas.errors import AuthenticationError, HubSpotError, MissingScopesError
-from hubutk_pandas.settings import ClientSettings, refused_credential_message
+from hubutk_pandas.settings import ClientSettings
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.options import Endpoint, LookupOptions

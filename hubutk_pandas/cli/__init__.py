@@ -33,8 +33,8 @@ from typing import Any
 from hubutk_pandas.cli.care import run_cache, run_doctor, run_forget
 from hubutk_pandas.cli.lookup import TO_FILES, run_lookup
 from hubutk_pandas.cli.parser import build_parser, check_args
+from hubutk_pandas.credentials import credential_in_environment, missing_credential_message
 from hubutk_pandas.errors import CredentialsError, HubSpotError
-from hubutk_pandas.settings import credential_in_environment, missing_credential_message
 
 __all__ = ["main"]
 

@@ -23,7 +23,7 @@ import dataclasses
 import os
 from datetime import timedelta
 
-from hubutk_pandas import settings, wire
+from hubutk_pandas import credentials, settings, wire
 from hubutk_pandas._http import session
 from hubutk_pandas._http.fetcher import HttpFetcher
 from hubutk_pandas.client.lookups import Lookups
@@ -93,7 +93,7 @@ class HubSpotClient(Lookups, Upkeep):
         max_url_length: int = 7000,
         cache_timeout: float = 10.0,
     ) -> None:
-        kind, secret = settings.resolve_credential(access_token, api_key)
+        kind, secret = credentials.resolve_credential(access_token, api_key)
         cache_dir = settings.resolve_cache_dir(cache, session.default_cache_dir)
         window_kind, window_where = parse_rate_window(rate_window)
         built = settings.build_settings(
@@ -125,7 +125,7 @@ class HubSpotClient(Lookups, Upkeep):
             user_agent=session.user_agent(),
             lists_root=wire.LISTS_ROOT,
             account_path=wire.ACCOUNT_DETAILS_PATH,
-            credential_origin=settings.credential_origin(access_token, api_key),
+            credential_origin=credentials.credential_origin(access_token, api_key),
         )
 
     @property

@@ -22,6 +22,7 @@ import pytest
 from hubutk_pandas import CredentialsError, HubSpotClient, InvalidOptionError, LookupOptions, wire
 from hubutk_pandas.accessor import HubSpotDataFrameAccessor, HubSpotSeriesAccessor
 from hubutk_pandas.cli import main
+from hubutk_pandas.credentials import missing_credential_message, resolve_credential
 from hubutk_pandas.options import (
     ENDPOINTS,
     FORM_SUBMISSION_MODES,
@@ -34,8 +35,6 @@ from hubutk_pandas.settings import (
     ClientSettings,
     ClientSettingsKwargs,
     build_settings,
-    missing_credential_message,
-    resolve_credential,
     setting_specs,
     takes_client_settings,
 )
