@@ -4,4 +4,5 @@ import sys
 
 from hubutk_pandas.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # pragma: no cover - not when imported (a walk of the package)
+    sys.exit(main())

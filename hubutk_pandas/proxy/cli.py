@@ -379,9 +379,12 @@ def _serve(args: argparse.Namespace, stop: threading.Event | None) -> int:
         )
         if app.allow_servers:
             print("lookups without an Origin header are served (--allow-server-callers)")
-        print("Press Ctrl-C to stop.", flush=True)
-        server.start()
-        serve_until_stopped(server.close, stop, poll=0.5)
+        try:
+            print("Press Ctrl-C to stop.", flush=True)
+            server.start()
+            serve_until_stopped(server.close, stop, poll=0.5)
+        except KeyboardInterrupt:  # Ctrl-C before the wait began: a stop all the same
+            server.close()
     return 0
 
 

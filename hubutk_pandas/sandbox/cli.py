@@ -190,10 +190,12 @@ def run(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int
         for line in _sample_lines(args):
             print(line, flush=True)
         print("Press Ctrl-C to stop.", flush=True)
+        serve_until_stopped(portal.close, stop)
+    except KeyboardInterrupt:  # Ctrl-C before the wait began: a stop all the same
+        portal.close()
     except BaseException:
         portal.close()
         raise
-    serve_until_stopped(portal.close, stop)
     return 0
 
 

@@ -364,11 +364,16 @@ class SandboxPortal:
         0
         """
         deadline = time.monotonic() + timeout
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < settle:
+        quiet_since: float | None = None  # when none was first seen in flight, this quiet spell
+        while True:
+            now = time.monotonic()
             if self.stats.in_flight:
-                quiet_since = time.monotonic()
-            if time.monotonic() > deadline:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= settle:  # decided on a look, never on a slept interval
+                return
+            if now > deadline:
                 raise TimeoutError(f"the sandbox was still answering requests after {timeout} s")
             time.sleep(0.01)
 

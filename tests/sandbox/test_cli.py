@@ -197,3 +197,24 @@ def test_another_portal_says_which_one_the_sample_visits_need(
     out, close = _serve(_parse("--port", "0", "--contacts", "1000", "--seed", "0"), capsys)
     close()
     assert "come from another portal: start this one with --contacts 20000 --seed 2026" in out
+
+
+def test_ctrl_c_just_after_the_banner_is_a_clean_stop(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C landing after "Press Ctrl-C to stop." but before the wait began exits 0."""
+
+    def interrupted(close: Any, stop: Any = None, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # as a Ctrl-C between the last print and the wait
+
+    monkeypatch.setattr(cli, "serve_until_stopped", interrupted)
+    assert cli.run(_parse("--port", "0", "--contacts", "10")) == 0
+    printed = capsys.readouterr().out
+    assert "Press Ctrl-C to stop." in printed
+    base_url = next(
+        line.split("=", 1)[1]
+        for line in printed.splitlines()
+        if line.startswith("HUBSPOT_BASE_URL=")
+    )
+    with pytest.raises(requests.ConnectionError):  # the portal was closed: its port is free
+        requests.get(base_url + BY_UTK, timeout=2)

@@ -199,3 +199,19 @@ def test_a_request_in_flight_is_counted_when_answered_and_wait_idle_waits_for_it
             while not slow.stats.in_flight:
                 time.sleep(0.005)
             slow.wait_idle(timeout=0.1)
+
+
+def test_wait_idle_returns_only_after_seeing_nothing_in_flight() -> None:
+    """Even when a settle time is shorter than its polling step (or the machine is busy)."""
+    import threading
+
+    with SandboxPortal(contacts=20, seed=5, latency=0.4) as slow:
+        thread = threading.Thread(target=get, args=(slow, BY_UTK, {"utk": slow.sample_utks(1)}))
+        thread.start()
+        deadline = time.monotonic() + 5
+        while not slow.stats.in_flight:
+            assert time.monotonic() < deadline, "the request never arrived"
+            time.sleep(0.005)
+        slow.wait_idle(settle=0.001)
+        assert slow.stats.in_flight == 0 and slow.stats.requests == 1
+        thread.join(5)
