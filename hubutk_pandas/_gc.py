@@ -1,7 +1,7 @@
 """Pausing Python's cyclic garbage collector around bulk, cycle-free work.
 
-Shared by the record store's bulk read, the frames build (which decodes the records
-the store kept as JSON text), the in-memory lookup (whose answers pile up until the
+Shared by the record store's bulk read (which decodes the rows), the frames build (which
+decodes records given as JSON text), the in-memory lookup (whose answers pile up until the
 build) and the streamed lookup (which holds up to three chunks of answers at a time),
 the places where the package keeps millions of containers alive at once. Only the
 collector's on/off switch is touched, and it is restored: nothing is frozen or
@@ -39,9 +39,10 @@ def collector_paused() -> Iterator[Callable[[], None]]:
 
     Objects made in the block and still alive after it stay young: the next young
     collection scans them. The package therefore keeps its bulk objects inside one
-    block: the store returns records as JSON text (not containers), and the frames
-    build decodes them, tidies them and drops them before its block ends, so the
-    collector never sees them. (An earlier version moved everything alive to the oldest
+    block: the store decodes its rows only for the in-memory lookup, which holds every
+    record inside its own pause until they are dropped, and the frames build decodes,
+    tidies and drops the records given as text before its block ends, so the collector
+    never sees them. (An earlier version moved everything alive to the oldest
     generation with ``gc.freeze()`` + ``gc.unfreeze()``; that also promoted the caller's
     objects, so a cycle the caller had dropped waited for a full collection.)
 

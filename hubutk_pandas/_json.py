@@ -21,6 +21,14 @@ nan
 '{"vid":1,"name":"Zoë"}'
 >>> dumps({"big": 2**70})
 '{"big": 1180591620717411303424}'
+>>> dumps_exact([1.5, float("nan")]), dumps_exact(["a", None])
+('[1.5,NaN]', '["a",null]')
+>>> print(dumps_indented({"a": [1]}).decode())
+{
+  "a": [
+    1
+  ]
+}
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "dumps_exact", "dumps_indented", "loads"]
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
@@ -47,3 +55,28 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:  # orjson.JSONEncodeError: a big integer, a lone surrogate, ...
         return json.dumps(value)
+
+
+def dumps_exact(value: Any) -> str:
+    """Compact JSON text that decodes back to ``value`` exactly, ``NaN`` and ``Infinity`` too.
+
+    orjson writes a non-finite float as ``null``; the standard library keeps it (as the
+    non-standard ``NaN``), so text holding a ``null`` is encoded again by it. Other text is
+    orjson's: the same values as the standard library's, and floats are written in their
+    shortest form (``1e16``, where :mod:`json` writes ``1e+16``).
+    """
+    try:
+        text = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if b"null" in text:  # None, or a NaN/Infinity orjson wrote as null
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.decode()
+
+
+def dumps_indented(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON indented by two spaces (a file people may read), key order kept."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    except TypeError:  # orjson.JSONEncodeError: a big integer, a lone surrogate, ...
+        return json.dumps(value, ensure_ascii=False, indent=2).encode("utf-8", "surrogatepass")

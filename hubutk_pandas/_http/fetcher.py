@@ -283,7 +283,9 @@ class HttpFetcher:
             self.fingerprint, self.settings.base_url, options.endpoint, options.fingerprint()
         )
 
-    def recall(self, options: LookupOptions, utks: Sequence[str]) -> Mapping[str, str | None]:
+    def recall(
+        self, options: LookupOptions, utks: Sequence[str]
+    ) -> Mapping[str, dict[str, Any] | None]:
         """Stored answers of the record store (none without a cache)."""
         return {} if self._store is None else self._store.get(self._namespace(options), utks)
 

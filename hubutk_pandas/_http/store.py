@@ -16,7 +16,9 @@ Design
   memberships, deletes) - so answers never cross credentials, portals or options.
 * The value is the record's JSON, or ``NULL`` for "HubSpot knows no contact with this
   utk": misses are remembered too, so they cost nothing on a rerun. :meth:`RecordStore.get`
-  returns that JSON *text*; the frames build decodes it (see :mod:`hubutk_pandas._gc`).
+  returns the records decoded (orjson), which also checks them: a row that is not a JSON
+  object is a miss. The in-memory lookup reads them with the collector paused (see
+  :mod:`hubutk_pandas._gc`).
 * Rows carry their storing time; rows older than the expiry are ignored (and swept).
 * A failing file or folder (a full disk, a lock held too long, a damaged database) is a
   :class:`~hubutk_pandas.errors.CacheError` naming the folder; a damaged *row* is a miss.
@@ -33,7 +35,7 @@ Examples
 >>> store = RecordStore(None)      # in memory, for the example
 >>> store.put("ns", {"u1": {"vid": 1}, "u2": None})
 >>> store.get("ns", ["u1", "u2", "u3"])
-{'u1': '{"vid":1}', 'u2': None}
+{'u1': {'vid': 1}, 'u2': None}
 >>> store.close()
 """
 
@@ -142,32 +144,38 @@ class RecordStore:
                 )
 
     @_cache_failures
-    def get(self, namespace: str, utks: Sequence[str]) -> dict[str, str | None]:
-        """Fresh answers for those ``utks`` that have one: a record's JSON text, or ``None``.
+    def get(self, namespace: str, utks: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """Fresh answers for those ``utks`` that have one: the decoded record, or ``None``.
 
-        ``None`` means "not found" (remembered). The records stay JSON text here: the frames
-        build decodes them with the cyclic garbage collector paused and drops the decoded
-        containers before it resumes (:func:`~hubutk_pandas.frames.build_frames`), so
-        millions of containers never sit in the young generation for the collector to
-        rescan, and nothing else in the process has to be touched to avoid that.
-        A row that is not a JSON object (a damaged file; checked by SQLite's ``json_valid``)
-        counts as not cached, with a warning in the log, so the lookup fetches it again.
+        ``None`` means "not found" (remembered). Each row is decoded here, which is also
+        its check: a row that is not a JSON object (a damaged file) counts as not cached,
+        with a warning in the log, so the lookup fetches it again. (SQLite's ``json_valid``
+        checked the rows before, parsing each record once more: a tenth of a warm rerun.)
+        The collector is paused while reading; the caller keeps the records inside a pause
+        of its own (the in-memory lookup does) so that they are never rescanned.
         """
-        found: dict[str, str | None] = {}
+        found: dict[str, dict[str, Any] | None] = {}
         damaged = 0
         oldest = -1.0 if self._ttl is None else time.time() - self._ttl
-        with self._lock, collector_paused():  # the rows are tuples: no rescans while reading
+        loads = _json.loads
+        with self._lock, collector_paused():  # no rescans of the rows and records while reading
             for start in range(0, len(utks), _CHUNK):
                 chunk = list(utks[start : start + _CHUNK])
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    "SELECT utk, record, CASE WHEN record IS NULL THEN 1 WHEN json_valid(record)"
-                    " THEN json_type(record) = 'object' ELSE 0 END FROM records"
+                    "SELECT utk, record FROM records"
                     f" WHERE namespace = ? AND utk IN ({marks}) AND stored_at > ?",
                     (namespace, *chunk, oldest),
                 ).fetchall()
-                for utk, record, valid in rows:
-                    if valid:
+                for utk, text in rows:
+                    if text is None:
+                        found[utk] = None
+                        continue
+                    try:
+                        record = loads(text)
+                    except (ValueError, TypeError, RecursionError):  # not JSON text at all
+                        record = None
+                    if isinstance(record, dict):
                         found[utk] = record
                     else:  # a damaged row is a cache miss, never a failed lookup
                         damaged += 1

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from hubutk_pandas import _json
 from hubutk_pandas._filemodes import opener
 from hubutk_pandas.errors import DatasetError
 
@@ -163,8 +164,11 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> None:
     manifest["updated_at"] = _now()
     tmp = root / f".{MANIFEST}.tmp"
     try:
-        with open(tmp, "w", encoding="utf-8", opener=opener(shared(manifest))) as handle:
-            json.dump(manifest, handle, ensure_ascii=False, indent=1)
+        # orjson: the manifest (with the portal's property definitions) is rewritten after
+        # each part, and the standard library's indented encoder took a fifth of a streamed
+        # lookup's CPU.
+        with open(tmp, "wb", opener=opener(shared(manifest))) as handle:
+            handle.write(_json.dumps_indented(manifest))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, root / MANIFEST)

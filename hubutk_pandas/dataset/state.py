@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS rewrites (
     frame TEXT NOT NULL, part INTEGER NOT NULL, PRIMARY KEY (frame, part));
 """
 _BLOCK = 50_000
+_ADD = "INSERT OR IGNORE INTO utks (utk, valid) VALUES (?, ?)"
 _IN = 500  # parameters per IN (...) query
 
 
@@ -101,16 +102,19 @@ class ResumeState:
             cleaned = utks_rules.clean_utks(block, warn=False)
             invalid = set(cleaned.invalid)
             self._db.execute("BEGIN")
-            for utk in cleaned.order:
-                cur = self._db.execute(
-                    "INSERT OR IGNORE INTO utks (utk, valid) VALUES (?, ?)",
-                    (utk, utk not in invalid),
-                )
-                if cur.rowcount:
-                    if utk in invalid:
-                        new_invalid += 1
-                    else:
-                        new_valid += 1
+            # Runs of valid values in one executemany each (its rowcount: the rows added), in
+            # input order; the rare invalid value alone. One execute per value was a tenth of
+            # a streamed lookup of thin records.
+            run: list[tuple[str, bool]] = []
+            for utk in (*cleaned.order, None):
+                if utk is not None and utk not in invalid:
+                    run.append((utk, True))
+                    continue
+                if run:
+                    new_valid += self._db.executemany(_ADD, run).rowcount
+                    run = []
+                if utk is not None:
+                    new_invalid += self._db.execute(_ADD, (utk, False)).rowcount
             self._db.execute("COMMIT")
         return new_valid, new_invalid
 

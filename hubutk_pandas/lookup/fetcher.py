@@ -76,8 +76,12 @@ class Fetcher(Protocol):
         """
         ...
 
-    def recall(self, options: LookupOptions, utks: Sequence[str]) -> Mapping[str, str | None]:
-        """Stored ``byUtk`` answers: utk -> the record's JSON text, or ``None`` (not found).
+    def recall(
+        self, options: LookupOptions, utks: Sequence[str]
+    ) -> Mapping[str, Mapping[str, Any] | str | None]:
+        """Stored ``byUtk`` answers: utk -> the record, or ``None`` (not found).
+
+        A record is a decoded JSON object, or its JSON text (the frames build decodes it).
 
         Utks without a fresh stored answer are absent; no store: ``{}``.
         """

@@ -51,10 +51,15 @@ def param_length(name: str, value: str) -> int:
 
     Examples
     --------
-    >>> param_length("utk", "a b")
-    10
+    >>> param_length("utk", "a b"), param_length("utk", "0a" * 16), param_length("utk", "é")
+    (10, 37, 11)
     """
-    return 1 + len(quote(name, safe="")) + 1 + len(quote(value, safe=""))
+    return 1 + _encoded_length(name) + 1 + _encoded_length(value)
+
+
+def _encoded_length(text: str) -> int:
+    """Length of ``text`` percent-encoded: itself when only ASCII letters and digits (a utk)."""
+    return len(text) if text.isascii() and text.isalnum() else len(quote(text, safe=""))
 
 
 def url_length(url: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> int:

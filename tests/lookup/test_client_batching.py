@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hubutk_pandas.lookup.plan import plan_batches, url_length
+from hubutk_pandas.lookup.plan import param_length, plan_batches, url_length
 from hubutk_pandas.utks import _UTK, MAX_UTK_LENGTH, clean_utks, invalid_reason
 
 UTK = "0123456789abcdef0123456789abcdef"
@@ -89,6 +90,13 @@ def test_every_batch_url_fits_the_budget(budget: int) -> None:
     for left, right in itertools.pairwise(batches):
         together = params + [("utk", u) for u in left + right[:1]]
         assert len(left) == 100 or url_length(url, together) > budget
+
+
+@pytest.mark.parametrize("value", ["0a" * 16, "ABCxyz09", "", "a~b!c", "a b", "²", "é", "٣", "x/y"])
+def test_a_parameters_length_is_its_encoded_length(value: str) -> None:
+    # Letters and digits count as themselves (the fast path for utks), but only ASCII ones:
+    # "²" and "٣" are digits to str.isalnum and are percent-encoded in a URL.
+    assert param_length("utk", value) == len("&utk=") + len(quote(value, safe=""))
 
 
 def test_a_utk_that_cannot_fit_is_refused() -> None:
