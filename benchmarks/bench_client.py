@@ -25,7 +25,8 @@ answer: that is the ideal wall time. For ``N`` a multiple of 100 it is ``(N - 10
 window allows (1,137 requests: 103.7 s, but the 1,137th cannot go before 110 s). The figure
 is *ideal / achieved*, achieved being the arrival of the last answer (building the frames
 afterwards is not pacing; its time is printed apart). Also printed: the steady rate after the
-first window, against 10 requests/s; the 429 answers and the utks lost (both must be 0);
+first window, over whole windows (see ``_steady_state``), against 10 requests/s; the 429
+answers and the utks lost (both must be 0);
 and the client's round trip (the slot of a request counts from its answer's arrival,
 so each slot is reused a window plus one round trip after its last use).
 
@@ -121,21 +122,26 @@ def _against_ideal(
 
 
 def _steady_state(done_at: list[tuple[int, float]], max_requests: int) -> None:
-    """Print the rate after the rolling window's initial burst of MAX_REQUESTS requests.
+    """Print the rate after the rolling window's initial burst, over whole windows.
 
-    A rolling window lets a client send MAX_REQUESTS at once; after that no client can
-    exceed MAX_REQUESTS / INTERVAL. The fair "fraction of the ceiling" is the rate from
-    the end of the burst to the last request, against that limit.
+    A rolling window lets a client send ``max_requests`` at once; after that no client can
+    exceed ``max_requests / INTERVAL``. The fair "fraction of the ceiling" runs from the
+    last answer of the first window to the last answer of the last *full* window: the
+    ideal does ``(k - 1) * max_requests`` requests in ``(k - 1) * INTERVAL`` seconds there.
+    Counting the requests of a last, partial window (as this figure once did) charges
+    it a whole window's wait: 1,000 requests at 190 per 10 s are 5 windows and 50
+    requests, and the ideal itself scored 810 / 50 s = 85% of the ceiling.
     """
-    after = [(done, t) for done, t in done_at if done >= max_requests]
-    if len(after) < 2:
-        print("steady state    not reached (fewer than two windows of requests)")
+    # done_at[k]: the time k requests were answered (done_at[0]: the call's start)
+    full = (len(done_at) - 1) // max_requests  # whole windows of answers
+    if full < 2:
+        print("steady state    not reached (fewer than two whole windows of requests)")
         return
-    (d0, t0), (d1, t1) = after[0], after[-1]
-    rate = (d1 - d0) / (t1 - t0)
+    t0, t1 = done_at[max_requests][1], done_at[full * max_requests][1]
+    rate = (full - 1) * max_requests / (t1 - t0)
     print(
-        f"steady state   requests {d0 + 1}-{d1} after the first window: {rate:5.2f}/s  "
-        f"= {rate / (max_requests / INTERVAL):6.1%} of the ceiling"
+        f"steady state   requests {max_requests + 1}-{full * max_requests} (whole windows after "
+        f"the first): {rate:5.2f}/s  = {rate / (max_requests / INTERVAL):6.1%} of the ceiling"
     )
 
 

@@ -1,0 +1,157 @@
+"""Build an in-memory lookup's frames in groups of entries while the pacer waits.
+
+A paced lookup spends most of its time waiting for the rate window; building every frame
+after the last answer (3-4 s for 100,000 thin contacts) made the whole call that much
+longer than its pacing. So the in-memory sink builds the frames of each group of
+:data:`GROUP` entries (in input order) as soon as every utk in it is settled and the groups
+before it are built, and only the last groups are left for after the last answer. The
+groups are large, so concatenating them costs little CPU next to building them.
+
+The result is the frames :func:`~hubutk_pandas.frames.build_frames` builds from the whole
+lookup at once: the same rows in the same order, the same dtypes. A contact matched by
+utks in two groups (two browsers of one person) keeps its rows in the other frames only
+from the first, as one build keeps the first record of a vid; ``companies`` gets the
+union of the groups' property columns, in the order one build gives them.
+
+Examples
+--------
+>>> answers = Answers(found={"a": {"vid": 1}, "b": {"vid": 1}}, completed={"a", "b"})
+>>> groups = FrameGroups(["a", "b"], invalid=set(), todo=["a", "b"], answers=answers, size=1)
+>>> groups.settled(["a"]); groups.built
+1
+>>> frames = groups.finish()
+>>> len(frames["contacts"]), len(frames["properties"])
+(2, 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from hubutk_pandas.frames import build_frames
+from hubutk_pandas.frames.columns import COMPANIES_SCHEMA, FRAME_NAMES
+from hubutk_pandas.lookup.assemble import Answers, Assembled, assemble
+
+__all__ = ["GROUP", "FrameGroups"]
+
+GROUP = 10_000
+"""Entries (input positions) per group. Smaller groups leave less to build after the last
+answer but cost more CPU to concatenate; a lookup of at most this many builds once."""
+
+
+class FrameGroups:
+    """The frames of a lookup's entries, built a group at a time, in input order.
+
+    Parameters
+    ----------
+    order
+        Every entry (cleaned utk) in input order.
+    invalid
+        The entries that are not valid utks.
+    todo
+        The utks asked of HubSpot (the rest are answered already, or invalid).
+    answers
+        Where the fetch stage puts the answers (read when a group is built).
+    size
+        Entries per group (default :data:`GROUP`).
+    """
+
+    def __init__(
+        self,
+        order: Sequence[str],
+        *,
+        invalid: set[str],
+        todo: Iterable[str],
+        answers: Answers,
+        size: int | None = None,
+    ) -> None:
+        size = GROUP if size is None else size
+        self._order, self._invalid, self._answers, self._size = order, invalid, answers, size
+        count = -(-len(order) // size) if order else 0
+        self._waiting = [0] * count  # utks of each group not yet settled
+        self._groups_of: dict[str, list[int]] = {}  # todo utk -> groups holding it
+        wanted = set(todo)
+        for position, utk in enumerate(order):
+            if utk in wanted:
+                groups = self._groups_of.setdefault(utk, [])
+                group = position // size
+                if not groups or groups[-1] != group:
+                    groups.append(group)
+                    self._waiting[group] += 1
+        self._parts: list[dict[str, pd.DataFrame]] = []
+        self._seen: set[int] = set()  # vids whose records gave rows in an earlier group
+        self.matched = 0
+        self.missing = 0
+        self.failed_utks: list[str] = []
+        """Valid utks whose batch failed or was not sent, in input order."""
+
+    @property
+    def built(self) -> int:
+        """Groups built so far."""
+        return len(self._parts)
+
+    def settled(self, utks: Iterable[str]) -> None:
+        """``utks`` have their answer (or failed): build every group now complete, in order.
+
+        Only when there is more than one group: a single group is built by :meth:`finish`.
+        """
+        for utk in utks:
+            for group in self._groups_of.pop(utk, ()):
+                self._waiting[group] -= 1
+        if len(self._waiting) > 1:
+            while self.built < len(self._waiting) - 1 and self._waiting[self.built] == 0:
+                self._build(self.built)
+
+    def finish(self) -> dict[str, pd.DataFrame]:
+        """Build the groups left (the fetch is over: every utk is settled or failed).
+
+        The answers are let go of (the records die with the caller's own reference).
+        """
+        while self.built < len(self._waiting):
+            self._build(self.built)
+        self._answers = Answers()
+        if len(self._parts) == 1:
+            return self._parts[0]
+        if not self._parts:
+            return build_frames([], [])
+        return {name: _concat(name, [part[name] for part in self._parts]) for name in FRAME_NAMES}
+
+    def _build(self, group: int) -> None:
+        start = group * self._size
+        entries = self._order[start : start + self._size]
+        done: Assembled = assemble(((u, u not in self._invalid) for u in entries), self._answers)
+        frames = build_frames(done.matched, done.missing)
+        self.matched += len(done.matched)
+        self.missing += len(done.missing)
+        self.failed_utks += done.failed_utks
+        if self._parts:  # a vid of an earlier group keeps that group's rows only
+            seen = self._seen
+            for name in FRAME_NAMES:
+                if name not in ("contacts", "missing") and len(frames[name]):
+                    frame = frames[name]
+                    frames[name] = frame[~frame["vid"].isin(seen)].reset_index(drop=True)
+        self._seen.update(int(v) for v in frames["contacts"]["vid"].dropna())
+        self._parts.append(frames)
+
+
+def _concat(name: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One frame of the groups, rows in order; ``companies``' columns are their union."""
+    full = [part for part in parts if len(part)] or parts[:1]
+    if name == "companies":
+        fixed = [col for col in COMPANIES_SCHEMA if col != "extra"]
+        wide = {col for part in full for col in part.columns} - set(COMPANIES_SCHEMA)
+        # one build sorts the property columns by name, before prefixing a name that is
+        # also a fixed column with "property_"
+        unprefix = {f"property_{col}": col for col in COMPANIES_SCHEMA}
+        columns = [*fixed, *sorted(wide, key=lambda col: unprefix.get(col, col)), "extra"]
+        full = [
+            part.reindex(columns=columns).astype(
+                {col: "string" for col in columns if col not in part.columns}
+            )
+            for part in full
+        ]
+    if len(full) == 1:
+        return full[0].reset_index(drop=True)
+    return pd.concat(full, ignore_index=True)

@@ -1,0 +1,89 @@
+"""An in-memory lookup builds its frames a group of entries at a time, while the fetch goes on.
+
+The frames must be exactly those of one build after the fetch (rows, order, dtypes), and
+the groups must be built before the last answer arrives, not after it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from hubutk_pandas.frames import FRAME_NAMES
+from hubutk_pandas.lookup import groups
+from hubutk_pandas.sandbox import SandboxPortal
+from tests.conftest import MakeClient
+
+HEAVY = {"property_mode": "value_and_history", "form_submission_mode": "all"}
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, int]]:
+    """``(when, records)`` of every frames build of a group."""
+    seen: list[tuple[float, int]] = []
+    build = groups.build_frames
+
+    def counted(matched: Any, missing: Any = ()) -> Any:
+        seen.append((time.monotonic(), len(matched)))
+        return build(matched, missing)
+
+    monkeypatch.setattr(groups, "build_frames", counted)
+    return seen
+
+
+def test_frames_built_in_groups_are_the_frames_of_one_build(
+    portal: SandboxPortal,
+    make_client: MakeClient,
+    monkeypatch: pytest.MonkeyPatch,
+    builds: list[tuple[float, int]],
+) -> None:
+    utks = portal.sample_utks(400)
+    # a contact asked for again in later groups, by another of its utks (another browser),
+    # keeps its other rows from its first one; an invalid cell and a utk nobody has are
+    # missing, in their place
+    data = portal._main.data
+    siblings = [
+        other for utk in utks[:150] for other in data.utks(data.resolve(utk)) if other not in utks
+    ]
+    entries = [*utks[:150], "not a utk;", *portal.unknown_utks(1), *siblings, *utks[150:]]
+    client = make_client(portal)
+    with pytest.warns(UserWarning, match="1 value cannot be a utk"):
+        whole = client.lookup_utks(entries, progress=False, **HEAVY)
+    assert len(builds) == 1
+    monkeypatch.setattr(groups, "GROUP", 45)
+    builds.clear()
+    with pytest.warns(UserWarning, match="1 value cannot be a utk"):
+        parts = client.lookup_utks(entries, progress=False, **HEAVY)
+    assert len(builds) == -(-len(entries) // 45)
+    assert len(siblings) > 40
+    assert len(whole.contacts) == 400 + len(siblings) and len(whole.missing) == 2
+    assert whole.history["vid"].nunique() > 300
+    # the sandbox's companies differ in their properties: the groups' columns are united
+    assert len(whole.companies.columns) > 4
+    for name in FRAME_NAMES:
+        pd.testing.assert_frame_equal(parts.frames[name], whole.frames[name], obj=name)
+
+
+def test_groups_are_built_while_the_pacer_waits_not_after_the_last_answer(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, builds: list[tuple[float, int]]
+) -> None:
+    # 12 batches of 25 utks at 4 per rolling 0.5 s: three windows after the first, ~1.6 s
+    with SandboxPortal(contacts=2000, rate_limit=(4, 500), latency=0.02) as own:
+        utks = own.sample_utks(300)
+        monkeypatch.setattr(groups, "GROUP", 50)
+        answered: list[float] = []
+        client = make_client(own, rate_limit=(4, 0.5), max_workers=4, max_url_length=1100)
+        result = client.lookup_utks(
+            utks, progress=lambda done, total: answered.append(time.monotonic())
+        )
+        assert len(result.contacts) == 300 and own.stats.by_status.get(429, 0) == 0
+    assert len(answered) == 13  # the start, then each of 12 batches
+    assert len(builds) == 6
+    early = [when for when, _ in builds if when < answered[-1]]
+    # groups 1-4 are complete a window or more before the last answer; the last group
+    # (and any completed by the very last batch) is built after it
+    assert len(early) >= 4
+    assert sum(records for _, records in builds) == 300
