@@ -71,17 +71,13 @@ class FrameGroups:
         self._order, self._invalid, self._answers, self._size = order, invalid, answers, size
         count = -(-len(order) // size) if order else 0
         self._waiting = [0] * count  # utks of each group not yet settled
-        self._groups_of: dict[str, list[int]] = {}  # todo utk -> groups holding it
         wanted = set(todo)
-        for position, utk in enumerate(order):
-            if utk in wanted:
-                groups = self._groups_of.setdefault(utk, [])
-                group = position // size
-                if not groups or groups[-1] != group:
-                    groups.append(group)
-                    self._waiting[group] += 1
+        # the entries are distinct (cleaned): a utk sits in one group
+        self._group_of = {u: i // size for i, u in enumerate(order) if u in wanted}
+        for group in self._group_of.values():
+            self._waiting[group] += 1
         self._parts: list[dict[str, pd.DataFrame]] = []
-        self._seen: set[int] = set()  # vids whose records gave rows in an earlier group
+        self._seen: set[int] = set()  # vids of the groups built
         self.matched = 0
         self.missing = 0
         self.failed_utks: list[str] = []
@@ -98,7 +94,8 @@ class FrameGroups:
         Only when there is more than one group: a single group is built by :meth:`finish`.
         """
         for utk in utks:
-            for group in self._groups_of.pop(utk, ()):
+            group = self._group_of.pop(utk, None)
+            if group is not None:
                 self._waiting[group] -= 1
         if len(self._waiting) > 1:
             while self.built < len(self._waiting) - 1 and self._waiting[self.built] == 0:
@@ -126,13 +123,14 @@ class FrameGroups:
         self.matched += len(done.matched)
         self.missing += len(done.missing)
         self.failed_utks += done.failed_utks
-        if self._parts:  # a vid of an earlier group keeps that group's rows only
-            seen = self._seen
+        vids = frames["contacts"]["vid"].dropna().astype("int64").tolist()
+        again = self._seen.intersection(vids)  # contacts matched in an earlier group too
+        if again:  # they keep that group's rows only, as one build keeps a vid's first record
             for name in FRAME_NAMES:
                 if name not in ("contacts", "missing") and len(frames[name]):
                     frame = frames[name]
-                    frames[name] = frame[~frame["vid"].isin(seen)].reset_index(drop=True)
-        self._seen.update(int(v) for v in frames["contacts"]["vid"].dropna())
+                    frames[name] = frame[~frame["vid"].isin(again)].reset_index(drop=True)
+        self._seen.update(vids)
         self._parts.append(frames)
 
 
