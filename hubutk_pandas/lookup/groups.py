@@ -4,7 +4,8 @@ A paced lookup spends most of its time waiting for the rate window; building eve
 after the last answer (3-4 s for 100,000 thin contacts) made the whole call that much
 longer than its pacing. So the in-memory sink builds the frames of each group of
 :data:`GROUP` entries (in input order) as soon as every utk in it is settled and the groups
-before it are built, and only the last groups are left for after the last answer. The
+before it are built; the last :data:`GROUP` entries go in smaller groups
+(:func:`group_starts`), so that only a quarter of a group is left for after the last answer. The
 groups are large, so concatenating them costs little CPU next to building them.
 
 The result is the frames :func:`~hubutk_pandas.frames.build_frames` builds from the whole
@@ -34,11 +35,32 @@ from hubutk_pandas.frames import build_frames
 from hubutk_pandas.frames.columns import COMPANIES_SCHEMA, FRAME_NAMES
 from hubutk_pandas.lookup.assemble import Answers, Assembled, assemble
 
-__all__ = ["GROUP", "FrameGroups"]
+__all__ = ["GROUP", "TAIL", "FrameGroups", "group_starts"]
 
 GROUP = 10_000
 """Entries (input positions) per group. Smaller groups leave less to build after the last
 answer but cost more CPU to concatenate; a lookup of at most this many builds once."""
+
+TAIL = 4
+"""The last :data:`GROUP` entries are built in this many smaller groups: the answers of the
+last window settle them one after another, and only the last is left for after them."""
+
+
+def group_starts(n: int, size: int) -> list[int]:
+    """Where each group of ``n`` entries starts: groups of ``size``, the last ``size`` in quarters.
+
+    Examples
+    --------
+    >>> group_starts(100, 40)
+    [0, 40, 60, 70, 80, 90]
+    >>> group_starts(40, 40), group_starts(0, 40), group_starts(3, 2)
+    ([0], [], [0, 1, 2])
+    """
+    if n <= size:
+        return [0] if n else []
+    bulk = list(range(0, n - size, size))
+    tail = n - size
+    return sorted({*bulk, *(tail + (size * k) // TAIL for k in range(TAIL))})
 
 
 class FrameGroups:
@@ -68,12 +90,18 @@ class FrameGroups:
         size: int | None = None,
     ) -> None:
         size = GROUP if size is None else size
-        self._order, self._invalid, self._answers, self._size = order, invalid, answers, size
-        count = -(-len(order) // size) if order else 0
-        self._waiting = [0] * count  # utks of each group not yet settled
+        self._order, self._invalid, self._answers = order, invalid, answers
+        starts = group_starts(len(order), size)
+        self._bounds = list(zip(starts, [*starts[1:], len(order)], strict=True))
+        self._waiting = [0] * len(starts)  # utks of each group not yet settled
         wanted = set(todo)
         # the entries are distinct (cleaned): a utk sits in one group
-        self._group_of = {u: i // size for i, u in enumerate(order) if u in wanted}
+        self._group_of = {
+            u: group
+            for group, (start, end) in enumerate(self._bounds)
+            for u in order[start:end]
+            if u in wanted
+        }
         for group in self._group_of.values():
             self._waiting[group] += 1
         self._parts: list[dict[str, pd.DataFrame]] = []
@@ -116,8 +144,8 @@ class FrameGroups:
         return {name: _concat(name, [part[name] for part in self._parts]) for name in FRAME_NAMES}
 
     def _build(self, group: int) -> None:
-        start = group * self._size
-        entries = self._order[start : start + self._size]
+        start, end = self._bounds[group]
+        entries = self._order[start:end]
         done: Assembled = assemble(((u, u not in self._invalid) for u in entries), self._answers)
         frames = build_frames(done.matched, done.missing)
         self.matched += len(done.matched)

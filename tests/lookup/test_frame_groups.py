@@ -57,7 +57,7 @@ def test_frames_built_in_groups_are_the_frames_of_one_build(
     builds.clear()
     with pytest.warns(UserWarning, match="1 value cannot be a utk"):
         parts = client.lookup_utks(entries, progress=False, **HEAVY)
-    assert len(builds) == -(-len(entries) // 45)
+    assert len(builds) == len(groups.group_starts(len(entries), 45)) == 14  # 10 + a tail of 4
     assert len(siblings) > 40
     assert len(whole.contacts) == 400 + len(siblings) and len(whole.missing) == 2
     assert whole.history["vid"].nunique() > 300
@@ -70,20 +70,20 @@ def test_frames_built_in_groups_are_the_frames_of_one_build(
 def test_groups_are_built_while_the_pacer_waits_not_after_the_last_answer(
     make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, builds: list[tuple[float, int]]
 ) -> None:
-    # 12 batches of 25 utks at 4 per rolling 0.5 s: three windows after the first, ~1.6 s
+    # 16 batches of 25 utks at 4 per rolling 0.5 s: four windows, ~1.6 s
     with SandboxPortal(contacts=2000, rate_limit=(4, 500), latency=0.02) as own:
-        utks = own.sample_utks(300)
+        utks = own.sample_utks(400)
         monkeypatch.setattr(groups, "GROUP", 50)
         answered: list[float] = []
         client = make_client(own, rate_limit=(4, 0.5), max_workers=4, max_url_length=1100)
         result = client.lookup_utks(
             utks, progress=lambda done, total: answered.append(time.monotonic())
         )
-        assert len(result.contacts) == 300 and own.stats.by_status.get(429, 0) == 0
-    assert len(answered) == 13  # the start, then each of 12 batches
-    assert len(builds) == 6
+        assert len(result.contacts) == 400 and own.stats.by_status.get(429, 0) == 0
+    assert len(answered) == 17  # the start, then each of 16 batches
+    assert len(builds) == 11  # 0-50, ..., 300-350, then the last 50 in a tail of 4
     early = [when for when, _ in builds if when < answered[-1]]
-    # groups 1-4 are complete a window or more before the last answer; the last group
-    # (and any completed by the very last batch) is built after it
-    assert len(early) >= 4
-    assert sum(records for _, records in builds) == 300
+    # the six groups of the first three windows are built before the last answer; the
+    # last group (and any completed by the very last batch) after it
+    assert len(early) >= 6
+    assert sum(records for _, records in builds) == 400
