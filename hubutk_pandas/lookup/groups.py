@@ -92,7 +92,7 @@ class FrameGroups:
         size = GROUP if size is None else size
         self._order, self._invalid, self._answers = order, invalid, answers
         starts = group_starts(len(order), size)
-        self._bounds = list(zip(starts, [*starts[1:], len(order)], strict=True))
+        self._bounds = list(zip(starts, [*starts[1:], len(order)][: len(starts)], strict=True))
         self._waiting = [0] * len(starts)  # utks of each group not yet settled
         wanted = set(todo)
         # the entries are distinct (cleaned): a utk sits in one group
@@ -141,7 +141,10 @@ class FrameGroups:
             return self._parts[0]
         if not self._parts:
             return build_frames([], [])
-        return {name: _concat(name, [part[name] for part in self._parts]) for name in FRAME_NAMES}
+        frames: dict[str, pd.DataFrame] = {}
+        for name in FRAME_NAMES:  # each frame's parts let go of once joined: one extra copy
+            frames[name] = _concat(name, [part.pop(name) for part in self._parts])
+        return frames
 
     def _build(self, group: int) -> None:
         start, end = self._bounds[group]

@@ -87,3 +87,15 @@ def test_groups_are_built_while_the_pacer_waits_not_after_the_last_answer(
     # last group (and any completed by the very last batch) after it
     assert len(early) >= 6
     assert sum(records for _, records in builds) == 400
+
+
+def test_an_empty_lookup_and_one_of_only_invalid_cells_have_every_frame(
+    portal: SandboxPortal, make_client: MakeClient
+) -> None:
+    client = make_client(portal)
+    empty = client.lookup_utks([], progress=False)
+    assert all(len(empty.frames[name]) == 0 for name in FRAME_NAMES)
+    with pytest.warns(UserWarning, match="cannot be a utk"):
+        invalid = client.lookup_utks(["a;b", "c d"], progress=False)
+    assert invalid.missing["reason"].tolist() == ["invalid", "invalid"]
+    assert list(invalid.contacts.columns) == list(empty.contacts.columns)
