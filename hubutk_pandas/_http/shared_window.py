@@ -4,7 +4,9 @@ Every process using a credential (two notebooks, a scheduled ``hubutk lookup``, 
 proxy) paces its requests on one :class:`~hubutk_pandas._http.window.WindowState`, kept
 in ``<cache folder>/rate_window.sqlite`` as one row per credential *fingerprint* (a
 salted hash made with the folder's salt; never the credential). Each decision is one
-``BEGIN IMMEDIATE`` transaction: load the row, decide, write it back. SQLite's lock is
+``BEGIN IMMEDIATE`` transaction: load the row, decide, write it back (a row that is still
+what this window last wrote is not decoded again: between two windows' boundaries one
+process mostly talks to itself). SQLite's lock is
 released by the operating system when a process dies, even one killed while it held it,
 and the write-ahead log keeps the file whole; slots that a killed process held in
 flight are noticed as its own (``host/pid/token``) and counted as answered then (see
@@ -75,6 +77,7 @@ class SQLiteWindow:
         self._rate = (int(rate[0]), float(rate[1]))
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._mine: tuple[str, WindowState] | None = None  # our last write, as text and state
         self._pid = os.getpid()
         self._key = fingerprint(load_salt(folder))  # CacheError if the folder is unusable
         with _failures(self._folder):
@@ -108,7 +111,7 @@ class SQLiteWindow:
         """Load this credential's state, ``decide`` on it, write it back: one transaction."""
         with self._lock, _failures(self._folder):
             if self._pid != os.getpid():  # a forked child: never use the parent's connection
-                self._conn, self._pid = None, os.getpid()
+                self._conn, self._pid, self._mine = None, os.getpid(), None
             conn = self._conn if self._conn is not None else self._connect()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -116,14 +119,21 @@ class SQLiteWindow:
                     "SELECT state FROM windows WHERE key = ?", (self._key,)
                 ).fetchone()
                 now = time.monotonic()
-                state = WindowState.load(row[0] if row else None, self._rate, now=now)
+                text = row[0] if row else None
+                mine, self._mine = self._mine, None  # dropped if this decision fails
+                if mine is not None and text == mine[0] and not mine[1].stale(now):
+                    state = mine[1]  # nobody wrote since we did: no need to decode it again
+                else:
+                    state = WindowState.load(text, self._rate, now=now)
                 result = decide(state, now, owner_alive)
                 state.touched = now
+                written = state.to_json()
                 conn.execute(
                     "INSERT OR REPLACE INTO windows (key, state, updated) VALUES (?, ?, ?)",
-                    (self._key, state.to_json(), time.time()),
+                    (self._key, written, time.time()),
                 )
                 conn.execute("COMMIT")
+                self._mine = (written, state)
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")

@@ -3,8 +3,10 @@
 What ``client.lookup_utks(utks)`` runs: clean the column, answer what the record store
 can (``byUtk``, unless ``refresh``), plan and fetch the rest on the worker pool (storing
 each ``byUtk`` answer as it arrives, in the record store only: the HTTP cache serves the
-vid-keyed ``utks`` endpoint and ``fetch_batch``), assemble everything in input order, build
-the frames, and fail with the result as ``.partial`` if batches failed.
+vid-keyed ``utks`` endpoint and ``fetch_batch``), assemble in input order and build the
+frames, a group of entries at a time while the fetch goes on
+(:mod:`~hubutk_pandas.lookup.groups`), and fail with the result as ``.partial`` if
+batches failed.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import utks as utks_rules
 from hubutk_pandas._gc import collector_paused
-from hubutk_pandas.frames import build_frames
-from hubutk_pandas.lookup.assemble import Answers, assemble
+from hubutk_pandas.lookup.assemble import Answers
 from hubutk_pandas.lookup.failures import raise_for_failures, stopping_at_the_daily_limit
 from hubutk_pandas.lookup.fetch import fetch
+from hubutk_pandas.lookup.groups import FrameGroups
 from hubutk_pandas.lookup.lists import add_memberships, require_lists, utks_of
 from hubutk_pandas.lookup.plan import plan
 from hubutk_pandas.lookup.progress import Report
@@ -100,6 +102,15 @@ def _lookup(
     from_store = len(answers.found)
     todo = [u for u in cleaned.valid if u not in answers.found]
     planned = plan(fetcher, todo, options)
+    # The frames of each group of entries are built once its utks are settled, while the
+    # pacer waits for the next slots; only the last groups are left for after the fetch.
+    invalid = set(cleaned.invalid)
+    groups = FrameGroups(cleaned.order, invalid=invalid, todo=todo, answers=answers)
+
+    def done(batch: list[str]) -> None:
+        report.advance(len(batch))
+        groups.settled(batch)
+
     # The record store commits a group of answers at once (STORE_EVERY utks), not each
     # batch: a commit costs as much CPU as writing the rows. What arrived since the last
     # group is stored when the fetch ends, also when it is interrupted; a killed process
@@ -126,14 +137,12 @@ def _lookup(
                 cache=not stored,
                 refresh=refresh,
                 into=answers,
-                on_done=lambda batch: report.advance(len(batch)),
+                on_done=done,
                 on_answers=store if stored else None,
             )
         finally:
             store({}, at_least=1)
-    invalid = set(cleaned.invalid)
-    assembled = assemble(((u, u not in invalid) for u in cleaned.order), answers)
-    built = build_frames(assembled.matched, assembled.missing)
+    built = groups.finish()
     lists = add_memberships(
         fetcher, built, options, cache=True, refresh=refresh, stopped=answers.fatal is not None
     )
@@ -148,19 +157,19 @@ def _lookup(
         len(cleaned.order),
         from_store,
         answers.batches,
-        len(assembled.matched),
-        len(assembled.missing),
-        len(assembled.failed_utks),
+        groups.matched,
+        groups.missing,
+        len(groups.failed_utks),
         time.monotonic() - started,
     )
-    fatal, failed, failed_utks = answers.fatal, answers.failed, assembled.failed_utks
+    fatal, failed, failed_utks = answers.fatal, answers.failed, groups.failed_utks
     if lists is not None and not lists.ok:  # contacts whose memberships are missing
         fatal = fatal or lists.fatal
         failed = [*failed, *lists.failed]
         failed_utks = [*failed_utks, *utks_of(built["contacts"], lists.failed_vids)]
     # On success the records die with this frame, inside the pause; on a raise the
     # traceback would keep the frame, and them, alive past it.
-    del answers, assembled
+    del answers  # the groups let go of it when they finished
     raise_for_failures(
         result, fatal=fatal, failed=failed, failed_utks=failed_utks, total=len(cleaned.valid)
     )

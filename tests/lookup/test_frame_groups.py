@@ -1,0 +1,101 @@
+"""An in-memory lookup builds its frames a group of entries at a time, while the fetch goes on.
+
+The frames must be exactly those of one build after the fetch (rows, order, dtypes), and
+the groups must be built before the last answer arrives, not after it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from hubutk_pandas.frames import FRAME_NAMES
+from hubutk_pandas.lookup import groups
+from hubutk_pandas.sandbox import SandboxPortal
+from tests.conftest import MakeClient
+
+HEAVY = {"property_mode": "value_and_history", "form_submission_mode": "all"}
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, int]]:
+    """``(when, records)`` of every frames build of a group."""
+    seen: list[tuple[float, int]] = []
+    build = groups.build_frames
+
+    def counted(matched: Any, missing: Any = ()) -> Any:
+        seen.append((time.monotonic(), len(matched)))
+        return build(matched, missing)
+
+    monkeypatch.setattr(groups, "build_frames", counted)
+    return seen
+
+
+def test_frames_built_in_groups_are_the_frames_of_one_build(
+    portal: SandboxPortal,
+    make_client: MakeClient,
+    monkeypatch: pytest.MonkeyPatch,
+    builds: list[tuple[float, int]],
+) -> None:
+    utks = portal.sample_utks(400)
+    # a contact asked for again in later groups, by another of its utks (another browser),
+    # keeps its other rows from its first one; an invalid cell and a utk nobody has are
+    # missing, in their place
+    data = portal._main.data
+    siblings = [
+        other for utk in utks[:150] for other in data.utks(data.resolve(utk)) if other not in utks
+    ]
+    entries = [*utks[:150], "not a utk;", *portal.unknown_utks(1), *siblings, *utks[150:]]
+    client = make_client(portal)
+    with pytest.warns(UserWarning, match="1 value cannot be a utk"):
+        whole = client.lookup_utks(entries, progress=False, **HEAVY)
+    assert len(builds) == 1
+    monkeypatch.setattr(groups, "GROUP", 45)
+    builds.clear()
+    with pytest.warns(UserWarning, match="1 value cannot be a utk"):
+        parts = client.lookup_utks(entries, progress=False, **HEAVY)
+    assert len(builds) == len(groups.group_starts(len(entries), 45)) == 14  # 10 + a tail of 4
+    assert len(siblings) > 40
+    assert len(whole.contacts) == 400 + len(siblings) and len(whole.missing) == 2
+    assert whole.history["vid"].nunique() > 300
+    # the sandbox's companies differ in their properties: the groups' columns are united
+    assert len(whole.companies.columns) > 4
+    for name in FRAME_NAMES:
+        pd.testing.assert_frame_equal(parts.frames[name], whole.frames[name], obj=name)
+
+
+def test_groups_are_built_while_the_pacer_waits_not_after_the_last_answer(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, builds: list[tuple[float, int]]
+) -> None:
+    # 16 batches of 25 utks at 4 per rolling 0.5 s: four windows, ~1.6 s
+    with SandboxPortal(contacts=2000, rate_limit=(4, 500), latency=0.02) as own:
+        utks = own.sample_utks(400)
+        monkeypatch.setattr(groups, "GROUP", 50)
+        answered: list[float] = []
+        client = make_client(own, rate_limit=(4, 0.5), max_workers=4, max_url_length=1100)
+        result = client.lookup_utks(
+            utks, progress=lambda done, total: answered.append(time.monotonic())
+        )
+        assert len(result.contacts) == 400 and own.stats.by_status.get(429, 0) == 0
+    assert len(answered) == 17  # the start, then each of 16 batches
+    assert len(builds) == 11  # 0-50, ..., 300-350, then the last 50 in a tail of 4
+    early = [when for when, _ in builds if when < answered[-1]]
+    # the six groups of the first three windows are built before the last answer; the
+    # last group (and any completed by the very last batch) after it
+    assert len(early) >= 6
+    assert sum(records for _, records in builds) == 400
+
+
+def test_an_empty_lookup_and_one_of_only_invalid_cells_have_every_frame(
+    portal: SandboxPortal, make_client: MakeClient
+) -> None:
+    client = make_client(portal)
+    empty = client.lookup_utks([], progress=False)
+    assert all(len(empty.frames[name]) == 0 for name in FRAME_NAMES)
+    with pytest.warns(UserWarning, match="cannot be a utk"):
+        invalid = client.lookup_utks(["a;b", "c d"], progress=False)
+    assert invalid.missing["reason"].tolist() == ["invalid", "invalid"]
+    assert list(invalid.contacts.columns) == list(empty.contacts.columns)
