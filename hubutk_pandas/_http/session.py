@@ -56,6 +56,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from hubutk_pandas import _filemodes, _json, wire
+from hubutk_pandas._http.plain import LightSession
 from hubutk_pandas.errors import CacheError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -278,8 +279,12 @@ def redacted_logs() -> Iterator[None]:
                     target.removeFilter(redactor)
 
 
-class _Session(requests.Session):
-    """A plain session whose requests run inside :func:`redacted_logs`."""
+class _Session(LightSession):
+    """A plain session whose requests run inside :func:`redacted_logs`.
+
+    It is a :class:`~hubutk_pandas._http.plain.LightSession`: the lookups send through it,
+    at up to 25 requests of a megabyte a second.
+    """
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         with redacted_logs():
