@@ -131,3 +131,25 @@ def test_records_round_trip_exactly_whatever_encoder_stores_them(store: RecordSt
     }
     store.put("ns", {"odd": odd, "plain": record(1)})
     assert decoded(store.get("ns", ["odd", "plain"])) == {"odd": odd, "plain": record(1)}
+
+
+def test_a_new_store_has_big_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    # A record with full history (~10 KB) fits a 16 KB page instead of a chain of 4 KB
+    # overflow pages; a file made before keeps its 4 KB pages and still reads and writes.
+    new, old = tmp_path / "new", tmp_path / "old"
+    old.mkdir()
+    with sqlite3.connect(old / RECORD_STORE_FILE) as con:
+        con.execute("PRAGMA page_size=4096")
+        con.execute(
+            "CREATE TABLE records (namespace TEXT NOT NULL, utk TEXT NOT NULL,"
+            " record TEXT, stored_at REAL NOT NULL, PRIMARY KEY (namespace, utk))"
+        )
+    con.close()
+    big = {"vid": 1, "properties": {f"p{i}": {"value": "v" * 200} for i in range(50)}}
+    for folder, pages in ((new, 16384), (old, 4096)):
+        with RecordStore(folder) as opened:
+            opened.put("ns", {"u": big, "gone": None})
+            assert decoded(opened.get("ns", ["u", "gone"])) == {"u": big, "gone": None}
+        with sqlite3.connect(folder / RECORD_STORE_FILE) as con:
+            assert con.execute("PRAGMA page_size").fetchone() == (pages,)
+        con.close()
