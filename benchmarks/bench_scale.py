@@ -43,16 +43,15 @@ from typing import Any
 
 from peak_rss import HERE
 
-from hubutk_pandas.lookup import DEFAULT_CHUNK_SIZE
+from hubutk_pandas.lookup import DEFAULT_CHUNK_SIZE, VALUE_ONLY_CHUNK_SIZE
 
 CHILD = r"""
 import json, resource, sys, time
 from peak_rss import peak_rss_bytes
 from hubutk_pandas import HubSpotClient
 from hubutk_pandas.dataset import distinct_utks
-mode, source, out = sys.argv[1], sys.argv[2], sys.argv[3]
-options = {"property_mode": "value_and_history", "form_submission_mode": "all",
-           "progress": False}
+mode, source, out, property_mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+options = {"property_mode": property_mode, "form_submission_mode": "all", "progress": False}
 started = time.monotonic()
 with HubSpotClient(cache=False, rate_limit=(1_000_000, 1.0)) as client:
     if mode == "memory":
@@ -137,9 +136,13 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **env, "PYTHONPATH": HERE}
 
 
+PROPERTY_MODE = "value_and_history"
+"""The lookups' ``property_mode`` (``--value-only``: ``value_only``, 4,000 utks a chunk)."""
+
+
 def run_child(env: dict[str, str], mode: str, source: Path, out: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(source), str(out)],
+        [sys.executable, "-c", CHILD, mode, str(source), str(out), PROPERTY_MODE],
         env=child_env(env), capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -178,7 +181,13 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="kill -9 half way, then rerun")
     parser.add_argument("--dask-rows", type=int, default=0, help="Dask enrich of R visits")
     parser.add_argument("--workdir", default=None, help="where datasets go (default: a temp dir)")
+    parser.add_argument(
+        "--value-only", action="store_true", help="property_mode='value_only' (default: history)"
+    )
     args = parser.parse_args()
+    global PROPERTY_MODE
+    if args.value_only:
+        PROPERTY_MODE = "value_only"
     sizes = [int(s) for s in args.sizes.split(",") if s]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -228,16 +237,17 @@ def main() -> None:
             out = work / f"ds-resume-{n}"
             shutil.rmtree(out, ignore_errors=True)
             proc = subprocess.Popen([sys.executable, "-c", CHILD, "dataset", str(source),
-                                     str(out)], env=child_env(env),
+                                     str(out), PROPERTY_MODE], env=child_env(env),
                                     stdout=subprocess.DEVNULL)  # fmt: skip
+            chunk = VALUE_ONLY_CHUNK_SIZE if PROPERTY_MODE == "value_only" else DEFAULT_CHUNK_SIZE
             while True:
                 time.sleep(0.5)
                 parts = len(list((out / "contacts").glob("part-*.parquet")))
-                if parts * DEFAULT_CHUNK_SIZE >= n // 2:
+                if parts * chunk >= n // 2:
                     break
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            print(f"resume: killed (-9) after {parts - 1} parts of {DEFAULT_CHUNK_SIZE:,} utks",
+            print(f"resume: killed (-9) after {parts - 1} parts of {chunk:,} utks",
                   flush=True)  # fmt: skip
             got = run_child(env, "dataset", source, out)
             same = frame_hashes(out) == frame_hashes(work / f"ds-{n}")

@@ -138,7 +138,8 @@ class RecordStore:
             self._db.execute("PRAGMA secure_delete=ON")
             # A new file gets 16 KB pages (an existing one keeps its own): a record with full
             # history is about 10 KB, which on 4 KB pages spills into a chain of overflow
-            # pages. Writing 10,000 such records: 0.030 -> 0.021 ms each (median of 5).
+            # pages. Writing 10,000 such records: 0.029 -> 0.018 ms each (thin records:
+            # 0.012 -> 0.008; medians of 10 runs, alternating).
             self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         with self._lock, self._failures(), self._db:
             self._db.execute(

@@ -47,18 +47,27 @@ from hubutk_pandas.lookup.fetcher import Fetcher
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from hubutk_pandas.lookup.memory import lookup_to_result
-    from hubutk_pandas.lookup.stream import DEFAULT_CHUNK_SIZE, lookup_to_dataset
+    from hubutk_pandas.lookup.stream import (
+        DEFAULT_CHUNK_SIZE,
+        VALUE_ONLY_CHUNK_SIZE,
+        chunk_size_for,
+        lookup_to_dataset,
+    )
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
+    "VALUE_ONLY_CHUNK_SIZE",
     "Fetcher",
     "check_sink_arguments",
+    "chunk_size_for",
     "lookup_to_dataset",
     "lookup_to_result",
 ]
 
 _LAZY = {
     "DEFAULT_CHUNK_SIZE": "hubutk_pandas.lookup.stream",
+    "VALUE_ONLY_CHUNK_SIZE": "hubutk_pandas.lookup.stream",
+    "chunk_size_for": "hubutk_pandas.lookup.stream",
     "lookup_to_dataset": "hubutk_pandas.lookup.stream",
     "lookup_to_result": "hubutk_pandas.lookup.memory",
 }

@@ -51,12 +51,41 @@ from hubutk_pandas.utks import MAX_UTK_LENGTH
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.lookup.fetcher import Fetcher
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "dataset_options", "lookup_to_dataset"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "VALUE_ONLY_CHUNK_SIZE",
+    "chunk_size_for",
+    "dataset_options",
+    "lookup_to_dataset",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 1_000
 """utks per chunk (10 requests): with full history about 55 MB of records in memory."""
+VALUE_ONLY_CHUNK_SIZE = 2_000
+"""utks per chunk when only current values are asked for: records a quarter the size.
+
+Each chunk costs a part per frame (a Parquet file each, a manifest and a resume-state
+commit), which thin records pay back less: 2,000 utks a chunk instead of 1,000 took the
+streamed value-only lookup from 0.214 to 0.192 ms of CPU per utk (medians of 4 paired
+runs, 20,000 utks), and 100,000 utks peak at 409 MB (1,000 with full history: 495 MB).
+4,000 saved more CPU (0.172 ms) but peaked at 536 MB, past the 500 MB bound.
+"""
+
+
+def chunk_size_for(options: LookupOptions) -> int:
+    """utks per chunk for a lookup with ``options``, when the caller does not say.
+
+    Examples
+    --------
+    >>> chunk_size_for(LookupOptions(property_mode="value_only"))
+    2000
+    >>> chunk_size_for(LookupOptions(property_mode="value_and_history"))
+    1000
+    """
+    return VALUE_ONLY_CHUNK_SIZE if options.property_mode == "value_only" else DEFAULT_CHUNK_SIZE
+
 
 Chunk = list[tuple[int, str, bool]]
 _DONE = object()
@@ -157,7 +186,7 @@ def lookup_to_dataset(
     options: LookupOptions,
     *,
     progress: Progress = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     retry_missing: bool = False,
 ) -> LookupDataset:
     """Look ``utks`` up into the dataset at ``out`` (created, or continued) and return it.
@@ -184,6 +213,8 @@ def lookup_to_dataset(
         chunk written.
     chunk_size
         utks fetched and written per part; peak memory is about three chunks of records.
+        By default :func:`chunk_size_for` the options: 1,000 (:data:`DEFAULT_CHUNK_SIZE`),
+        2,000 with ``property_mode="value_only"`` (:data:`VALUE_ONLY_CHUNK_SIZE`).
     retry_missing
         Look the utks the dataset found missing (``not_found``) up again, and only those
         (with any new ``utks``): visitors become contacts over time. What now matches is
@@ -215,7 +246,9 @@ def lookup_to_dataset(
     (5, 1, True)
     """
     check_controls(progress=progress)
-    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+    if chunk_size is None:
+        chunk_size = chunk_size_for(options)
+    elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise InvalidOptionError.for_value("chunk_size", chunk_size, "use an integer >= 1")
     root = Path(out)
     # Fail fast, before a folder is made or a million utks read in: a credential without

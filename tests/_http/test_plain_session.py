@@ -158,6 +158,18 @@ def test_a_stalled_body_is_a_connection_error_as_with_requests(raw: list[RawServ
         assert _outcome(session, server.url, timeout=0.3) == ("ConnectionError", None)
 
 
+def test_a_redirect_is_followed_and_the_last_body_read(raw: list[RawServer]) -> None:
+    target = _serve(raw, _answer(b'{"moved": true}', "Content-Length: 15"))
+    hop = (f"HTTP/1.1 302 Found\r\nLocation: {target.url}/there\r\nContent-Length: 4\r\n"
+           "Connection: close\r\n\r\ngone").encode()  # fmt: skip
+    start = _serve(raw, hop)
+    with LightSession() as session:
+        answer = session.get(start.url + "/here")
+    assert answer.json() == {"moved": True} and answer.url == target.url + "/there"
+    assert [r.status_code for r in answer.history] == [302]
+    assert target.heads[0].startswith(b"GET /there HTTP/1.1")
+
+
 def test_streaming_is_left_to_the_caller(raw: list[RawServer]) -> None:
     server = _serve(raw, _answer(b'{"a": 1}', "Content-Length: 8"))
     with LightSession() as session:

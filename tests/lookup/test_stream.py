@@ -276,3 +276,29 @@ def test_the_vid_keyed_endpoint_streams_like_it_looks_up_in_memory(
     assert ds.complete and ds.options.endpoint == "utks"
     assert ds.to_pandas("contacts")["utk"].isna().sum() == expected.contacts["utk"].isna().sum()
     assert_same_frames(expected, ds)
+
+
+@pytest.mark.slow
+def test_the_default_chunk_follows_the_records_size(
+    client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
+) -> None:
+    # Thin records (current values only) are written 2,000 utks a part, records with
+    # their history 1,000 a part: each part costs a file per frame, which thin records
+    # pay back less. An explicit chunk_size still wins.
+    utks = portal.sample_utks(2100, kind="contact")
+    thin = client.lookup_utks(utks, property_mode="value_only", out=tmp_path / "thin",
+                              progress=False)  # fmt: skip
+
+    def rows(ds: LookupDataset) -> list[int]:  # the first part is the empty one made with it
+        return [pq.read_metadata(f).num_rows for f in ds.files("contacts")]
+
+    assert rows(thin) == [0, 2000, 100]
+    heavy = client.lookup_utks(utks[:2100], property_mode="value_and_history",
+                               out=tmp_path / "heavy", progress=False)  # fmt: skip
+    assert rows(heavy) == [0, 1000, 1000, 100]
+    chosen = lookup_to_dataset(client.fetcher, utks[:900], tmp_path / "chosen",
+                               LookupOptions(property_mode="value_only"), progress=False,
+                               chunk_size=300)  # fmt: skip
+    assert rows(chosen) == [0, 300, 300, 300]
+    with pytest.raises(InvalidOptionError, match="chunk_size"):
+        lookup_to_dataset(client.fetcher, utks, tmp_path / "bad", LookupOptions(), chunk_size=0)
