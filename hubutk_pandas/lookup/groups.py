@@ -150,7 +150,16 @@ class FrameGroups:
         start, end = self._bounds[group]
         entries = self._order[start:end]
         done: Assembled = assemble(((u, u not in self._invalid) for u in entries), self._answers)
+        # The group's records are let go of once its frames are built (the frames hold what
+        # they said): a lookup holds one group of records at a time, not all of them, and
+        # the memory they free is reused by the next group's answers instead of being
+        # returned to the system and faulted in again.
+        found, by_batch = self._answers.found, self._answers.by_batch
+        for utk in entries:
+            found.pop(utk, None)
+            by_batch.pop(utk, None)
         frames = build_frames(done.matched, done.missing)
+        del done.matched[:]
         self.matched += len(done.matched)
         self.missing += len(done.missing)
         self.failed_utks += done.failed_utks

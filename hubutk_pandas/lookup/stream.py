@@ -340,6 +340,11 @@ def _run(
                 outcome.failed.extend(got.failed)
                 outcome.failed_utks.extend(assembled.failed_utks)
                 frames = build_frames(assembled.matched, assembled.missing)
+                # The records are let go of once the frames hold what they said, before the
+                # parts are written: a chunk being written holds its frames, not both.
+                got.found.clear()
+                got.by_batch.clear()
+                del assembled.matched[:]
                 lists = add_memberships(
                     fetcher, frames, opts, cache=False, refresh=False, stopped=got.fatal is not None
                 )

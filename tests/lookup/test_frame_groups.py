@@ -99,3 +99,22 @@ def test_an_empty_lookup_and_one_of_only_invalid_cells_have_every_frame(
         invalid = client.lookup_utks(["a;b", "c d"], progress=False)
     assert invalid.missing["reason"].tolist() == ["invalid", "invalid"]
     assert list(invalid.contacts.columns) == list(empty.contacts.columns)
+
+
+def test_a_groups_records_are_let_go_of_once_its_frames_are_built() -> None:
+    # A lookup holds one group of decoded records at a time, not the whole lookup's: the
+    # frames hold what the records said. The groups after it keep theirs until built.
+    from hubutk_pandas.lookup.assemble import Answers
+
+    order = [f"u{i}" for i in range(6)]
+    records = {u: {"vid": i, "properties": {"email": {"value": f"{u}@x.example"}}}
+               for i, u in enumerate(order)}  # fmt: skip
+    answers = Answers(found=dict(records), completed=set(order))
+    built = groups.FrameGroups(order, invalid=set(), todo=order, answers=answers, size=2)
+    built.settled(order[:2])
+    assert built.built == 1 and sorted(answers.found) == order[2:]
+    built.settled(order[2:5])
+    assert sorted(answers.found) == order[5:]  # every group but the last is built
+    frames = built.finish()
+    assert frames["properties"]["value"].tolist() == [f"{u}@x.example" for u in order]
+    assert frames["contacts"]["vid"].tolist() == list(range(6))

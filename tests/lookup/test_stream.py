@@ -6,6 +6,7 @@ import json
 import math
 import warnings
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -302,3 +303,34 @@ def test_the_default_chunk_follows_the_records_size(
     assert rows(chosen) == [0, 300, 300, 300]
     with pytest.raises(InvalidOptionError, match="chunk_size"):
         lookup_to_dataset(client.fetcher, utks, tmp_path / "bad", LookupOptions(), chunk_size=0)
+
+
+def test_a_chunks_records_are_let_go_of_before_its_parts_are_written(
+    client: HubSpotClient, portal: SandboxPortal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While a chunk's parts are written, its frames hold what the records said: the decoded
+    # records are no longer held by the lookup (one chunk's records fewer at the peak).
+    import hubutk_pandas.lookup.stream as stream
+    from hubutk_pandas.dataset.writer import DatasetWriter
+
+    held: list[tuple[Any, list[Any]]] = []
+    at_write: list[tuple[int, int]] = []
+    assemble, write_chunk = stream.assemble, DatasetWriter.write_chunk
+
+    def watched_assemble(entries: Any, answers: Any) -> Any:
+        done = assemble(entries, answers)
+        held.append((answers, done.matched))
+        return done
+
+    def watched_write(self: DatasetWriter, *args: Any, **kwargs: Any) -> Any:
+        answers, matched = held[-1]
+        at_write.append((len(answers.found), len(matched)))
+        return write_chunk(self, *args, **kwargs)
+
+    monkeypatch.setattr(stream, "assemble", watched_assemble)
+    monkeypatch.setattr(DatasetWriter, "write_chunk", watched_write)
+    utks = portal.sample_utks(250, kind="contact")
+    ds = lookup_to_dataset(client.fetcher, utks, tmp_path / "ds", LookupOptions(),
+                           progress=False, chunk_size=100)  # fmt: skip
+    assert ds.counts["contacts"] == 250 and len(at_write) == 3
+    assert at_write == [(0, 0)] * 3
