@@ -316,7 +316,9 @@ def _observer(call: Callable[[requests.Response], Any]) -> Callable[..., None]:
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]*\Z").match  # what quote_plus leaves as it is
 
 
-def _quoted(text: str) -> str:
+def _quoted(text: str | bytes) -> str:
+    if isinstance(text, bytes):  # requests sends bytes as they are, quoted
+        return quote_plus(text)
     return text if _PLAIN(text) else quote_plus(text)
 
 
@@ -339,7 +341,7 @@ def encode_query(params: Iterable[tuple[str, Any]]) -> str:
     True
     """
     return "&".join(
-        f"{_quoted(name)}={_quoted(value if isinstance(value, str) else str(value))}"
+        f"{_quoted(name)}={_quoted(value if isinstance(value, str | bytes) else str(value))}"
         for name, value in params
         if value is not None
     )

@@ -112,9 +112,10 @@ def test_a_batch_answer_is_the_one_requests_reads() -> None:
         [("property", "hs_analytics_source"), ("property", "Straße"), ("x", "a b+c&d=e/f?g#h")],
         [("hapikey", "pat-na1-0000-ffff"), ("n", 7), ("skip", None), ("", "")],
         [("k~._-", "~._-"), ("emoji", "\N{SNAKE}"), ("pct", "100%")],
+        [("raw", b"caf\xc3\xa9 au lait"), (b"k", "v")],
     ],
 )
-def test_encode_query_is_what_requests_sends(params: list[tuple[str, object]]) -> None:
+def test_encode_query_is_what_requests_sends(params: list[tuple[str | bytes, object]]) -> None:
     by_requests = requests.Request("GET", "http://127.0.0.1/x", params=params).prepare().url
     by_us = requests.Request("GET", "http://127.0.0.1/x", params=encode_query(params)).prepare()
     assert by_us.url == by_requests
