@@ -247,7 +247,7 @@ def network_cause(exc: BaseException) -> str:
     ...     requests.get("http://127.0.0.1:9/x?hapikey=s", timeout=5)
     ... except requests.ConnectionError as exc:
     ...     print(network_cause(exc))  # doctest: +ELLIPSIS
-    ConnectionError: HTTPConnection(host='127.0.0.1', port=9): Failed to establish a new ...
+    ConnectionError: ...Failed to establish a new connection...refused
     """
     root: Any = exc
     for _ in range(10):  # down the wrappers: MaxRetryError.reason, or args[0]
