@@ -380,10 +380,15 @@ def _table(
     schema: Mapping[str, str],
     *,
     known_extra: Iterable[str] = (),
+    present: set[str] | None = None,
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
-    """Columns of ``spec`` read from ``items``, and the per-row extras (unknown keys, spills)."""
+    """Columns of ``spec`` read from ``items``, and the per-row extras (unknown keys, spills).
+
+    ``present`` is every key any item has, when the caller has it already.
+    """
     n = len(items)
-    present = set().union(*items)  # every key any item has: one C-speed pass
+    if present is None:
+        present = set().union(*items)  # every key any item has: one C-speed pass
     columns: dict[str, Any] = _arrow_columns(items, spec, schema) if n else {}
     extras: dict[int, dict[str, Any]] = {}
     for col, key in spec:
