@@ -27,7 +27,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -73,7 +73,8 @@ class FrameGroups:
     invalid
         The entries that are not valid utks.
     todo
-        The utks asked of HubSpot (the rest are answered already, or invalid).
+        The valid utks not answered yet: to be read from the record store or asked of
+        HubSpot (the rest are answered already, or invalid).
     answers
         Where the fetch stage puts the answers (read when a group is built).
     size
@@ -115,6 +116,19 @@ class FrameGroups:
     def built(self) -> int:
         """Groups built so far."""
         return len(self._parts)
+
+    def waiting(self) -> Iterator[list[str]]:
+        """Each group's utks not settled yet, in input order, a group at a time.
+
+        Lazy: a group's list is made when asked for, so utks settled meanwhile (and a
+        group built meanwhile) are left out. The in-memory lookup asks the record store for
+        a group's answers at a time, so that a group answered from the store is built, and
+        its records let go of, before the next group's are read.
+        """
+        for start, end in self._bounds:
+            run = [u for u in self._order[start:end] if u in self._group_of]
+            if run:
+                yield run
 
     def settled(self, utks: Iterable[str]) -> None:
         """``utks`` have their answer (or failed): build every group now complete, in order.

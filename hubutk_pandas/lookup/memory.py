@@ -97,15 +97,23 @@ def _lookup(
     cleaned = utks_rules.clean_utks(utks)
     answers = Answers()
     stored = options.endpoint == "byUtk"  # the vid-keyed endpoint cannot fill a per-utk store
-    if stored and not refresh:
-        answers.found.update(fetcher.recall(options, cleaned.valid))
-    from_store = len(answers.found)
-    todo = [u for u in cleaned.valid if u not in answers.found]
-    planned = plan(fetcher, todo, options)
-    # The frames of each group of entries are built once its utks are settled, while the
-    # pacer waits for the next slots; only the last groups are left for after the fetch.
+    # The frames of each group of entries are built once its utks are settled: a group the
+    # record store answers whole, at once (its records let go of before the next group's
+    # are read, so a warm rerun holds one group of records, not all of them), the others
+    # while the pacer waits for the next slots; only the last groups are left for after
+    # the fetch.
     invalid = set(cleaned.invalid)
-    groups = FrameGroups(cleaned.order, invalid=invalid, todo=todo, answers=answers)
+    groups = FrameGroups(cleaned.order, invalid=invalid, todo=cleaned.valid, answers=answers)
+    recalled: set[str] = set()
+    if stored and not refresh:
+        for run in groups.waiting():
+            found = fetcher.recall(options, run)  # a damaged row is not found: fetched again
+            recalled.update(found)
+            answers.found.update(found)
+            groups.settled(found)
+    from_store = len(recalled)
+    todo = [u for u in cleaned.valid if u not in recalled]
+    planned = plan(fetcher, todo, options)
 
     def done(batch: list[str]) -> None:
         report.advance(len(batch))
