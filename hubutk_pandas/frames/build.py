@@ -63,6 +63,7 @@ from hubutk_pandas.frames.columns import (
     PROPERTIES_SCHEMA,
     SCHEMAS,
     Spec,
+    _entries_and_versions,
     _extra_column,
     _frame,
     _ints,
@@ -192,16 +193,35 @@ def _owner_vids(vids: Any, owner: Sequence[int] | np.ndarray) -> Any:
     return vids.take(np.asarray(owner, dtype=np.intp))
 
 
-def _properties_and_history(c: _Collector, vids: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _properties_and_history(
+    c: _Collector, vids: Any, *, one_pass: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     owner = np.repeat(np.arange(len(c.vids)), c.prop_counts)
     entries = c.prop_entries
     if not all(map(isinstance, entries, repeat(dict))):
         entries = [e if isinstance(e, dict) else {"value": e} for e in entries]
     n = len(entries)
     present = set().union(*entries)  # every key of any entry: one C-level pass
+    names = _strings(c.prop_names)
+    both = _entries_and_versions(entries, present) if one_pass else None
+    if both is not None:  # every entry and version fits its columns: nothing goes to extra
+        value, cols, counts = both
+        properties = _frame(
+            "properties",
+            {
+                "vid": _owner_vids(vids, owner),
+                "property": names,
+                "value": value,
+                "extra": _extra_column(n, {}),
+            },
+        )
+        row_of = np.repeat(np.arange(n), counts)
+        cols["vid"] = _owner_vids(properties["vid"].array, row_of)
+        cols["property"] = names.take(row_of)
+        cols["extra"] = _extra_column(len(row_of), {})
+        return properties, _frame("history", cols)
     pcols, prop_extras = _table(entries, (("value", "value"),), PROPERTIES_SCHEMA,
                                 known_extra=("versions",), present=present)  # fmt: skip
-    names = _strings(c.prop_names)
     if "versions" not in present:  # current values only (propertyMode=value_only)
         counts, flat = np.zeros(n, dtype=np.intp), []
     else:

@@ -361,17 +361,74 @@ def _arrow_columns(items: list[dict[str, Any]], spec: Spec,
         struct = pa.array(items, type=pa.struct(fields))
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return {}
+    return {col: _from_arrow(struct.field(i), schema[col]) for i, (col, _) in enumerate(typed)}
+
+
+def _from_arrow(child: Any, dtype: str) -> Any:
+    """A pandas array of ``dtype`` (a typed column's) from a pyarrow array of its values."""
+    if dtype == TIMESTAMP_DTYPE:
+        mask = child.is_null().to_numpy(zero_copy_only=False) if child.null_count else None
+        return ms_to_datetime(child.fill_null(0).to_numpy(), mask)
+    target: Any = pd.api.types.pandas_dtype(dtype)  # Int64, boolean or string
+    return target.__from_arrow__(child)
+
+
+_ENTRY_KEYS = frozenset({"value", "versions"})
+_VERSION_KEYS = frozenset(key for _, key in _HISTORY_SPEC)
+
+
+def _entries_and_versions(
+    entries: list[dict[str, Any]], present: set[str]
+) -> tuple[Any, dict[str, Any], np.ndarray] | None:
+    """Property entries' values and their versions' history columns in one pyarrow pass.
+
+    ``entries`` are the ``{"value": ..., "versions": [...]}`` dicts of every property,
+    ``present`` every key any of them has. Returns the ``value`` array, the history
+    columns read from the versions (those of :data:`HISTORY_SCHEMA` but ``vid``,
+    ``property`` and ``extra``) and each entry's count of versions; or ``None`` when the
+    per-column path must do it: pandas keeps strings in Python, no entry has versions, or
+    some key or value would not fit (an unknown key, a number where a string belongs, ...),
+    which that path puts in ``extra``. Strict as :func:`_arrow_columns` is, so when it
+    answers, the arrays are those the per-column path builds (tested).
+    """
+    if (
+        "versions" not in present
+        or not present <= _ENTRY_KEYS
+        or pd.StringDtype().storage != "pyarrow"
+    ):
+        return None
+    versions = list(map(dict.get, entries, repeat("versions", len(entries))))
+    if not set(map(type, versions)) <= {list, type(None)}:
+        return None
+    try:  # every key of every version, without a list of them all
+        keys = set().union(*chain.from_iterable(filter(None, versions)))
+    except TypeError:  # a version that is not a dict (nor an iterable of keys)
+        return None
+    if not keys <= _VERSION_KEYS:
+        return None
+    import pyarrow as pa  # pandas has imported it already
+
+    fields = []
+    for col, key in _HISTORY_SPEC:
+        dtype = HISTORY_SCHEMA[col]
+        arrow = pa.list_(pa.int64()) if col == "source_vids" else getattr(pa, _ARROW_TYPES[dtype])()
+        fields.append((key, arrow))
+    kind = pa.struct([("value", pa.string()), ("versions", pa.list_(pa.struct(fields)))])
+    try:
+        both = pa.array(entries, type=kind)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+    lists = both.field("versions")
+    flat = lists.flatten()
+    counts = np.diff(lists.offsets.to_numpy()).astype(np.intp)
     columns: dict[str, Any] = {}
-    for i, (col, _) in enumerate(typed):
-        child = struct.field(i)
-        dtype = schema[col]
-        if dtype == TIMESTAMP_DTYPE:
-            mask = child.is_null().to_numpy(zero_copy_only=False) if child.null_count else None
-            columns[col] = ms_to_datetime(child.fill_null(0).to_numpy(), mask)
+    for col, key in _HISTORY_SPEC:
+        child = flat.field(key)
+        if col == "source_vids":  # lists stay lists
+            columns[col] = _object_array(child.to_pylist())
         else:
-            target: Any = pd.api.types.pandas_dtype(dtype)  # Int64, boolean or string
-            columns[col] = target.__from_arrow__(child)
-    return columns
+            columns[col] = _from_arrow(child, HISTORY_SCHEMA[col])
+    return _from_arrow(both.field("value"), "string"), columns, counts
 
 
 def _table(
