@@ -9,7 +9,6 @@ the same owners; and a malformed record must not change the other records' rows.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,14 +18,8 @@ import pytest
 from hubutk_pandas.frames import FRAME_NAMES, build_frames
 from hubutk_pandas.frames.build import _Collector, _distinct
 from hubutk_pandas.sandbox import SandboxPortal
+from tests.frames.conftest import RICH, Fetch
 
-Fetch = Callable[..., dict[str, Any]]
-RICH = {
-    "propertyMode": "value_and_history",
-    "formSubmissionMode": "all",
-    "showListMemberships": "true",
-    "includeDeletes": "true",
-}
 FIELDS = (
     "vids", "prop_names", "prop_entries", "forms", "form_owner", "lists", "list_owner",
     "profiles", "profile_owner", "audits", "audit_owner", "companies", "company_owner",

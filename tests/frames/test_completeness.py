@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 
 from hubutk_pandas.frames import build_frames
 from hubutk_pandas.sandbox import SandboxPortal
-
-Fetch = Callable[..., dict[str, Any]]
-RICH = {
-    "propertyMode": "value_and_history",
-    "formSubmissionMode": "all",
-    "showListMemberships": "true",
-    "includeDeletes": "true",
-}
+from tests.frames.conftest import RICH, Fetch
 
 Atom = tuple[str, Any]
 

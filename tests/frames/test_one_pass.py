@@ -8,7 +8,7 @@ Both must give the same rows, values and dtypes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -17,8 +17,8 @@ import pytest
 from hubutk_pandas.frames.build import _Collector, _distinct, _ints, _properties_and_history
 from hubutk_pandas.frames.columns import _entries_and_versions
 from hubutk_pandas.sandbox import SandboxPortal
+from tests.frames.conftest import Fetch
 
-Fetch = Callable[..., dict[str, Any]]
 HISTORY = {"propertyMode": "value_and_history", "formSubmissionMode": "all"}
 
 

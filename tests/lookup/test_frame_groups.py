@@ -123,19 +123,32 @@ def test_a_groups_records_are_let_go_of_once_its_frames_are_built() -> None:
     assert frames["contacts"]["vid"].tolist() == list(range(6))
 
 
-def test_a_warm_rerun_reads_and_builds_a_group_at_a_time(
-    portal: SandboxPortal,
-    make_client: MakeClient,
-    monkeypatch: pytest.MonkeyPatch,
-    builds: list[tuple[float, int]],
-    tmp_path: Path,
-) -> None:
-    # Every record from the store: each group's records are read, built and let go of
-    # before the next group's are read, so a rerun holds one group of records, not all.
+@pytest.fixture
+def stored(
+    portal: SandboxPortal, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[Any, list[str], Any]:
+    """A client with a record store holding 200 utks' answers (groups of 50), and its result."""
     utks = portal.sample_utks(200)
     monkeypatch.setattr(groups, "GROUP", 50)
     client = make_client(portal, cache=tmp_path)
-    cold = client.lookup_utks(utks, progress=False, **HEAVY)
+    return client, utks, client.lookup_utks(utks, progress=False, **HEAVY)
+
+
+def _rerun(client: Any, utks: list[str], portal: SandboxPortal, cold: Any) -> int:
+    """Look ``utks`` up again: the frames must be the first lookup's; returns requests sent."""
+    sent = portal.stats.snapshot()["requests"]
+    warm = client.lookup_utks(utks, progress=False, **HEAVY)
+    for name in FRAME_NAMES:
+        pd.testing.assert_frame_equal(warm.frames[name], cold.frames[name], obj=name)
+    return int(portal.stats.snapshot()["requests"] - sent)
+
+
+def test_a_warm_rerun_reads_and_builds_a_group_at_a_time(
+    portal: SandboxPortal, monkeypatch: pytest.MonkeyPatch, stored: tuple[Any, list[str], Any]
+) -> None:
+    # Every record from the store: each group's records are read, built and let go of
+    # before the next group's are read, so a rerun holds one group of records, not all.
+    client, utks, cold = stored
     events: list[tuple[str, int]] = []
     recall = client.fetcher.recall
 
@@ -144,43 +157,29 @@ def test_a_warm_rerun_reads_and_builds_a_group_at_a_time(
         events.append(("read", len(found)))
         return found
 
-    monkeypatch.setattr(client.fetcher, "recall", recalled)
     build = groups.build_frames
 
     def built(matched: Any, missing: Any = ()) -> Any:
         events.append(("build", len(matched)))
         return build(matched, missing)
 
+    monkeypatch.setattr(client.fetcher, "recall", recalled)
     monkeypatch.setattr(groups, "build_frames", built)
-    sent = portal.stats.snapshot()["requests"]
-    warm = client.lookup_utks(utks, progress=False, **HEAVY)
-    assert portal.stats.snapshot()["requests"] == sent  # nothing asked of HubSpot
+    assert _rerun(client, utks, portal, cold) == 0  # nothing asked of HubSpot
     starts = groups.group_starts(200, 50)  # 0, 50, 100, then the last 50 in a tail of 4
     sizes = [end - start for start, end in zip(starts, [*starts[1:], 200], strict=True)]
     # read a group, build it, read the next: the last group is built by finish()
     assert [kind for kind, _ in events] == ["read", "build"] * len(sizes)
     assert [n for kind, n in events if kind == "read"] == sizes
-    for name in FRAME_NAMES:
-        pd.testing.assert_frame_equal(warm.frames[name], cold.frames[name], obj=name)
 
 
 def test_a_damaged_row_in_a_warm_rerun_is_fetched_again_and_the_rest_built_from_the_store(
-    portal: SandboxPortal,
-    make_client: MakeClient,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    portal: SandboxPortal, stored: tuple[Any, list[str], Any], tmp_path: Path
 ) -> None:
-    utks = portal.sample_utks(200)
-    monkeypatch.setattr(groups, "GROUP", 50)
-    client = make_client(portal, cache=tmp_path)
-    cold = client.lookup_utks(utks, progress=False, **HEAVY)
+    client, utks, cold = stored
     damaged = [utks[60], utks[61], utks[190]]  # in the second group and in the last
     with sqlite3.connect(tmp_path / RECORD_STORE_FILE) as db:
         for utk in damaged:
             db.execute("UPDATE records SET record = '{\"vid\": 1' WHERE utk = ?", (utk,))
     db.close()
-    sent = portal.stats.snapshot()["requests"]
-    warm = client.lookup_utks(utks, progress=False, **HEAVY)
-    assert portal.stats.snapshot()["requests"] == sent + 1  # the three, in one batch
-    for name in FRAME_NAMES:
-        pd.testing.assert_frame_equal(warm.frames[name], cold.frames[name], obj=name)
+    assert _rerun(client, utks, portal, cold) == 1  # the three, in one batch
