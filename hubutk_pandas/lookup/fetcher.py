@@ -17,6 +17,7 @@ A fetcher of one's own (here: a fixed portal in memory) runs the same pipeline:
 ...     def get_batch(self, endpoint, params, *, refresh, cache):
 ...         return {u: {"vid": 1} for name, u in params if name == "utk" and u == "known"}
 ...     def recall(self, options, utks): return {}
+...     def stored(self, options, utks): return 0
 ...     def remember(self, options, found): pass
 ...     def property_definitions(self): return []
 ...     def credential_fingerprint(self, salt): return "fixed"
@@ -84,6 +85,14 @@ class Fetcher(Protocol):
         A record is a decoded JSON object, or its JSON text (the frames build decodes it).
 
         Utks without a fresh stored answer are absent; no store: ``{}``.
+        """
+        ...
+
+    def stored(self, options: LookupOptions, utks: Sequence[str]) -> int:
+        """How many of ``utks`` have a stored ``byUtk`` answer; no store: 0.
+
+        A cheap guess (it decides only how the lookup reads the store, never what it
+        returns): :meth:`recall` may still miss some of them.
         """
         ...
 

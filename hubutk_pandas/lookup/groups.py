@@ -130,16 +130,17 @@ class FrameGroups:
             if run:
                 yield run
 
-    def settled(self, utks: Iterable[str]) -> None:
+    def settled(self, utks: Iterable[str], *, build: bool = True) -> None:
         """``utks`` have their answer (or failed): build every group now complete, in order.
 
         Only when there is more than one group: a single group is built by :meth:`finish`.
+        ``build=False`` only counts them: the groups they complete wait for the next call.
         """
         for utk in utks:
             group = self._group_of.pop(utk, None)
             if group is not None:
                 self._waiting[group] -= 1
-        if len(self._waiting) > 1:
+        if build and len(self._waiting) > 1:
             while self.built < len(self._waiting) - 1 and self._waiting[self.built] == 0:
                 self._build(self.built)
 

@@ -97,20 +97,23 @@ def _lookup(
     cleaned = utks_rules.clean_utks(utks)
     answers = Answers()
     stored = options.endpoint == "byUtk"  # the vid-keyed endpoint cannot fill a per-utk store
-    # The frames of each group of entries are built once its utks are settled: a group the
-    # record store answers whole, at once (its records let go of before the next group's
-    # are read, so a warm rerun holds one group of records, not all of them), the others
-    # while the pacer waits for the next slots; only the last groups are left for after
-    # the fetch.
+    # The frames of each group of entries are built once its utks are settled, while the
+    # pacer waits for the next slots; only the last groups are left for after the fetch.
+    # A warm rerun (the store holds every answer) has no fetch to wait for: it reads and
+    # builds a group at a time, each group's records let go of before the next group's
+    # are read, so that it holds one group of records, not all of them. When some answers
+    # must be fetched, the stored ones are all read first and their groups built while
+    # the pacer waits, as the fetched ones are.
     invalid = set(cleaned.invalid)
     groups = FrameGroups(cleaned.order, invalid=invalid, todo=cleaned.valid, answers=answers)
     recalled: set[str] = set()
     if stored and not refresh:
+        warm = fetcher.stored(options, cleaned.valid) == len(cleaned.valid)
         for run in groups.waiting():
             found = fetcher.recall(options, run)  # a damaged row is not found: fetched again
             recalled.update(found)
             answers.found.update(found)
-            groups.settled(found)
+            groups.settled(found, build=warm)
     from_store = len(recalled)
     todo = [u for u in cleaned.valid if u not in recalled]
     planned = plan(fetcher, todo, options)

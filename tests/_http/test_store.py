@@ -153,3 +153,13 @@ def test_a_new_store_has_big_pages_and_an_old_one_keeps_its_own(tmp_path: Path) 
         with sqlite3.connect(folder / RECORD_STORE_FILE) as con:
             assert con.execute("PRAGMA page_size").fetchone() == (pages,)
         con.close()
+
+
+def test_count_says_how_many_utks_have_a_row_in_that_namespace(store: RecordStore) -> None:
+    utks = [f"u{i}" for i in range(1_200)]  # more than one query's worth of parameters
+    store.put("ns", {u: (record(i) if i % 3 else None) for i, u in enumerate(utks)})
+    store.put("other", {"x": record(1)})
+    assert store.count("ns", utks) == 1_200  # "not found" answers are stored answers too
+    assert store.count("ns", [*utks[:10], "nobody", "x"]) == 10
+    assert store.count("other", utks) == 0
+    assert store.count("ns", []) == 0

@@ -183,3 +183,37 @@ def test_a_damaged_row_in_a_warm_rerun_is_fetched_again_and_the_rest_built_from_
             db.execute("UPDATE records SET record = '{\"vid\": 1' WHERE utk = ?", (utk,))
     db.close()
     assert _rerun(client, utks, portal, cold) == 1  # the three, in one batch
+
+
+def test_a_partly_stored_lookup_reads_every_stored_answer_then_builds_while_it_fetches(
+    portal: SandboxPortal, monkeypatch: pytest.MonkeyPatch, stored: tuple[Any, list[str], Any]
+) -> None:
+    # When some answers must be fetched, the stored groups are not built before the first
+    # request: they are built while the pacer waits, as before the warm rerun read by group.
+    client, utks, _ = stored
+    more = [u for u in portal.sample_utks(260) if u not in utks][:40]
+    events: list[str] = []
+    recall = client.fetcher.recall
+
+    def recalled(options: Any, run: Any) -> Any:
+        events.append("read")
+        return recall(options, run)
+
+    build = groups.build_frames
+
+    def built(matched: Any, missing: Any = ()) -> Any:
+        events.append("build")
+        return build(matched, missing)
+
+    monkeypatch.setattr(client.fetcher, "recall", recalled)
+    monkeypatch.setattr(groups, "build_frames", built)
+    sent = portal.stats.snapshot()["requests"]
+    result = client.lookup_utks(
+        [*utks, *more], progress=lambda done, total: events.append("answer"), **HEAVY
+    )
+    assert portal.stats.snapshot()["requests"] == sent + 1  # the 40 new utks only
+    first_build = events.index("build")
+    # progress is called at the start and after the one batch: both before the first build
+    assert events[:first_build].count("answer") == 2
+    assert "read" not in events[first_build:]  # every stored answer read before that
+    assert result.contacts["utk"].tolist() == [*utks, *more]
