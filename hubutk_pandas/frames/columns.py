@@ -466,6 +466,10 @@ def _table(
 
 
 def _extra_column(n: int, extras: Mapping[int, Mapping[str, Any]]) -> Any:
+    if not extras and pd.StringDtype().storage == "pyarrow":  # the usual case: all <NA>
+        import pyarrow as pa  # pandas has imported it already
+
+        return _from_arrow(pa.nulls(n, pa.string()), "string")
     out: list[str | None] = [None] * n
     for i, d in extras.items():
         if d:

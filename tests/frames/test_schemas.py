@@ -224,3 +224,19 @@ def test_input_records_are_not_mutated() -> None:
     before = json.dumps(REFERENCE, sort_keys=True)
     build_frames([("a", REFERENCE)])
     assert json.dumps(REFERENCE, sort_keys=True) == before
+
+
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+@pytest.mark.parametrize("n", [0, 1, 5000])
+def test_extra_column_without_extras_is_all_na_strings(storage: str, n: int) -> None:
+    """With nothing extra, the column is the one built from ``None`` cells, on either storage."""
+    from hubutk_pandas.frames.columns import _extra_column, _object_array
+
+    with pd.option_context("mode.string_storage", storage):
+        got = _extra_column(n, {})
+        built = pd.array(_object_array([None] * n), dtype="string")
+        one = _extra_column(3, {1: {"k": 1}})
+    assert got.dtype == built.dtype and got.dtype.storage == storage
+    assert len(got) == n and bool(got.isna().all())
+    pd.testing.assert_extension_array_equal(got, built)
+    assert one.isna().tolist() == [True, False, True] and one[1] == '{"k": 1}'
