@@ -289,9 +289,9 @@ class HttpFetcher:
         """Stored answers of the record store (none without a cache)."""
         return {} if self._store is None else self._store.get(self._namespace(options), utks)
 
-    def stored(self, options: LookupOptions, utks: Sequence[str]) -> int:
-        """How many of ``utks`` the record store holds an answer for (a guess; 0 without)."""
-        return 0 if self._store is None else self._store.count(self._namespace(options), utks)
+    def stored(self, options: LookupOptions, utks: Sequence[str]) -> set[str]:
+        """Which of ``utks`` the record store holds an answer for (a guess; none without)."""
+        return set() if self._store is None else self._store.held(self._namespace(options), utks)
 
     def remember(self, options: LookupOptions, found: Mapping[str, Any]) -> None:
         """Store answers in the record store (nothing without a cache)."""

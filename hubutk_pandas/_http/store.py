@@ -19,7 +19,8 @@ Design
   returns the records decoded (orjson), which also checks them: a row that is not a JSON
   object is a miss. The in-memory lookup reads them with the collector paused (see
   :mod:`hubutk_pandas._gc`).
-* Rows carry their storing time; rows older than the expiry are ignored (and swept).
+* Rows carry their storing time (indexed); rows older than the expiry are ignored, and
+  swept when the store opens and before a lookup asks which utks it holds.
 * A failing file or folder (a full disk, a lock held too long, a damaged database) is a
   :class:`~hubutk_pandas.errors.CacheError` naming the folder; a damaged *row* is a miss.
 
@@ -146,10 +147,22 @@ class RecordStore:
                 "CREATE TABLE IF NOT EXISTS records (namespace TEXT NOT NULL, utk TEXT NOT NULL,"
                 " record TEXT, stored_at REAL NOT NULL, PRIMARY KEY (namespace, utk))"
             )
-            if self._ttl is not None:
-                self._db.execute(
-                    "DELETE FROM records WHERE stored_at < ?", (time.time() - self._ttl,)
-                )
+            # Expired rows are found by this index, not by reading every row: at each
+            # open, and before each lookup asks which utks have a stored answer (a client
+            # kept open past the expiry, in a notebook left until the next day).
+            self._db.execute("CREATE INDEX IF NOT EXISTS records_stored_at ON records (stored_at)")
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Delete the expired rows (the caller holds the lock); a probe when there are none."""
+        if self._ttl is None:
+            return
+        cutoff = time.time() - self._ttl
+        if self._db.execute(
+            "SELECT 1 FROM records WHERE stored_at < ? LIMIT 1", (cutoff,)
+        ).fetchone():
+            with self._db:
+                self._db.execute("DELETE FROM records WHERE stored_at < ?", (cutoff,))
 
     @_cache_failures
     def get(self, namespace: str, utks: Sequence[str]) -> dict[str, dict[str, Any] | None]:
@@ -194,22 +207,26 @@ class RecordStore:
         return found
 
     @_cache_failures
-    def count(self, namespace: str, utks: Sequence[str]) -> int:
-        """How many of ``utks`` have a stored answer, from the key index alone (no row read).
+    def held(self, namespace: str, utks: Sequence[str]) -> set[str]:
+        """Which of ``utks`` have a stored answer, from the key index alone (no row read).
 
-        A guess: a row that has expired since the store was opened, or is damaged, counts,
-        and :meth:`get` will not return it. About 1 µs a utk.
+        Expired rows are swept first, so that a store kept open past its expiry does not
+        claim them. A damaged row counts, and :meth:`get` will not return it. About 2 µs a
+        utk.
         """
-        held = 0
+        held: set[str] = set()
         with self._lock:
+            self._sweep()
             for start in range(0, len(utks), _CHUNK):
                 chunk = list(utks[start : start + _CHUNK])
                 marks = ",".join("?" * len(chunk))
-                (got,) = self._db.execute(
-                    f"SELECT count(*) FROM records WHERE namespace = ? AND utk IN ({marks})",
-                    (namespace, *chunk),
-                ).fetchone()
-                held += got
+                held.update(
+                    utk
+                    for (utk,) in self._db.execute(
+                        f"SELECT utk FROM records WHERE namespace = ? AND utk IN ({marks})",
+                        (namespace, *chunk),
+                    )
+                )
         return held
 
     @_cache_failures

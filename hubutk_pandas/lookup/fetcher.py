@@ -17,7 +17,7 @@ A fetcher of one's own (here: a fixed portal in memory) runs the same pipeline:
 ...     def get_batch(self, endpoint, params, *, refresh, cache):
 ...         return {u: {"vid": 1} for name, u in params if name == "utk" and u == "known"}
 ...     def recall(self, options, utks): return {}
-...     def stored(self, options, utks): return 0
+...     def stored(self, options, utks): return set()
 ...     def remember(self, options, found): pass
 ...     def property_definitions(self): return []
 ...     def credential_fingerprint(self, salt): return "fixed"
@@ -29,7 +29,7 @@ A fetcher of one's own (here: a fixed portal in memory) runs the same pipeline:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 from hubutk_pandas.options import Endpoint, LookupOptions
@@ -88,11 +88,12 @@ class Fetcher(Protocol):
         """
         ...
 
-    def stored(self, options: LookupOptions, utks: Sequence[str]) -> int:
-        """How many of ``utks`` have a stored ``byUtk`` answer; no store: 0.
+    def stored(self, options: LookupOptions, utks: Sequence[str]) -> Collection[str]:
+        """Which of ``utks`` have a stored ``byUtk`` answer; no store: none.
 
-        A cheap guess (it decides only how the lookup reads the store, never what it
-        returns): :meth:`recall` may still miss some of them.
+        A cheap guess from the store's index (it decides which utks the lookup asks of
+        HubSpot, and when it reads the rest): :meth:`recall` may still miss some of them
+        (a damaged or expired row), which the lookup then fetches after the others.
         """
         ...
 

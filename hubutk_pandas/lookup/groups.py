@@ -27,7 +27,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -79,6 +80,10 @@ class FrameGroups:
         Where the fetch stage puts the answers (read when a group is built).
     size
         Entries per group (default :data:`GROUP`).
+    recall
+        Reads stored answers (utk -> record or ``None``) for a list of utks: the record
+        store's, for the utks :meth:`held` names. A group's are read when it is about to
+        be built, so that a lookup holds one group of stored records at a time.
     """
 
     def __init__(
@@ -89,9 +94,15 @@ class FrameGroups:
         todo: Iterable[str],
         answers: Answers,
         size: int | None = None,
+        recall: Callable[[list[str]], Mapping[str, Any]] | None = None,
     ) -> None:
         size = GROUP if size is None else size
         self._order, self._invalid, self._answers = order, invalid, answers
+        self._recall = recall
+        self._unread: dict[int, list[str]] = {}  # group -> its stored utks, not read yet
+        self._lost: list[str] = []  # stored answers that could not be read: fetch them again
+        self.from_store = 0
+        """Answers read from the record store so far."""
         starts = group_starts(len(order), size)
         self._bounds = list(zip(starts, [*starts[1:], len(order)][: len(starts)], strict=True))
         self._waiting = [0] * len(starts)  # utks of each group not yet settled
@@ -117,24 +128,26 @@ class FrameGroups:
         """Groups built so far."""
         return len(self._parts)
 
-    def waiting(self) -> Iterator[list[str]]:
-        """Each group's utks not settled yet, in input order, a group at a time.
+    def held(self, utks: Iterable[str]) -> None:
+        """``utks`` have a stored answer (the store's index says): read when their group is built.
 
-        Lazy: a group's list is made when asked for, so utks settled meanwhile (and a
-        group built meanwhile) are left out. The in-memory lookup asks the record store for
-        a group's answers at a time, so that a group answered from the store is built, and
-        its records let go of, before the next group's are read.
+        They count as settled. A group is read just before it is built, never before:
+        reading every stored answer first held them all (a lookup of 100,000 stored utks
+        and a few new ones held every record at once). Pass them in input order.
         """
-        for start, end in self._bounds:
-            run = [u for u in self._order[start:end] if u in self._group_of]
-            if run:
-                yield run
+        for utk in utks:
+            group = self._group_of.pop(utk, None)
+            if group is not None:
+                self._waiting[group] -= 1
+                self._unread.setdefault(group, []).append(utk)
 
     def settled(self, utks: Iterable[str], *, build: bool = True) -> None:
         """``utks`` have their answer (or failed): build every group now complete, in order.
 
         Only when there is more than one group: a single group is built by :meth:`finish`.
         ``build=False`` only counts them: the groups they complete wait for the next call.
+        A group's stored answers are read first; if some cannot be (a damaged or expired
+        row), the group waits for them, and :meth:`finish` has them fetched again.
         """
         for utk in utks:
             group = self._group_of.pop(utk, None)
@@ -142,14 +155,26 @@ class FrameGroups:
                 self._waiting[group] -= 1
         if build and len(self._waiting) > 1:
             while self.built < len(self._waiting) - 1 and self._waiting[self.built] == 0:
+                if not self._read(self.built):
+                    break
                 self._build(self.built)
 
-    def finish(self) -> dict[str, pd.DataFrame]:
+    def finish(
+        self, refetch: Callable[[list[str]], object] | None = None
+    ) -> dict[str, pd.DataFrame]:
         """Build the groups left (the fetch is over: every utk is settled or failed).
 
-        The answers are let go of (the records die with the caller's own reference).
+        ``refetch(utks)`` fetches again, into the answers, the stored answers that could not
+        be read; without it they fail. The answers are let go of (the records die with the
+        caller's own reference).
         """
+        if self._lost:  # found unreadable while the fetch went on: fetched again together
+            lost, self._lost = self._lost, []
+            if refetch is not None:
+                refetch(lost)
+            self.settled(lost, build=False)
         while self.built < len(self._waiting):
+            self._read(self.built, refetch)
             self._build(self.built)
         self._answers = Answers()
         if len(self._parts) == 1:
@@ -160,6 +185,30 @@ class FrameGroups:
         for name in FRAME_NAMES:  # each frame's parts let go of once joined: one extra copy
             frames[name] = _concat(name, [part.pop(name) for part in self._parts])
         return frames
+
+    def _read(self, group: int, refetch: Callable[[list[str]], object] | None = None) -> bool:
+        """Read ``group``'s stored answers into the answers; ``False`` if it must wait for some.
+
+        A stored answer that cannot be read is fetched again: at once with ``refetch``,
+        otherwise by :meth:`finish` (the group waits for it until then).
+        """
+        unread = self._unread.pop(group, None)
+        if not unread or self._recall is None:
+            return True
+        found = self._recall(unread)
+        self._answers.found.update(found)
+        self.from_store += len(found)
+        lost = [u for u in unread if u not in found]
+        if not lost:
+            return True
+        if refetch is not None:
+            refetch(lost)
+            return True
+        for utk in lost:
+            self._group_of[utk] = group
+        self._waiting[group] += len(lost)
+        self._lost += lost
+        return False
 
     def _build(self, group: int) -> None:
         start, end = self._bounds[group]

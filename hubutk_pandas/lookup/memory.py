@@ -99,24 +99,28 @@ def _lookup(
     stored = options.endpoint == "byUtk"  # the vid-keyed endpoint cannot fill a per-utk store
     # The frames of each group of entries are built once its utks are settled, while the
     # pacer waits for the next slots; only the last groups are left for after the fetch.
-    # A warm rerun (the store holds every answer) has no fetch to wait for: it reads and
-    # builds a group at a time, each group's records let go of before the next group's
-    # are read, so that it holds one group of records, not all of them. When some answers
-    # must be fetched, the stored ones are all read first and their groups built while
-    # the pacer waits, as the fetched ones are.
+    # The record store's index says which answers it holds (without reading them): only
+    # the others are asked of HubSpot. A group's stored answers are read just before it is
+    # built and let go of after, so a lookup holds one group of stored records, however
+    # many the store answers: a warm rerun (nothing to fetch) reads and builds a group at a
+    # time at once; a lookup with answers to fetch sends its first request first and reads
+    # and builds while the pacer waits.
     invalid = set(cleaned.invalid)
-    groups = FrameGroups(cleaned.order, invalid=invalid, todo=cleaned.valid, answers=answers)
-    recalled: set[str] = set()
+    groups = FrameGroups(
+        cleaned.order,
+        invalid=invalid,
+        todo=cleaned.valid,
+        answers=answers,
+        recall=lambda run: fetcher.recall(options, run),
+    )
+    held: set[str] = set()
     if stored and not refresh:
-        warm = fetcher.stored(options, cleaned.valid) == len(cleaned.valid)
-        for run in groups.waiting():
-            found = fetcher.recall(options, run)  # a damaged row is not found: fetched again
-            recalled.update(found)
-            answers.found.update(found)
-            groups.settled(found, build=warm)
-    from_store = len(recalled)
-    todo = [u for u in cleaned.valid if u not in recalled]
+        held = set(fetcher.stored(options, cleaned.valid))
+        groups.held(u for u in cleaned.valid if u in held)
+    todo = [u for u in cleaned.valid if u not in held] if held else cleaned.valid
     planned = plan(fetcher, todo, options)
+    if not todo:
+        groups.settled([])  # nothing to wait for: read and build the groups now
 
     def done(batch: list[str]) -> None:
         report.advance(len(batch))
@@ -153,7 +157,19 @@ def _lookup(
             )
         finally:
             store({}, at_least=1)
-    built = groups.finish()
+
+    def refetch(lost: list[str], into: Answers = answers) -> None:
+        """Fetch again the stored answers the store could not read (damaged or expired rows)."""
+        if into.fatal is not None:  # the lookup was stopped: they fail with the rest
+            return
+        logger.info("record store: fetching %d unreadable stored answers again", len(lost))
+        try:
+            fetch(fetcher, plan(fetcher, lost, options), options, cache=False,
+                  refresh=refresh, into=into, on_answers=store)  # fmt: skip
+        finally:
+            store({}, at_least=1)
+
+    built = groups.finish(refetch)
     lists = add_memberships(
         fetcher, built, options, cache=True, refresh=refresh, stopped=answers.fatal is not None
     )
@@ -166,7 +182,7 @@ def _lookup(
         "lookup of %d utks: %d from the store, %d batches sent, %d matched, %d missing, "
         "%d failed, in %.2fs",
         len(cleaned.order),
-        from_store,
+        groups.from_store,
         answers.batches,
         groups.matched,
         groups.missing,
@@ -180,7 +196,7 @@ def _lookup(
         failed_utks = [*failed_utks, *utks_of(built["contacts"], lists.failed_vids)]
     # On success the records die with this frame, inside the pause; on a raise the
     # traceback would keep the frame, and them, alive past it.
-    del answers  # the groups let go of it when they finished
+    del answers, refetch  # the groups let go of it when they finished
     raise_for_failures(
         result, fatal=fatal, failed=failed, failed_utks=failed_utks, total=len(cleaned.valid)
     )

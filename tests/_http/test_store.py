@@ -13,6 +13,7 @@ import gc
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,50 @@ def test_a_new_store_has_big_pages_and_an_old_one_keeps_its_own(tmp_path: Path) 
         con.close()
 
 
-def test_count_says_how_many_utks_have_a_row_in_that_namespace(store: RecordStore) -> None:
+def test_held_says_which_utks_have_a_row_in_that_namespace(store: RecordStore) -> None:
     utks = [f"u{i}" for i in range(1_200)]  # more than one query's worth of parameters
     store.put("ns", {u: (record(i) if i % 3 else None) for i, u in enumerate(utks)})
     store.put("other", {"x": record(1)})
-    assert store.count("ns", utks) == 1_200  # "not found" answers are stored answers too
-    assert store.count("ns", [*utks[:10], "nobody", "x"]) == 10
-    assert store.count("other", utks) == 0
-    assert store.count("ns", []) == 0
+    assert store.held("ns", utks) == set(utks)  # "not found" answers are stored answers too
+    assert store.held("ns", [*utks[:10], "nobody", "x"]) == set(utks[:10])
+    assert store.held("other", utks) == set()
+    assert store.held("ns", []) == set()
+
+
+def _age(folder: Path, utks: list[str], seconds: float) -> None:
+    """Make ``utks``' rows ``seconds`` older, as if stored that long before."""
+    with sqlite3.connect(folder / RECORD_STORE_FILE) as db:
+        for utk in utks:
+            db.execute("UPDATE records SET stored_at = stored_at - ? WHERE utk = ?", (seconds, utk))
+    db.close()
+
+
+def test_held_sweeps_rows_that_expired_while_the_store_was_open(tmp_path: Path) -> None:
+    # A client kept open past the expiry (a notebook left until the next day): the rows
+    # it stored have expired since the store was opened, and must not be claimed.
+    utks = [f"u{i}" for i in range(20)]
+    with RecordStore(tmp_path, expire_after=timedelta(hours=1)) as opened:
+        opened.put("ns", {u: record(i) for i, u in enumerate(utks)})
+        _age(tmp_path, utks[:15], 2 * 3600)
+        assert opened.held("ns", utks) == set(utks[15:])
+        assert set(opened.get("ns", utks)) == set(utks[15:])
+    with sqlite3.connect(tmp_path / RECORD_STORE_FILE) as db:  # deleted, not only skipped
+        assert db.execute("SELECT count(*) FROM records").fetchone() == (5,)
+    db.close()
+    with RecordStore(tmp_path) as forever:  # no expiry: nothing is swept
+        forever.put("ns", {"old": record(1)})
+        _age(tmp_path, ["old"], 10 * 365 * 86400)
+        assert forever.held("ns", ["old"]) == {"old"}
+
+
+def test_expired_rows_are_found_by_an_index_not_by_reading_every_row(tmp_path: Path) -> None:
+    # The sweep at each open and before each lookup must not cost a read of the whole store
+    RecordStore(tmp_path, expire_after=timedelta(days=1)).close()
+    with sqlite3.connect(tmp_path / RECORD_STORE_FILE) as db:
+        for query in ("SELECT 1 FROM records WHERE stored_at < ? LIMIT 1",
+                      "DELETE FROM records WHERE stored_at < ?"):  # fmt: skip
+            plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {query}", (0.0,)))
+            assert "USING COVERING INDEX records_stored_at" in plan or (
+                "USING INDEX records_stored_at" in plan
+            ), plan
+    db.close()

@@ -143,12 +143,8 @@ def _rerun(client: Any, utks: list[str], portal: SandboxPortal, cold: Any) -> in
     return int(portal.stats.snapshot()["requests"] - sent)
 
 
-def test_a_warm_rerun_reads_and_builds_a_group_at_a_time(
-    portal: SandboxPortal, monkeypatch: pytest.MonkeyPatch, stored: tuple[Any, list[str], Any]
-) -> None:
-    # Every record from the store: each group's records are read, built and let go of
-    # before the next group's are read, so a rerun holds one group of records, not all.
-    client, utks, cold = stored
+def _events(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """``("read", answers)`` and ``("build", records)`` as the lookup reads and builds."""
     events: list[tuple[str, int]] = []
     recall = client.fetcher.recall
 
@@ -165,6 +161,16 @@ def test_a_warm_rerun_reads_and_builds_a_group_at_a_time(
 
     monkeypatch.setattr(client.fetcher, "recall", recalled)
     monkeypatch.setattr(groups, "build_frames", built)
+    return events
+
+
+def test_a_warm_rerun_reads_and_builds_a_group_at_a_time(
+    portal: SandboxPortal, monkeypatch: pytest.MonkeyPatch, stored: tuple[Any, list[str], Any]
+) -> None:
+    # Every record from the store: each group's records are read, built and let go of
+    # before the next group's are read, so a rerun holds one group of records, not all.
+    client, utks, cold = stored
+    events = _events(client, monkeypatch)
     assert _rerun(client, utks, portal, cold) == 0  # nothing asked of HubSpot
     starts = groups.group_starts(200, 50)  # 0, 50, 100, then the last 50 in a tail of 4
     sizes = [end - start for start, end in zip(starts, [*starts[1:], 200], strict=True)]
@@ -182,38 +188,78 @@ def test_a_damaged_row_in_a_warm_rerun_is_fetched_again_and_the_rest_built_from_
         for utk in damaged:
             db.execute("UPDATE records SET record = '{\"vid\": 1' WHERE utk = ?", (utk,))
     db.close()
-    assert _rerun(client, utks, portal, cold) == 1  # the three, in one batch
+    # Fetched again when their group is built (a group is read just before): the second
+    # group's two together, the last group's apart
+    assert _rerun(client, utks, portal, cold) == 2
 
 
-def test_a_partly_stored_lookup_reads_every_stored_answer_then_builds_while_it_fetches(
+def test_a_partly_stored_lookup_reads_and_builds_a_stored_group_at_a_time_while_it_fetches(
     portal: SandboxPortal, monkeypatch: pytest.MonkeyPatch, stored: tuple[Any, list[str], Any]
 ) -> None:
-    # When some answers must be fetched, the stored groups are not built before the first
-    # request: they are built while the pacer waits, as before the warm rerun read by group.
-    client, utks, _ = stored
+    # The store's index says which answers it holds: only the others are asked of HubSpot,
+    # the first request goes before any stored answer is read, and each group's stored
+    # answers are read just before it is built (they used to be all read first, held at
+    # once until the fetch let their groups be built).
+    client, utks, cold = stored
     more = [u for u in portal.sample_utks(260) if u not in utks][:40]
-    events: list[str] = []
-    recall = client.fetcher.recall
-
-    def recalled(options: Any, run: Any) -> Any:
-        events.append("read")
-        return recall(options, run)
-
-    build = groups.build_frames
-
-    def built(matched: Any, missing: Any = ()) -> Any:
-        events.append("build")
-        return build(matched, missing)
-
-    monkeypatch.setattr(client.fetcher, "recall", recalled)
-    monkeypatch.setattr(groups, "build_frames", built)
+    events = _events(client, monkeypatch)
     sent = portal.stats.snapshot()["requests"]
     result = client.lookup_utks(
-        [*utks, *more], progress=lambda done, total: events.append("answer"), **HEAVY
+        [*utks, *more], progress=lambda done, total: events.append(("answer", done)), **HEAVY
     )
     assert portal.stats.snapshot()["requests"] == sent + 1  # the 40 new utks only
-    first_build = events.index("build")
-    # progress is called at the start and after the one batch: both before the first build
-    assert events[:first_build].count("answer") == 2
-    assert "read" not in events[first_build:]  # every stored answer read before that
+    # progress at the start and after the one batch: nothing read or built before them
+    assert events[:2] == [("answer", 0), ("answer", 40)]
+    starts = groups.group_starts(240, 50)
+    expected: list[str] = []
+    for start in starts:
+        expected += ["read", "build"] if start < 200 else ["build"]  # the 200 stored first
+    assert [kind for kind, _ in events[2:]] == expected
+    reads = [n for kind, n in events if kind == "read"]
+    assert reads == [min(end, 200) - start for start, end in
+                     zip(starts, [*starts[1:], 240], strict=True) if start < 200]  # fmt: skip
     assert result.contacts["utk"].tolist() == [*utks, *more]
+    for name in ("contacts", "properties", "history", "identities"):
+        head = result.frames[name].iloc[: len(cold.frames[name])].reset_index(drop=True)
+        pd.testing.assert_frame_equal(head, cold.frames[name], obj=name)
+
+
+def test_a_damaged_row_in_a_partly_stored_lookup_is_fetched_again_after_the_others(
+    portal: SandboxPortal, stored: tuple[Any, list[str], Any], tmp_path: Path
+) -> None:
+    # Found unreadable while the fetch goes on (its group is read when the batch of new
+    # utks is answered): the group waits, and the damaged rows are fetched after the fetch.
+    client, utks, cold = stored
+    more = [u for u in portal.sample_utks(260) if u not in utks][:40]
+    with sqlite3.connect(tmp_path / RECORD_STORE_FILE) as db:
+        for utk in (utks[60], utks[61]):
+            db.execute("UPDATE records SET record = 'not json' WHERE utk = ?", (utk,))
+    db.close()
+    sent = portal.stats.snapshot()["requests"]
+    result = client.lookup_utks([*utks, *more], progress=False, **HEAVY)
+    assert portal.stats.snapshot()["requests"] == sent + 2  # the new utks, then the two
+    for name in ("contacts", "properties", "history", "identities"):
+        head = result.frames[name].iloc[: len(cold.frames[name])].reset_index(drop=True)
+        pd.testing.assert_frame_equal(head, cold.frames[name], obj=name)
+    again = client.lookup_utks([*utks, *more], progress=False, **HEAVY)  # stored again, whole
+    assert portal.stats.snapshot()["requests"] == sent + 2
+    pd.testing.assert_frame_equal(again.contacts, result.contacts)
+
+
+def test_a_client_kept_open_past_the_expiry_fetches_the_expired_answers_as_one_lookup(
+    portal: SandboxPortal, stored: tuple[Any, list[str], Any], tmp_path: Path
+) -> None:
+    # The store's index must not claim rows that expired since it was opened (a notebook
+    # left until the next day): they are planned with the rest, in one fetch with its
+    # progress, not found unreadable a group at a time and fetched again group by group.
+    client, utks, cold = stored
+    with sqlite3.connect(tmp_path / RECORD_STORE_FILE) as db:
+        db.execute("UPDATE records SET stored_at = stored_at - 2 * 86400")  # the default: 1 day
+    db.close()
+    calls: list[tuple[int, int]] = []
+    sent = portal.stats.snapshot()["requests"]
+    warm = client.lookup_utks(utks, progress=lambda *call: calls.append(call), **HEAVY)
+    assert portal.stats.snapshot()["requests"] == sent + 2  # 200 utks: two batches
+    assert calls[0] == (0, 200) and calls[-1] == (200, 200)
+    for name in ("contacts", "properties", "history"):
+        pd.testing.assert_frame_equal(warm.frames[name], cold.frames[name], obj=name)
