@@ -15,6 +15,10 @@ Reported:
   and the time of a ``ds.sql`` group-by over the whole ``history`` frame;
 * ``--compare N``: the in-memory path (``client.lookup_utks`` without ``out``) against the
   dataset path at N utks (60,000 in the issue): utks/s, peak RSS and CPU time of each;
+* ``--reruns N``: an in-memory lookup of N utks with a cache folder (cold), the same again
+  (the warm rerun: every answer from the record store) and the N with 1% new utks (a
+  partly stored lookup, on a copy of the cold run's cache): peak RSS and CPU of each. A
+  lookup holds one group of stored records at a time, whatever the store answers;
 * ``--resume``: the largest size again, ``kill -9`` at about half way, rerun; the final
   dataset against the uninterrupted one (rows per frame and a hash of the sorted frames);
 * ``--dask-rows R``: ``ddf.hubspot.enrich`` of an R-row synthetic visits frame (on a
@@ -53,7 +57,8 @@ from hubutk_pandas.dataset import distinct_utks
 mode, source, out, property_mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 options = {"property_mode": property_mode, "form_submission_mode": "all", "progress": False}
 started = time.monotonic()
-with HubSpotClient(cache=False, rate_limit=(1_000_000, 1.0)) as client:
+cache = sys.argv[5] if len(sys.argv) > 5 else False  # a cache folder: the record store
+with HubSpotClient(cache=cache, rate_limit=(1_000_000, 1.0)) as client:
     if mode == "memory":
         result = client.lookup_utks(list(distinct_utks([source])), **options)
         contacts = len(result.contacts)
@@ -140,9 +145,12 @@ PROPERTY_MODE = "value_and_history"
 """The lookups' ``property_mode`` (``--value-only``: ``value_only``, 4,000 utks a chunk)."""
 
 
-def run_child(env: dict[str, str], mode: str, source: Path, out: Path) -> dict[str, Any]:
+def run_child(
+    env: dict[str, str], mode: str, source: Path, out: Path, cache: Path | None = None
+) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(source), str(out), PROPERTY_MODE],
+        [sys.executable, "-c", CHILD, mode, str(source), str(out), PROPERTY_MODE,
+         *([str(cache)] if cache else [])],
         env=child_env(env), capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -174,11 +182,38 @@ def mb(n: float) -> str:
     return f"{n / 1e6:,.0f} MB"
 
 
+def reruns(env: dict[str, str], work: Path, n: int, contacts: int) -> None:
+    """In memory with a record store: ``n`` utks cold, warm, and with 1% new utks."""
+    everyone = work / f"utks-{n}-more.csv"
+    write_utks(everyone, n + n // 100, contacts)
+    lines = everyone.read_text().splitlines(keepends=True)
+    base = work / f"utks-{n}-base.csv"
+    base.write_text("".join(lines[: n + 1]))  # the header and the first n
+    cold_cache = work / f"cache-{n}"
+    shutil.rmtree(cold_cache, ignore_errors=True)
+    runs = [("cold", base, cold_cache)]
+    runs += [("warm rerun", base, work / "cache-warm"), ("1% new", everyone, work / "cache-new")]
+    for label, source, cache in runs:
+        if cache != cold_cache:  # each rerun on its own copy of the cold run's store
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.copytree(cold_cache, cache)
+        got = run_child(env, "memory", source, work / "unused", cache=cache)
+        print(
+            f"{n:>9,} utks in memory, {label:>10}: {got['wall']:7.1f} s, peak RSS "
+            f"{mb(got['rss'])}, CPU of the looking-up process {got['cpu']:.1f} s, "
+            f"{got['contacts']:,} contacts",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated utk counts")
     parser.add_argument("--compare", type=int, default=0, help="in-memory vs dataset at N utks")
     parser.add_argument("--resume", action="store_true", help="kill -9 half way, then rerun")
+    parser.add_argument(
+        "--reruns", type=int, default=0, help="in memory at N utks: cold, warm, 1%% new"
+    )
     parser.add_argument("--dask-rows", type=int, default=0, help="Dask enrich of R visits")
     parser.add_argument("--workdir", default=None, help="where datasets go (default: a temp dir)")
     parser.add_argument(
@@ -191,7 +226,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    biggest = max([*sizes, args.compare])
+    biggest = max([*sizes, args.compare, args.reruns + args.reruns // 100])
     sandbox, env = start_sandbox(contacts=max(biggest, 2))
     print(f"sandbox in its own process, {biggest:,} contacts, limits lifted; work dir {work}")
     try:
@@ -231,6 +266,8 @@ def main() -> None:
                     f"looking-up process {got['cpu']:.1f} s",
                     flush=True,
                 )
+        if args.reruns:
+            reruns(env, work, args.reruns, max(biggest, 2))
         if args.resume and sizes:
             n = max(sizes)
             source = work / f"utks-{n}.csv"
