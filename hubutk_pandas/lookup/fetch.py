@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hubutk_pandas.errors import (
@@ -238,22 +238,23 @@ def run_batches(
         return
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers, "hubutk") as pool:
-        pending: dict[Future[Outcome], list[str]] = {
+        sent: dict[Future[Outcome], list[str]] = {
             pool.submit(send_batch, get, batch, stop): batch for batch in batches
         }
         try:
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    batch = pending.pop(future)
-                    outcome = future.result()  # a bug in a worker is raised here, as itself
-                    failed.extend((b, e) for b, e in outcome.failed if e is not outcome.fatal)
-                    yield from outcome.done
-                    if outcome.fatal is not None:
-                        stop.set()
-                        yield [], outcome.fatal
-                    if on_done is not None:
-                        on_done(batch)
+            # as_completed waits on every future once; wait(FIRST_COMPLETED) in a loop
+            # registered a waiter on each pending future at each answer: quadratic, 0.13 s
+            # of the calling thread's CPU for 1,000 batches (0.014 s this way)
+            for future in as_completed(sent):
+                batch = sent[future]
+                outcome = future.result()  # a bug in a worker is raised here, as itself
+                failed.extend((b, e) for b, e in outcome.failed if e is not outcome.fatal)
+                yield from outcome.done
+                if outcome.fatal is not None:
+                    stop.set()
+                    yield [], outcome.fatal
+                if on_done is not None:
+                    on_done(batch)
         finally:
             stop.set()
 
