@@ -40,7 +40,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hubutk_pandas.errors import (
@@ -210,6 +211,7 @@ def run_batches(
     max_workers: int,
     failed: Failed,
     on_done: Callable[[list[str]], Any] | None = None,
+    workers: ThreadPoolExecutor | None = None,
 ) -> Iterator[tuple[list[str], Any]]:
     """Fetch ``batches`` on the pool; yield ``(batch, answer)`` or ``([], fatal error)``.
 
@@ -228,6 +230,10 @@ def run_batches(
         Called in the calling thread with each planned batch once it is complete
         (answered, failed or skipped). An exception it raises stops the remaining batches
         and propagates.
+    workers
+        A pool to send on, shared with other calls (a streamed lookup fetches two chunks
+        at once on one pool); by default a pool of ``max_workers`` threads of this call's
+        own. Either way, no batch of this call is still being sent when it returns.
 
     Examples
     --------
@@ -237,10 +243,13 @@ def run_batches(
     if not batches:
         return
     stop = threading.Event()
-    with ThreadPoolExecutor(max_workers, "hubutk") as pool:
+    with ExitStack() as own:
+        pool = workers or own.enter_context(ThreadPoolExecutor(max_workers, "hubutk"))
         sent: dict[Future[Outcome], list[str]] = {
             pool.submit(send_batch, get, batch, stop): batch for batch in batches
         }
+        if workers is not None:  # not shut down on leaving: wait for this call's batches
+            own.callback(wait, sent)
         try:
             # as_completed waits on every future once; wait(FIRST_COMPLETED) in a loop
             # registered a waiter on each pending future at each answer: quadratic, 0.13 s
@@ -269,6 +278,7 @@ def fetch(
     into: Answers | None = None,
     on_done: Callable[[list[str]], Any] | None = None,
     on_answers: Callable[[Mapping[str, Any]], Any] | None = None,
+    workers: ThreadPoolExecutor | None = None,
 ) -> Answers:
     """Send ``planned``'s batches through ``fetcher``; failures are gathered, not raised.
 
@@ -289,7 +299,12 @@ def fetch(
         return planned.keep(record, options)
 
     for batch, data in run_batches(
-        planned.batches, get, max_workers=fetcher.max_workers, failed=out.failed, on_done=on_done
+        planned.batches,
+        get,
+        max_workers=fetcher.max_workers,
+        failed=out.failed,
+        on_done=on_done,
+        workers=workers,
     ):
         if isinstance(data, HubSpotError):
             out.fatal = out.fatal or data

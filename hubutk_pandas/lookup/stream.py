@@ -107,9 +107,11 @@ class _Outcome:
     fatal: HubSpotError | None = None
 
 
-def _fetch_chunk(fetcher: Fetcher, utks: list[str], opts: LookupOptions) -> Answers:
+def _fetch_chunk(
+    fetcher: Fetcher, utks: list[str], opts: LookupOptions, workers: ThreadPoolExecutor
+) -> Answers:
     """One chunk's answers: planned and fetched without any cache (the dataset is the state)."""
-    return fetch(fetcher, plan(fetcher, utks, opts), opts, cache=False)
+    return fetch(fetcher, plan(fetcher, utks, opts), opts, cache=False, workers=workers)
 
 
 def _fetcher(
@@ -130,7 +132,10 @@ def _fetcher(
     try:
         reader = writer.state.reader()
         try:
-            with ThreadPoolExecutor(_AHEAD, thread_name_prefix="hubutk-chunk") as pool:
+            # The chunks ahead send on one pool of the client's workers: a pool each cost
+            # its threads' start and end at every chunk, and twice the threads at once.
+            with ThreadPoolExecutor(_AHEAD, thread_name_prefix="hubutk-chunk") as pool, \
+                    ThreadPoolExecutor(fetcher.max_workers, "hubutk") as workers:  # fmt: skip
                 after = 0
                 ahead: deque[tuple[Chunk, Future[Answers]]] = deque()
                 fatal = False
@@ -142,7 +147,9 @@ def _fetcher(
                     ):
                         after = chunk[-1][0]
                         valid = [u for _, u, ok in chunk if ok]
-                        ahead.append((chunk, pool.submit(_fetch_chunk, fetcher, valid, opts)))
+                        ahead.append(
+                            (chunk, pool.submit(_fetch_chunk, fetcher, valid, opts, workers))
+                        )
                     if not ahead:
                         break
                     chunk, fetching = ahead.popleft()

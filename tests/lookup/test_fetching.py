@@ -67,3 +67,60 @@ def test_sandbox_client_with_invalid_options_leaves_no_temporary_folder() -> Non
     with pytest.raises(InvalidOptionError, match="max_workers"):
         connect(sandbox=True, contacts=10, max_workers=0)
     assert leftovers() == before
+
+
+def test_a_streamed_lookup_sends_every_chunk_on_one_pool_of_the_clients_workers(
+    portal: SandboxPortal, make_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two chunks are fetched at once; each made a pool of its own before, so a lookup of
+    # ten chunks started and ended ten pools' threads, and ran twice the workers at once.
+    import threading
+
+    from hubutk_pandas import LookupOptions
+    from hubutk_pandas.lookup import lookup_to_dataset
+
+    client = make_client(portal, max_workers=3)
+    senders: set[threading.Thread] = set()  # the threads themselves: their ids may be reused
+    get_batch = client.fetcher.get_batch
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        senders.add(threading.current_thread())
+        return get_batch(*args, **kwargs)
+
+    monkeypatch.setattr(client.fetcher, "get_batch", recorded)
+    utks = portal.sample_utks(1000)
+    ds = lookup_to_dataset(client.fetcher, utks, tmp_path / "ds", LookupOptions(),
+                           progress=False, chunk_size=100)  # fmt: skip
+    assert ds.counts["contacts"] + ds.counts["missing"] >= 1000  # ten chunks, all answered
+    assert 1 <= len(senders) <= 3
+    assert all(thread.name.startswith("hubutk") for thread in senders)
+
+
+def test_batches_sent_on_a_shared_pool_are_all_over_when_the_call_returns() -> None:
+    # A shared pool is not shut down when a call leaves it: the call waits for its own
+    # batches, also when its caller's callback raises, so that none is sent behind it.
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    in_flight: list[int] = [0]
+    lock = threading.Lock()
+
+    def get(batch: list[str]) -> dict[str, Any]:
+        with lock:
+            in_flight[0] += 1
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+        return {u: {"vid": 1} for u in batch}
+
+    def fail(batch: list[str]) -> None:
+        raise KeyError("the caller's own bug")
+
+    with ThreadPoolExecutor(4) as shared:
+        batches = [[f"u{i}"] for i in range(12)]
+        with pytest.raises(KeyError, match="the caller's own bug"):
+            list(run_batches(batches, get, max_workers=4, failed=[], on_done=fail, workers=shared))
+        assert in_flight == [0]
+        assert len(list(run_batches(batches, get, max_workers=4, failed=[], workers=shared))) == 12
+        assert in_flight == [0]
