@@ -255,7 +255,9 @@ def run_batches(
             # registered a waiter on each pending future at each answer: quadratic, 0.13 s
             # of the calling thread's CPU for 1,000 batches (0.014 s this way)
             for future in as_completed(sent):
-                batch = sent[future]
+                # let go of each answered future: it holds its decoded answer (the records
+                # of 100 utks), which would otherwise live until the last batch is answered
+                batch = sent.pop(future)
                 outcome = future.result()  # a bug in a worker is raised here, as itself
                 failed.extend((b, e) for b, e in outcome.failed if e is not outcome.fatal)
                 yield from outcome.done

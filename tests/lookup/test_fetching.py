@@ -124,3 +124,23 @@ def test_batches_sent_on_a_shared_pool_are_all_over_when_the_call_returns() -> N
         assert in_flight == [0]
         assert len(list(run_batches(batches, get, max_workers=4, failed=[], workers=shared))) == 12
         assert in_flight == [0]
+
+
+def test_each_answer_is_let_go_of_once_handled_not_when_the_last_batch_is() -> None:
+    # A lookup holds one group of records at a time: a handled batch's decoded answer
+    # must not stay alive in its finished request until the whole fetch ends.
+    import weakref
+
+    class Answer(dict[str, Any]):  # a dict that can be weakly referenced
+        pass
+
+    def get(batch: list[str]) -> Answer:
+        return Answer({u: {"vid": 1} for u in batch})
+
+    seen: list[weakref.ref[Answer]] = []
+    batches = [[f"u{i}"] for i in range(20)]
+    for _, answer in run_batches(batches, get, max_workers=2, failed=[]):
+        seen.append(weakref.ref(answer))
+        del answer
+        assert [ref() for ref in seen[:-1]] == [None] * (len(seen) - 1)
+    assert len(seen) == 20
