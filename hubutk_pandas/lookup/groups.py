@@ -223,8 +223,8 @@ class FrameGroups:
             found.pop(utk, None)
             by_batch.pop(utk, None)
         frames = build_frames(done.matched, done.missing)
+        self.matched += len(done.matched)  # counted before the records are let go of
         del done.matched[:]
-        self.matched += len(done.matched)
         self.missing += len(done.missing)
         self.failed_utks += done.failed_utks
         vids = frames["contacts"]["vid"].dropna().astype("int64").tolist()

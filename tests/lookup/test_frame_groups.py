@@ -6,6 +6,7 @@ the groups must be built before the last answer arrives, not after it.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -42,6 +43,7 @@ def test_frames_built_in_groups_are_the_frames_of_one_build(
     make_client: MakeClient,
     monkeypatch: pytest.MonkeyPatch,
     builds: list[tuple[float, int]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     utks = portal.sample_utks(400)
     # a contact asked for again in later groups, by another of its utks (another browser),
@@ -68,6 +70,14 @@ def test_frames_built_in_groups_are_the_frames_of_one_build(
     assert len(whole.companies.columns) > 4
     for name in FRAME_NAMES:
         pd.testing.assert_frame_equal(parts.frames[name], whole.frames[name], obj=name)
+    # the lookup's summary counts the records of every group (it counted 0: a group's
+    # records were let go of before they were counted)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="hubutk_pandas"), pytest.warns(UserWarning):
+        client.lookup_utks(entries, progress=False, **HEAVY)
+    summary = [r.getMessage() for r in caplog.records if "batches sent" in r.getMessage()]
+    assert len(summary) == 1
+    assert f"{len(whole.contacts)} matched, 2 missing, 0 failed" in summary[0]
 
 
 def test_groups_are_built_while_the_pacer_waits_not_after_the_last_answer(
