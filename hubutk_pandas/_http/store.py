@@ -70,6 +70,13 @@ RECORD_STORE_FILE = "records.sqlite"
 _CHUNK = 500  # SQLite variables per query stay well under the 999/32766 limits
 
 
+def _in_chunks(utks: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """``utks`` in runs of :data:`_CHUNK`, each with its ``?,?,...`` placeholders for ``IN``."""
+    for start in range(0, len(utks), _CHUNK):
+        chunk = list(utks[start : start + _CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def namespace_for(*parts: Any) -> str:
     """A stable hash over the parts that must all match for a stored answer to apply.
 
@@ -180,9 +187,7 @@ class RecordStore:
         oldest = -1.0 if self._ttl is None else time.time() - self._ttl
         loads = _json.loads
         with self._lock, collector_paused():  # no rescans of the rows and records while reading
-            for start in range(0, len(utks), _CHUNK):
-                chunk = list(utks[start : start + _CHUNK])
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _in_chunks(utks):
                 rows = self._db.execute(
                     "SELECT utk, record FROM records"
                     f" WHERE namespace = ? AND utk IN ({marks}) AND stored_at > ?",
@@ -217,9 +222,7 @@ class RecordStore:
         held: set[str] = set()
         with self._lock:
             self._sweep()
-            for start in range(0, len(utks), _CHUNK):
-                chunk = list(utks[start : start + _CHUNK])
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _in_chunks(utks):
                 held.update(
                     utk
                     for (utk,) in self._db.execute(
