@@ -17,9 +17,9 @@ FLOOR_STAMP := $(FLOOR)/.installed
 FLOOR_PYTHON ?= python3.10
 # pytest-xdist: one worker more than the cores (3 here); `make check PYTEST_WORKERS=0` runs them in
 # one process. Each worker has its own temporary cache folder and its own sandboxes. The suite
-# waits on its sandboxes' sockets, child processes and rate windows for about a fifth of its
-# time, which the extra worker fills: the main run took 285-288 s on 2 workers, 246-255 s on 3
-# (the floor's run 315-323 s and 304-337 s: within the noise).
+# waits on its sandboxes' sockets, child processes and rate windows for part of its time, which
+# the extra worker fills: the main run, 2 and 3 workers alternating (2, 3, 3, 2), took 303 and
+# 325 s on 2, 290 and 311 s on 3 (14 s less in each pair; the floor's run: within the noise).
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 XDIST := -n $(PYTEST_WORKERS)
 
