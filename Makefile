@@ -111,6 +111,9 @@ wheelcheck: setup
 # Unit tests and doctests (no browser, no notebooks) at the lowest versions pyproject allows:
 # uv's lowest-direct resolution of the project's own requirements (pandas, requests-cache,
 # pyarrow, ... at their floors; numpy and the rest as those floors need), on Python 3.10.
+# Not the `system` tests (killed and interrupted processes, a full disk, rate windows shared
+# over seconds): what they prove is our own code's doing, they run in the main run, and here
+# they took 170 of the floor's ~1,000 worker-seconds.
 $(FLOOR_STAMP): pyproject.toml | $(STAMP)
 	@py=$$(for c in $(FLOOR_PYTHON) $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do \
 	  "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo "$$c" && break; \
@@ -126,7 +129,8 @@ floor: $(FLOOR_STAMP) $(REDIS_SERVER)
 	print("floor: Python", sys.version.split()[0], "pandas", pandas.__version__, "numpy", numpy.__version__, \
 	"pyarrow", pyarrow.__version__, "requests", requests.__version__, "requests-cache", \
 	requests_cache.__version__, "matplotlib", matplotlib.__version__)'
-	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas $(XDIST) -m "not browser" \
+	$(OFFLINE) $(FLOOR)/bin/python -m pytest --doctest-modules tests hubutk_pandas $(XDIST) \
+	  -m "not browser and not system" \
 	  --ignore=tests/integration/browser --ignore=tests/docs/test_check_site.py \
 	  -q -p no:cacheprovider
 

@@ -179,6 +179,7 @@ def test_no_credit_when_the_portal_proves_nothing_free_or_after_a_429() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_many_workers_at_the_ceiling_earn_no_429() -> None:
     # A window of 10 per 0.5 s, 30 ms of latency, 12 workers (more than a window): about
     # 85 requests, every slot reused several times at the ceiling. (Slots dated before

@@ -76,6 +76,7 @@ def children() -> Iterator[Children]:
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_two_processes_on_a_redis_window_lose_nothing_and_stay_under_the_limit(
     redis_url: str, children: Children
 ) -> None:

@@ -138,6 +138,7 @@ def ideal_seconds(requests_: int, window: tuple[int, float] = WINDOW) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_three_processes_on_one_credential_lose_nothing_and_reach_the_ceiling(
     tmp_path: Path, children: Children
 ) -> None:
@@ -254,6 +255,7 @@ def test_a_refusal_lasting_past_the_budget_ends_the_lookup_with_its_partial(
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_a_process_killed_while_holding_slots_frees_them_within_a_window(
     tmp_path: Path, children: Children
 ) -> None:

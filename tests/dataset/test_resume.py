@@ -134,6 +134,7 @@ def assert_rerun_completes(
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
     slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
 ) -> None:
@@ -144,6 +145,7 @@ def test_a_killed_lookup_leaves_a_readable_dataset_and_the_rerun_completes_it(
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_ctrl_c_stops_the_lookup_at_once_and_the_rerun_completes_it(
     slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
 ) -> None:
@@ -155,6 +157,7 @@ def test_ctrl_c_stops_the_lookup_at_once_and_the_rerun_completes_it(
 
 
 @pytest.mark.slow
+@pytest.mark.system
 def test_a_second_writer_is_told_the_dataset_is_in_use(
     slow_portal: SandboxPortal, utks_and_expected: tuple[list[str], LookupResult], tmp_path: Path
 ) -> None:
@@ -259,6 +262,7 @@ def _mount_tmpfs(where: Path, size: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
 def test_a_full_disk_gives_a_clear_error_and_keeps_what_was_written(tmp_path: Path) -> None:
     disk = tmp_path / "small"

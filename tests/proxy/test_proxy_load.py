@@ -31,7 +31,7 @@ from hubutk_pandas.proxy import ProxyServer, make_app
 from hubutk_pandas.sandbox import SandboxPortal
 from tests.proxy.conftest import ORIGIN, Wire, assert_clean
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.timeout(180)]
 
 BY_UTK = "/contacts/v1/contact/byUtk/batch/"
 HONEST = 12

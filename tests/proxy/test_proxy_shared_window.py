@@ -24,7 +24,7 @@ from hubutk_pandas.client import HubSpotClient
 from hubutk_pandas.sandbox import SandboxPortal
 from tests.proxy.conftest import ORIGIN, Wire
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.slow, pytest.mark.system, pytest.mark.timeout(180)]
 
 BY_UTK = "/contacts/v1/contact/byUtk/batch/"
 FAST = {"backoff_factor": 0.01, "backoff_max": 0.05, "max_retry_time": 30.0, "timeout": 10.0}
