@@ -115,7 +115,7 @@ wheelcheck: setup
 # pyarrow, ... at their floors; numpy and the rest as those floors need), on Python 3.10.
 # Not the `system` tests (killed and interrupted processes, a full disk, rate windows shared
 # over seconds): what they prove is our own code's doing, they run in the main run, and here
-# they took 170 of the floor's ~1,000 worker-seconds.
+# they took about a sixth of the floor's worker time.
 $(FLOOR_STAMP): pyproject.toml | $(STAMP)
 	@py=$$(for c in $(FLOOR_PYTHON) $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do \
 	  "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && echo "$$c" && break; \
