@@ -286,9 +286,10 @@ def test_a_process_killed_while_holding_slots_frees_them_within_a_window(
     assert portal.stats.by_status[429] <= 1, portal.stats.by_status
     # Its slots free within a round trip and a window of the kill; then 24 requests at
     # the ceiling take 2 more windows and an answer. Without the owner check they would
-    # hold the window until their lease (a minute).
+    # hold the window until their lease, a minute: the 4 s margin is for a loaded machine
+    # (5.3 s against the ideal 3.8 s once, in a make test at three workers on 2 cores).
     ceiling = latency + WINDOW[1] + ideal_seconds(24) + latency
-    assert took <= ceiling + 1.0, f"{took:.2f}s after the kill (ideal {ceiling:.2f}s)"
+    assert took <= ceiling + 4.0, f"{took:.2f}s after the kill (ideal {ceiling:.2f}s)"
 
 
 def test_the_window_is_keyed_by_a_fingerprint_never_the_credential(tmp_path: Path) -> None:
