@@ -16,7 +16,7 @@ import hubutk_pandas.dask  # noqa: F401  (registers ddf.hubspot)
 from hubutk_pandas import HubSpotClient, InvalidOptionError, LookupDataset
 from hubutk_pandas.frames import FRAME_NAMES
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.dataset.helpers import FULL
+from tests.dataset.helpers import FULL, assert_same_rows
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +36,6 @@ def visits(portal: SandboxPortal) -> pd.DataFrame:
     return pd.DataFrame({"utk": cells, "row": range(len(cells)), "page": "/pricing"})
 
 
-def canonical(frame: pd.DataFrame) -> list[str]:
-    return sorted(map(repr, frame.itertuples(index=False)))
-
-
 @pytest.mark.slow
 def test_lookup_utks_on_a_cluster_equals_the_pandas_accessor(
     cluster: Client, client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
@@ -57,9 +53,7 @@ def test_lookup_utks_on_a_cluster_equals_the_pandas_accessor(
     assert portal.stats.requests == 2 + math.ceil(distinct_valid / 100)
     assert ds.manifest["utks"]["distinct"] == len(expected.contacts) + len(expected.missing)
     for name in FRAME_NAMES:
-        got = ds.to_pandas(name)
-        assert got.dtypes.to_dict() == expected.frames[name].dtypes.to_dict(), name
-        assert canonical(got) == canonical(expected.frames[name]), name
+        assert_same_rows(ds.to_pandas(name), expected.frames[name], name)
 
 
 def test_enrich_on_a_cluster_equals_the_pandas_accessor(

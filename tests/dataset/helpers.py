@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pandas.testing as pdt
 
 from hubutk_pandas import LookupDataset, LookupOptions, LookupResult
@@ -31,6 +32,22 @@ def assert_same_frames(result: LookupResult, dataset: LookupDataset) -> None:
     for name in FRAME_NAMES:
         pdt.assert_frame_equal(dataset.to_pandas(name), result.frames[name], obj=name)
         assert dataset.counts[name] == len(result.frames[name]), name
+
+
+def in_row_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s rows sorted by their text, so that two frames compare regardless of row order.
+
+    Sorting on the cells' ``str`` is vectorized (a ``repr`` of each row cost 3.8 s a side for
+    1,500 contacts with full history, against 1.0 s); the frames are then compared exactly.
+    """
+    text = frame.astype(str).reset_index(drop=True)
+    order = text.sort_values(list(text.columns), kind="stable").index
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def assert_same_rows(got: pd.DataFrame, expected: pd.DataFrame, name: str) -> None:
+    """The same rows, dtypes and columns, in any order."""
+    pdt.assert_frame_equal(in_row_order(got), in_row_order(expected), obj=name)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:

@@ -30,7 +30,7 @@ from hubutk_pandas.frames import FRAME_NAMES
 from hubutk_pandas.lookup import lookup_to_dataset
 from hubutk_pandas.sandbox import SandboxPortal
 
-from .helpers import FULL, FULL_OPTIONS, assert_same_frames
+from .helpers import FULL, FULL_OPTIONS, assert_same_frames, assert_same_rows
 
 WRITER = """
 import json, sys
@@ -178,19 +178,9 @@ def test_a_second_writer_is_told_the_dataset_is_in_use(
     assert_same_frames(expected, open_dataset(out))
 
 
-def canonical(frame: object) -> list[str]:
-    """A frame's rows as sorted text: equality regardless of row order."""
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
-    return sorted(map(repr, frame.itertuples(index=False)))
-
-
-def assert_same_rows(expected: LookupResult, ds: LookupDataset) -> None:
+def assert_same_dataset(expected: LookupResult, ds: LookupDataset) -> None:
     for name in FRAME_NAMES:
-        got = ds.to_pandas(name)
-        assert got.dtypes.to_dict() == expected.frames[name].dtypes.to_dict(), name
-        assert canonical(got) == canonical(expected.frames[name]), name
+        assert_same_rows(ds.to_pandas(name), expected.frames[name], name)
 
 
 @pytest.mark.slow
@@ -230,7 +220,7 @@ def test_the_daily_limit_midway_leaves_a_readable_partial_dataset(tmp_path: Path
         ds = lookup_to_dataset(client.fetcher, utks, out, options, progress=False, chunk_size=300)
         assert capped.stats.requests == 8  # the 800 utks not written
         assert ds.complete
-        assert_same_rows(expected, ds)
+        assert_same_dataset(expected, ds)
 
 
 def test_failed_batches_keep_the_rest_and_a_rerun_fetches_only_them(
@@ -252,7 +242,7 @@ def test_failed_batches_keep_the_rest_and_a_rerun_fetches_only_them(
     portal.reset_stats()
     ds = client.lookup_utks(utks, progress=False, out=out)
     assert portal.stats.requests == 1 and ds.complete
-    assert_same_rows(expected, ds)
+    assert_same_dataset(expected, ds)
 
 
 def _mount_tmpfs(where: Path, size: str) -> None:
