@@ -14,9 +14,8 @@ from dask.distributed import Client, LocalCluster
 
 import hubutk_pandas.dask  # noqa: F401  (registers ddf.hubspot)
 from hubutk_pandas import HubSpotClient, InvalidOptionError, LookupDataset
-from hubutk_pandas.frames import FRAME_NAMES
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.dataset.helpers import FULL, assert_same_rows
+from tests.dataset.helpers import FULL, assert_same_frames_in_any_order
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +51,7 @@ def test_lookup_utks_on_a_cluster_equals_the_pandas_accessor(
     # + the definitions, + the account details a new dataset records its portal from
     assert portal.stats.requests == 2 + math.ceil(distinct_valid / 100)
     assert ds.manifest["utks"]["distinct"] == len(expected.contacts) + len(expected.missing)
-    for name in FRAME_NAMES:
-        assert_same_rows(ds.to_pandas(name), expected.frames[name], name)
+    assert_same_frames_in_any_order(expected, ds)
 
 
 def test_enrich_on_a_cluster_equals_the_pandas_accessor(

@@ -50,6 +50,12 @@ def assert_same_rows(got: pd.DataFrame, expected: pd.DataFrame, name: str) -> No
     pdt.assert_frame_equal(in_row_order(got), in_row_order(expected), obj=name)
 
 
+def assert_same_frames_in_any_order(result: LookupResult, dataset: LookupDataset) -> None:
+    """Every frame of the dataset has the in-memory one's rows and dtypes, in any order."""
+    for name in FRAME_NAMES:
+        assert_same_rows(dataset.to_pandas(name), result.frames[name], name)
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` and its bytes (to check that nothing changed)."""
     return {
