@@ -272,10 +272,15 @@ class HttpFetcher:
     def get_batch(
         self, endpoint: Endpoint, params: Sequence[tuple[str, str]], *, refresh: bool, cache: bool
     ) -> dict[str, Any]:
-        """One batch request, paced and retried (``cache=False``: no HTTP cache)."""
+        """One batch request, paced and retried (``cache=False``: no HTTP cache).
+
+        The answer keeps the body it was decoded from (a :class:`~hubutk_pandas._json.
+        SentObject`): the record store keeps each record as sent, not encoded again.
+        """
         answer: dict[str, Any] = self._get(
-            self._paths[endpoint], params, refresh=refresh, check=shapes.batch_shape, cache=cache
-        )
+            self._paths[endpoint], params, refresh=refresh, check=shapes.batch_shape,
+            cache=cache, keep_text=True,
+        )  # fmt: skip
         return answer
 
     def _namespace(self, options: LookupOptions) -> str:

@@ -15,7 +15,10 @@ Design
   the options fingerprint (properties, property mode, form-submission mode, list
   memberships, deletes) - so answers never cross credentials, portals or options.
 * The value is the record's JSON, or ``NULL`` for "HubSpot knows no contact with this
-  utk": misses are remembered too, so they cost nothing on a rerun. :meth:`RecordStore.get`
+  utk": misses are remembered too, so they cost nothing on a rerun. A lookup stores each
+  record's text as HubSpot sent it, cut out of the batch answer
+  (:class:`~hubutk_pandas._json.SentObject`), and encodes only what it could not cut
+  (or trimmed itself). :meth:`RecordStore.get`
   returns the records decoded (orjson), which also checks them: a row that is not a JSON
   object is a miss. The in-memory lookup reads them with the collector paused (see
   :mod:`hubutk_pandas._gc`).
@@ -233,11 +236,15 @@ class RecordStore:
         return held
 
     @_cache_failures
-    def put(self, namespace: str, answers: Mapping[str, Mapping[str, Any] | None]) -> None:
-        """Store answers (a record, or ``None`` for not found) for their utks."""
+    def put(self, namespace: str, answers: Mapping[str, Mapping[str, Any] | str | None]) -> None:
+        """Store answers for their utks: a record, its JSON text, or ``None`` for not found.
+
+        A record's text is stored as it is (as HubSpot sent it: see
+        :class:`~hubutk_pandas._json.SentObject`); a decoded record is encoded.
+        """
         now = time.time()
         rows: Iterable[tuple[str, str, str | None, float]] = [
-            (namespace, utk, None if rec is None else _json.dumps(rec), now)
+            (namespace, utk, rec if rec is None or type(rec) is str else _json.dumps(rec), now)
             for utk, rec in answers.items()
         ]
         with self._lock, self._db:

@@ -356,6 +356,11 @@ class _Request:
     body: Any
     ok: tuple[int, ...]
     on_response: Callable[[requests.Response], Any] | None = None
+    keep_text: bool = False
+
+    def answer(self, data: Any, content: bytes) -> Any:
+        """The decoded ``data`` as returned: with its text ``content`` if asked to keep it."""
+        return _json.SentObject(data, content) if self.keep_text and type(data) is dict else data
 
     def send(self, session: requests.Session, **kwargs: Any) -> requests.Response:
         if self.body is not None:
@@ -382,6 +387,7 @@ def get_json(
     body: Any = None,
     ok: tuple[int, ...] = (200,),
     on_response: Callable[[requests.Response], Any] | None = None,
+    keep_text: bool = False,
 ) -> Any:
     """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
 
@@ -395,6 +401,8 @@ def get_json(
     keys a POST by its body too); ``ok`` are the statuses whose body is the answer
     (the Lists API's partial answers are 207). ``on_response(response)`` is called with
     every answer received from the network (``hubutk doctor`` reads its headers).
+    ``keep_text=True``: a JSON object comes back as a :class:`~hubutk_pandas._json.SentObject`
+    that keeps the body it was decoded from (the record store keeps the records as sent).
 
     Examples
     --------
@@ -410,7 +418,7 @@ def get_json(
     """
     secrets_ = list(secrets_)
     shown = redact(url, secrets_)
-    request = _Request(method, url, params, headers, body, ok, on_response)
+    request = _Request(method, url, params, headers, body, ok, on_response, keep_text)
     return _get_json(
         session, request, limiter, policy, secrets_, shown, refresh, check, cached_only
     )
@@ -442,7 +450,7 @@ def _get_json(
                 wrong = None if check is None else check(data)
             if wrong is None:
                 logger.debug("cache hit %s %s (%d params)", request.method, shown, len(params))
-                return data
+                return request.answer(data, hit.content)
             logger.debug(
                 "cached answer for %s %s unusable (%s): fetching again",
                 request.method,
@@ -488,7 +496,7 @@ def _get_json(
                 else:
                     wrong = None if check is None else check(data)
                     if wrong is None:
-                        return data
+                        return request.answer(data, response.content)
                     problem = ServerError(
                         redact(
                             f"HubSpot answered {status} with {wrong}: {excerpt(data)}", secrets_

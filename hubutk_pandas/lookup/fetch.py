@@ -44,6 +44,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from hubutk_pandas._json import SentObject
 from hubutk_pandas.errors import (
     AuthenticationError,
     BadRequestError,
@@ -60,7 +61,15 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.lookup.plan import Plan
     from hubutk_pandas.options import LookupOptions
 
-__all__ = ["SPLITTABLE", "Outcome", "fetch", "fetch_raw", "is_fatal", "run_batches", "send_batch"]
+__all__ = [
+    "SPLITTABLE",
+    "Outcome",
+    "fetch",
+    "fetch_raw",
+    "is_fatal",
+    "run_batches",
+    "send_batch",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -285,22 +294,31 @@ def fetch(
     """Send ``planned``'s batches through ``fetcher``; failures are gathered, not raised.
 
     ``into`` receives the answers (default: new :class:`Answers`). ``on_answers(found)`` is
-    called in the calling thread with each ``byUtk`` batch's answers (utk -> record or
-    ``None``) as it arrives (the record store keeps them); ``on_done`` as in
-    :func:`run_batches`.
+    called in the calling thread with each ``byUtk`` batch's answers as it arrives, for the
+    record store: utk -> the record, or its JSON text as HubSpot sent it when the fetcher
+    kept the body (a :class:`~hubutk_pandas._json.SentObject`); or ``None``. ``on_done`` as
+    in :func:`run_batches`.
     """
     out = Answers() if into is None else into
     out.batches += len(planned.batches)
     endpoint, query = planned.endpoint, planned.query
+    # Records trimmed here (a property list applied locally) are no longer what was sent.
+    cut = on_answers is not None and endpoint == "byUtk" and not planned.local_filter
 
-    def get(batch: list[str]) -> Any:
+    def get(batch: list[str]) -> tuple[Any, dict[str, str]]:
         params = [*query, *(("utk", u) for u in batch)]
-        return fetcher.get_batch(endpoint, params, refresh=refresh, cache=cache)
+        data = fetcher.get_batch(endpoint, params, refresh=refresh, cache=cache)
+        if not isinstance(data, SentObject):
+            return data, {}
+        # Cut in the worker, and the body let go of here: only the record store wants it.
+        texts = data.members_as_sent() if cut else {}
+        data.sent = b""
+        return data, texts
 
     def keep(record: Any) -> Any:
         return planned.keep(record, options)
 
-    for batch, data in run_batches(
+    for batch, answer in run_batches(
         planned.batches,
         get,
         max_workers=fetcher.max_workers,
@@ -308,15 +326,16 @@ def fetch(
         on_done=on_done,
         workers=workers,
     ):
-        if isinstance(data, HubSpotError):
-            out.fatal = out.fatal or data
+        if isinstance(answer, HubSpotError):
+            out.fatal = out.fatal or answer
             continue
+        data, texts = answer
         out.completed.update(batch)
         if endpoint == "byUtk":
             found = {u: keep(data.get(u)) for u in batch}
             out.found.update(found)
             if on_answers is not None:
-                on_answers(found)
+                on_answers({u: texts.get(u, r) for u, r in found.items()} if texts else found)
         elif len(batch) == 1:
             records = [keep(r) for r in data.values()]
             out.found[batch[0]] = records[0] if records else None

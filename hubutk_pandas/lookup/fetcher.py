@@ -72,6 +72,9 @@ class Fetcher(Protocol):
     ) -> dict[str, Any]:
         """HubSpot's answer to one batch request: key -> record (utks matching nothing absent).
 
+        It may be a :class:`~hubutk_pandas._json.SentObject`, which keeps the text it was
+        decoded from: the records are then passed to :meth:`remember` as sent.
+
         ``cache=False``: neither read nor write any cache (a dataset is its own state);
         ``refresh=True``: fetch again and store what comes back.
         """
@@ -98,7 +101,11 @@ class Fetcher(Protocol):
         ...
 
     def remember(self, options: LookupOptions, found: Mapping[str, Any]) -> None:
-        """Store ``byUtk`` answers (utk -> record, or ``None`` for not found); no store: no-op."""
+        """Store ``byUtk`` answers; no store: no-op.
+
+        utk -> the record (a decoded JSON object, or its JSON text as HubSpot sent it), or
+        ``None`` for not found.
+        """
         ...
 
     def property_definitions(self) -> list[dict[str, Any]]:
