@@ -84,7 +84,10 @@ def dumps_indented(value: Any) -> bytes:
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
-"""Keys that JSON writes as they are (no escape can spell them otherwise but ``\\u``)."""
+"""Keys JSON needs no escape for: a compact text spells them as themselves, after a comma.
+
+(An encoder that escapes one needlessly, ``"\\u0061"``, leaves it unfound: nothing is cut.)
+"""
 
 
 class SentObject(dict[str, Any]):
@@ -113,39 +116,47 @@ class SentObject(dict[str, Any]):
     def members_as_sent(self) -> dict[str, str]:
         """The text of each member whose value is an object, cut out of ``sent`` as it was.
 
-        Only where the cut is certain: the text is compact (no space between members,
-        as HubSpot sends it), every key is plain (letters, digits, ``_.-``), so that
-        ``,"key":`` finds it, and the members come in the decoded order. Anything else
-        gives ``{}``, and the caller encodes the records again. A member is left out
-        when its value is not an object or holds a ``\\u`` escape (the record store's
-        erasure searches the stored text for plain fragments of emails; an encoded
-        record spells every such character as itself).
+        Cut only where it is certain; anything else is left out, and the caller encodes
+        those records again:
 
-        The cut is sound: a ``,"key":`` found in the previous member's value instead of
-        at the top (a nested key equal to a later key: never in a HubSpot answer) would
-        leave both cuts unbalanced, i.e. not JSON, which the store reads as a damaged row
-        and fetches again; it can never be another value that decodes.
+        * the text is compact at the top (``{"k1":...,"k2":...}``, no space between the
+          members, as HubSpot sends it) and every key is plain (letters, digits, ``_.-``),
+          so that ``,"key":`` finds each in the decoded order; otherwise ``{}``;
+        * each marker found is the member's own, not a key of the same name inside an
+          earlier member's value: a marker found too early leaves the member's real one
+          after it, and the last such lies inside its own cut, where the check that no
+          cut holds its own marker again finds it (``{}`` then). Markers cannot overlap
+          (their only comma is their first character);
+        * a value that is not an object, or that holds a ``\\u`` escape, is left out (the
+          record store's erasure searches the stored text for plain fragments of emails;
+          an encoded record spells every such character as itself).
+
+        One case is beyond a cheap check: a key twice at the top, the second time after
+        another member. JSON leaves such an object's meaning open (RFC 8259, 4); the
+        decoders here keep the last value, the cut the first, and the member it follows
+        is cut as text that is not JSON, which the store reads as a damaged row and fetches
+        again. HubSpot, which writes a map, cannot send one.
         """
         text, keys = self.sent, list(self)
         if not keys or text[:1] != b"{" or text[-1:] != b"}":
             return {}
         if not all(type(key) is str and _PLAIN_KEY.fullmatch(key) for key in keys):
             return {}
-        first = f'"{keys[0]}":'.encode()
-        if not text.startswith(first, 1):
+        markers = [f',"{key}":'.encode() for key in keys]
+        if not text.startswith(markers[0][1:], 1):
             return {}
-        starts = [1 + len(first)]  # where each member's value starts
+        starts = [len(markers[0])]  # where each member's value starts
         ends = []
-        at = starts[0]
-        for key in keys[1:]:
-            marker = f',"{key}":'.encode()
-            found = text.find(marker, at)
+        for marker in markers[1:]:
+            found = text.find(marker, starts[-1])
             if found < 0:
                 return {}
             ends.append(found)
-            at = found + len(marker)
-            starts.append(at)
+            starts.append(found + len(marker))
         ends.append(len(text) - 1)
+        for marker, start, end in zip(markers, starts, ends, strict=True):
+            if text.find(marker, start, end) >= 0:  # found too early, or there twice
+                return {}
         out: dict[str, str] = {}
         for key, start, end in zip(keys, starts, ends, strict=True):
             if text[start : start + 1] == b"{" and text[end - 1 : end] == b"}":

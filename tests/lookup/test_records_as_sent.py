@@ -78,37 +78,34 @@ def test_a_decoded_order_other_than_the_texts_is_not_cut() -> None:
     assert SentObject({"b": {"vid": 2}, "a": {"vid": 1}}, body).members_as_sent() == {}
 
 
-def test_a_nested_key_equal_to_a_later_key_never_gives_text_of_another_value() -> None:
-    # "b" is also a key inside a's value, after a comma: the search finds it there first.
-    # Both cuts are then unbalanced, not JSON: the store reads them as damaged rows and
-    # the lookup fetches them again. No cut may decode to a value other than its own.
-    body = '{"a":{"x":1,"b":{"y":2},"z":3},"b":{"vid":2},"c":{"vid":3}}'
-    answer = sent(body)
+@pytest.mark.parametrize(
+    "body",
+    [
+        # "b" is also a key inside a's value, after a comma: the search finds it there
+        # first. Cut, a would end inside its own value and b would not be JSON.
+        '{"a":{"x":1,"b":{"y":2},"z":3},"b":{"vid":2},"c":{"vid":3}}',
+        # "b" and "c" both inside a's value, one after the other: cut, b would be the
+        # nested {"v":1}, JSON that decodes to another value.
+        '{"a":{"x":{"y":0,"b":{"v":1},"c":{"v":2}}},"b":{"vid":2},"c":{"vid":3}}',
+        # the last key inside the value before it
+        '{"a":{"x":0,"b":{"v":1}},"b":{"vid":2}}',
+        # a key twice, one after the other
+        '{"a":{"vid":1},"a":{"vid":9},"b":{"vid":2}}',
+    ],
+)
+def test_a_key_found_inside_a_value_or_twice_is_not_cut(body: str) -> None:
+    assert sent(body).members_as_sent() == {}
+
+
+def test_a_key_twice_with_a_member_between_is_the_one_known_limit() -> None:
+    # JSON leaves such an object's meaning open; HubSpot, writing a map, cannot send one.
+    # The decoders keep the last value, the cut the first; the member in between is cut
+    # as text that is not JSON, which the store reads as a damaged row.
+    answer = sent('{"a":{"vid":1},"b":{"vid":2},"a":{"vid":9}}')
     cut = answer.members_as_sent()
-    # The false match did happen: a's cut does not end its object (left out), b's is not JSON.
-    assert "a" not in cut and cut["b"] == '{"y":2},"z":3},"b":{"vid":2}'
+    assert answer["a"] == {"vid": 9} and cut["a"] == '{"vid":1}'
     with pytest.raises(ValueError):
         loads(cut["b"])
-    for key, text in cut.items():
-        try:
-            value = loads(text)
-        except ValueError:
-            continue
-        assert value == answer[key]
-
-
-def test_a_duplicate_key_never_gives_text_of_another_value() -> None:
-    answer = sent('{"a":{"vid":1},"a":{"vid":9},"b":{"vid":2}}')
-    cut = answer.members_as_sent()
-    assert answer["a"] == {"vid": 9} and cut["a"] == '{"vid":1},"a":{"vid":9}'
-    with pytest.raises(ValueError):
-        loads(cut["a"])
-    for key, text in cut.items():
-        try:
-            value = loads(text)
-        except ValueError:
-            continue
-        assert value == answer[key]
 
 
 def _random_value(rng: random.Random, depth: int, names: list[str]) -> Any:
@@ -122,10 +119,12 @@ def _random_value(rng: random.Random, depth: int, names: list[str]) -> Any:
         return "".join(rng.choice(parts) for _ in range(rng.randrange(6)))
     if kind == 4:
         return [_random_value(rng, depth + 1, names) for _ in range(rng.randrange(4))]
-    return {
-        rng.choice([*names, "vid", "value", "x"]): _random_value(rng, depth + 1, names)
-        for _ in range(rng.randrange(4))
-    }
+    if rng.random() < 0.5:  # some other keys, then a run of the names in their order
+        first = rng.randrange(len(names))
+        run = ["x", *names[first : first + rng.randrange(1, 4)]]
+    else:
+        run = [rng.choice([*names, "vid", "value", "x"]) for _ in range(rng.randrange(4))]
+    return {name: _random_value(rng, depth + 1, names) for name in run}
 
 
 def _random_answer(rng: random.Random, nested_keys: bool) -> dict[str, Any]:
@@ -166,20 +165,15 @@ def test_random_answers_are_cut_exactly_and_completely(seed: int) -> None:
             assert f'"{key}":{text}'.encode() in body
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", range(60))
 def test_random_answers_with_nested_keys_never_cut_another_value(seed: int) -> None:
-    # Nested objects reuse the top-level keys: a cut may then be wrong, but only as text
-    # that is not JSON (a damaged row, fetched again), never as another value.
+    # Nested objects reuse the top-level keys: whatever is cut is still exactly its own.
     decoded = _random_answer(random.Random(1000 + seed), nested_keys=True)
     for body in _encodings(decoded):
         answer = sent(body)
         for key, text in answer.members_as_sent().items():
-            assert key in answer and text[0] == "{" and text[-1] == "}"
-            try:
-                value = loads(text)
-            except ValueError:
-                continue
-            assert value == answer[key]
+            assert loads(text) == answer[key]
+            assert f'"{key}":{text}'.encode() in body
 
 
 # -- through the pipeline ---------------------------------------------------------------
