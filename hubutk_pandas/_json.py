@@ -154,11 +154,10 @@ class SentObject(dict[str, Any]):
             ends.append(found)
             starts.append(found + len(marker))
         ends.append(len(text) - 1)
-        for marker, start, end in zip(markers, starts, ends, strict=True):
+        out: dict[str, str] = {}
+        for key, marker, start, end in zip(keys, markers, starts, ends, strict=True):
             if text.find(marker, start, end) >= 0:  # found too early, or there twice
                 return {}
-        out: dict[str, str] = {}
-        for key, start, end in zip(keys, starts, ends, strict=True):
             if text[start : start + 1] == b"{" and text[end - 1 : end] == b"}":
                 value = text[start:end]
                 if b"\\" not in value or b"\\u" not in value:  # one memchr when no escape

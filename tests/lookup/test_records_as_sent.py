@@ -20,10 +20,10 @@ import pytest
 import requests
 
 from hubutk_pandas import LookupOptions
-from hubutk_pandas._http.store import RECORD_STORE_FILE
+from hubutk_pandas._http.store import RECORD_STORE_FILE, RecordStore
 from hubutk_pandas._json import SentObject, loads
 from hubutk_pandas.frames import FRAME_NAMES
-from hubutk_pandas.lookup import lookup_to_result
+from hubutk_pandas.lookup import lookup_to_dataset, lookup_to_result
 from hubutk_pandas.sandbox import SandboxPortal
 from tests.conftest import MakeClient
 
@@ -299,8 +299,6 @@ def test_the_clients_batch_answers_keep_the_body_they_were_decoded_from(
 
 
 def test_the_store_keeps_a_records_text_as_it_is(tmp_path: Path) -> None:
-    from hubutk_pandas._http.store import RecordStore
-
     with RecordStore(tmp_path) as store:
         store.put("ns", {"a": '{"vid": 1,  "n": 1.0E3}', "b": {"vid": 2}, "c": None})
         assert store.get("ns", ["a", "b", "c"]) == {
@@ -312,8 +310,6 @@ def test_the_store_keeps_a_records_text_as_it_is(tmp_path: Path) -> None:
 
 
 def test_a_streamed_lookup_cuts_nothing_and_lets_each_body_go(tmp_path: Path) -> None:
-    from hubutk_pandas.lookup import lookup_to_dataset
-
     fetcher = SentFetcher()
     ds = lookup_to_dataset(fetcher, ["u1", "u2"], tmp_path / "ds", LookupOptions(), progress=False)
     assert ds.counts["contacts"] == 2
