@@ -50,12 +50,25 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
         return json.loads(bytes(data) if isinstance(data, memoryview) else data)
 
 
+def _builtins(value: Any) -> Any:
+    """A typed property (a msgspec struct, :mod:`hubutk_pandas._typed`) as JSON values."""
+    if hasattr(type(value), "__struct_fields__"):
+        import msgspec
+
+        return msgspec.to_builtins(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def dumps(value: Any) -> str:
-    """Encode ``value`` (decoded JSON) as compact JSON text, UTF-8 characters kept."""
+    """Encode ``value`` (decoded JSON) as compact JSON text, UTF-8 characters kept.
+
+    Properties decoded typed (:mod:`hubutk_pandas._typed`) are written as the objects
+    they were decoded from, a ``null`` member left out.
+    """
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default=_builtins).decode()
     except TypeError:  # orjson.JSONEncodeError: a big integer, a lone surrogate, ...
-        return json.dumps(value)
+        return json.dumps(value, default=_builtins)
 
 
 def dumps_exact(value: Any) -> str:

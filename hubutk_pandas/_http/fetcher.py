@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import requests
 
-from hubutk_pandas import wire
+from hubutk_pandas import _json, wire
 from hubutk_pandas._http import session, shapes
 from hubutk_pandas._http.pacing import make_limiter, rate_limit_headers
 from hubutk_pandas._http.store import RecordStore, namespace_for
@@ -270,16 +270,21 @@ class HttpFetcher:
         return len(prepared.url or "")
 
     def get_batch(
-        self, endpoint: Endpoint, params: Sequence[tuple[str, str]], *, refresh: bool, cache: bool
-    ) -> dict[str, Any]:
+        self, endpoint: Endpoint, params: Sequence[tuple[str, str]], *, refresh: bool,
+        cache: bool, typed: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
         """One batch request, paced and retried (``cache=False``: no HTTP cache).
 
         The answer keeps the body it was decoded from (a :class:`~hubutk_pandas._json.
         SentObject`): the record store keeps each record as sent, not encoded again.
+        ``typed=True``: properties decoded as :mod:`~hubutk_pandas._typed` entries.
         """
+        decode: Callable[[bytes], Any] = _json.loads
+        if typed:
+            from hubutk_pandas._typed import decode_batch as decode
         answer: dict[str, Any] = self._get(
             self._paths[endpoint], params, refresh=refresh, check=shapes.batch_shape,
-            cache=cache, keep_text=True,
+            cache=cache, keep_text=True, decode=decode,
         )  # fmt: skip
         return answer
 
@@ -289,10 +294,12 @@ class HttpFetcher:
         )
 
     def recall(
-        self, options: LookupOptions, utks: Sequence[str]
+        self, options: LookupOptions, utks: Sequence[str], *, typed: bool = False
     ) -> Mapping[str, dict[str, Any] | None]:
-        """Stored answers of the record store (none without a cache)."""
-        return {} if self._store is None else self._store.get(self._namespace(options), utks)
+        """Stored answers of the record store (none without a cache); ``typed`` as in get_batch."""
+        if self._store is None:
+            return {}
+        return self._store.get(self._namespace(options), utks, typed=typed)
 
     def stored(self, options: LookupOptions, utks: Sequence[str]) -> set[str]:
         """Which of ``utks`` the record store holds an answer for (a guess; none without)."""

@@ -175,8 +175,13 @@ class RecordStore:
                 self._db.execute("DELETE FROM records WHERE stored_at < ?", (cutoff,))
 
     @_cache_failures
-    def get(self, namespace: str, utks: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+    def get(
+        self, namespace: str, utks: Sequence[str], *, typed: bool = False
+    ) -> dict[str, dict[str, Any] | None]:
         """Fresh answers for those ``utks`` that have one: the decoded record, or ``None``.
+
+        ``typed=True``: properties decoded as :mod:`~hubutk_pandas._typed` entries
+        where the record allows it (the in-memory lookups' warm reruns).
 
         ``None`` means "not found" (remembered). Each row is decoded here, which is also
         its check: a row that is not a JSON object (a damaged file) counts as not cached,
@@ -188,7 +193,9 @@ class RecordStore:
         found: dict[str, dict[str, Any] | None] = {}
         damaged = 0
         oldest = -1.0 if self._ttl is None else time.time() - self._ttl
-        loads = _json.loads
+        loads: Callable[[Any], Any] = _json.loads
+        if typed:
+            from hubutk_pandas._typed import decode_record as loads
         with self._lock, collector_paused():  # no rescans of the rows and records while reading
             for chunk, marks in _in_chunks(utks):
                 rows = self._db.execute(

@@ -357,6 +357,7 @@ class _Request:
     ok: tuple[int, ...]
     on_response: Callable[[requests.Response], Any] | None = None
     keep_text: bool = False
+    decode: Callable[[bytes], Any] = _json.loads
 
     def answer(self, data: Any, content: bytes) -> Any:
         """The decoded ``data`` as returned: with its text ``content`` if asked to keep it."""
@@ -388,6 +389,7 @@ def get_json(
     ok: tuple[int, ...] = (200,),
     on_response: Callable[[requests.Response], Any] | None = None,
     keep_text: bool = False,
+    decode: Callable[[bytes], Any] = _json.loads,
 ) -> Any:
     """GET ``url`` and return its parsed JSON: from the cache, or paced and retried.
 
@@ -403,6 +405,9 @@ def get_json(
     every answer received from the network (``hubutk doctor`` reads its headers).
     ``keep_text=True``: a JSON object comes back as a :class:`~hubutk_pandas._json.SentObject`
     that keeps the body it was decoded from (the record store keeps the records as sent).
+    ``decode(body)`` decodes a body (default :func:`~hubutk_pandas._json.loads`; the lookups
+    pass :func:`~hubutk_pandas._typed.decode_batch`); it raises ``ValueError`` or
+    ``RecursionError`` on a body that is not JSON.
 
     Examples
     --------
@@ -418,7 +423,7 @@ def get_json(
     """
     secrets_ = list(secrets_)
     shown = redact(url, secrets_)
-    request = _Request(method, url, params, headers, body, ok, on_response, keep_text)
+    request = _Request(method, url, params, headers, body, ok, on_response, keep_text, decode)
     return _get_json(
         session, request, limiter, policy, secrets_, shown, refresh, check, cached_only
     )
@@ -443,7 +448,7 @@ def _get_json(
         if hit.status_code in request.ok:
             wrong: str | None
             try:
-                data = _json.loads(hit.content)
+                data = request.decode(hit.content)
             except (ValueError, RecursionError):  # never stored (see valid_json_200), but still
                 data, wrong = None, "invalid JSON"
             else:
@@ -488,7 +493,7 @@ def _get_json(
             status = response.status_code
             if status in request.ok:
                 try:
-                    data = _json.loads(response.content)
+                    data = request.decode(response.content)
                 except (ValueError, RecursionError):  # RecursionError: nested too deep
                     problem = ServerError(
                         "HubSpot sent a body that is not valid JSON", status=status

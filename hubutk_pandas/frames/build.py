@@ -38,7 +38,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, compress, repeat
 from operator import is_not, length_hint
 from typing import Any
@@ -66,9 +66,11 @@ from hubutk_pandas.frames.columns import (
     _entries_and_versions,
     _extra_column,
     _frame,
+    _history_from_arrow,
     _ints,
     _strings,
     _table,
+    typed_pays,
 )
 from hubutk_pandas.frames.lists import CONTACTS_V1, fill_columns
 
@@ -198,12 +200,22 @@ def _properties_and_history(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     owner = np.repeat(np.arange(len(c.vids)), c.prop_counts)
     entries = c.prop_entries
-    if not all(map(isinstance, entries, repeat(dict))):
-        entries = [e if isinstance(e, dict) else {"value": e} for e in entries]
     n = len(entries)
-    present = set().union(*entries)  # every key of any entry: one C-level pass
+    both = None
+    if not all(map(isinstance, entries, repeat(dict))):
+        from hubutk_pandas._typed import as_dicts  # entries typed as decoded (the lookups)
+        from hubutk_pandas.frames.typed import entries_and_versions
+
+        if one_pass and n and typed_pays():
+            arrays = entries_and_versions(entries)
+            both = None if arrays is None else _history_from_arrow(*arrays)
+        if both is None:  # the careful path reads dicts
+            entries = as_dicts(entries)
+            entries = [e if isinstance(e, dict) else {"value": e} for e in entries]
     names = _strings(c.prop_names)
-    both = _entries_and_versions(entries, present) if one_pass else None
+    if both is None:
+        present = set().union(*entries)  # every key of any entry: one C-level pass
+        both = _entries_and_versions(entries, present) if one_pass else None
     if both is not None:  # every entry and version fits its columns: nothing goes to extra
         value, cols, counts = both
         properties = _frame(
@@ -443,8 +455,11 @@ def _build(
     matched: Sequence[tuple[str | None, Mapping[str, Any] | str]],
     missing: Sequence[tuple[str, str]],
 ) -> dict[str, pd.DataFrame]:
+    decode: Callable[[Any], Any] = _json.loads
+    if typed_pays() and any(isinstance(rec, str) for _, rec in matched):
+        from hubutk_pandas._typed import decode_record as decode
     recs = [
-        rec if isinstance(rec, dict) else _json.loads(rec) if isinstance(rec, str) else dict(rec)
+        rec if isinstance(rec, dict) else decode(rec) if isinstance(rec, str) else dict(rec)
         for _, rec in matched
     ]
     distinct = _distinct(recs)

@@ -373,6 +373,15 @@ def _from_arrow(child: Any, dtype: str) -> Any:
     return target.__from_arrow__(child)
 
 
+def typed_pays() -> bool:
+    """Whether the lookups decode records with typed properties (:mod:`hubutk_pandas._typed`).
+
+    Only when pandas keeps strings in pyarrow: the typed build reads arrow arrays, and with
+    Python strings the entries would be turned back into dicts (pandas 2 by default).
+    """
+    return pd.StringDtype().storage == "pyarrow"
+
+
 _ENTRY_KEYS = frozenset({"value", "versions"})
 _VERSION_KEYS = frozenset(key for _, key in _HISTORY_SPEC)
 
@@ -421,14 +430,23 @@ def _entries_and_versions(
     lists = both.field("versions")
     flat = lists.flatten()
     counts = np.diff(lists.offsets.to_numpy()).astype(np.intp)
+    children = {key: flat.field(key) for _, key in _HISTORY_SPEC}
+    return _history_from_arrow(both.field("value"), children, counts)
+
+
+def _history_from_arrow(
+    value: Any, children: Mapping[str, Any], counts: np.ndarray
+) -> tuple[Any, dict[str, Any], np.ndarray]:
+    """The pandas arrays of the entries' ``value`` and of the versions' columns (``children``:
+    pyarrow arrays by HubSpot's key), as :func:`_entries_and_versions` returns them."""
     columns: dict[str, Any] = {}
     for col, key in _HISTORY_SPEC:
-        child = flat.field(key)
+        child = children[key]
         if col == "source_vids":  # lists stay lists
             columns[col] = _object_array(child.to_pylist())
         else:
             columns[col] = _from_arrow(child, HISTORY_SCHEMA[col])
-    return _from_arrow(both.field("value"), "string"), columns, counts
+    return _from_arrow(value, "string"), columns, counts
 
 
 def _table(

@@ -52,6 +52,7 @@ from hubutk_pandas.errors import (
     HubSpotError,
     RateLimitError,
 )
+from hubutk_pandas.frames.columns import typed_pays
 from hubutk_pandas.lookup.assemble import Answers
 from hubutk_pandas.lookup.failures import daily_limit_stops
 from hubutk_pandas.lookup.plan import plan
@@ -304,10 +305,11 @@ def fetch(
     endpoint, query = planned.endpoint, planned.query
     # Records trimmed here (a property list applied locally) are no longer what was sent.
     cut = on_answers is not None and endpoint == "byUtk" and not planned.local_filter
+    typed = typed_pays()
 
     def get(batch: list[str]) -> tuple[Any, dict[str, str]]:
         params = [*query, *(("utk", u) for u in batch)]
-        data = fetcher.get_batch(endpoint, params, refresh=refresh, cache=cache)
+        data = fetcher.get_batch(endpoint, params, refresh=refresh, cache=cache, typed=typed)
         if not isinstance(data, SentObject):
             return data, {}
         # Cut in the worker, and the body let go of here: only the record store wants it.

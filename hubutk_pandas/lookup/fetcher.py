@@ -14,9 +14,9 @@ A fetcher of one's own (here: a fixed portal in memory) runs the same pipeline:
 >>> class Fixed:
 ...     source, max_workers, max_url_length = "memory://", 1, 8000
 ...     def fixed_url_length(self, endpoint, query): return 100
-...     def get_batch(self, endpoint, params, *, refresh, cache):
+...     def get_batch(self, endpoint, params, *, refresh, cache, typed=False):
 ...         return {u: {"vid": 1} for name, u in params if name == "utk" and u == "known"}
-...     def recall(self, options, utks): return {}
+...     def recall(self, options, utks, *, typed=False): return {}
 ...     def stored(self, options, utks): return set()
 ...     def remember(self, options, found): pass
 ...     def property_definitions(self): return []
@@ -68,12 +68,15 @@ class Fetcher(Protocol):
         ...
 
     def get_batch(
-        self, endpoint: Endpoint, params: Query, *, refresh: bool, cache: bool
-    ) -> dict[str, Any]:
+        self, endpoint: Endpoint, params: Query, *, refresh: bool, cache: bool,
+        typed: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
         """HubSpot's answer to one batch request: key -> record (utks matching nothing absent).
 
         It may be a :class:`~hubutk_pandas._json.SentObject`, which keeps the text it was
         decoded from: the records are then passed to :meth:`remember` as sent.
+        ``typed=True``: each record's properties may be :class:`~hubutk_pandas._typed.Entry`
+        objects (the lookups ask for it; ``fetch_batch`` gives plain dicts).
 
         ``cache=False``: neither read nor write any cache (a dataset is its own state);
         ``refresh=True``: fetch again and store what comes back.
@@ -81,11 +84,13 @@ class Fetcher(Protocol):
         ...
 
     def recall(
-        self, options: LookupOptions, utks: Sequence[str]
+        self, options: LookupOptions, utks: Sequence[str], *, typed: bool = False
     ) -> Mapping[str, Mapping[str, Any] | str | None]:
         """Stored ``byUtk`` answers: utk -> the record, or ``None`` (not found).
 
         A record is a decoded JSON object, or its JSON text (the frames build decodes it).
+        ``typed=True``: its properties may be :class:`~hubutk_pandas._typed.Entry`
+        objects, as in :meth:`get_batch`.
 
         Utks without a fresh stored answer are absent; no store: ``{}``.
         """

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas import utks as utks_rules
 from hubutk_pandas._gc import collector_paused
+from hubutk_pandas.frames.columns import typed_pays
 from hubutk_pandas.lookup.assemble import Answers
 from hubutk_pandas.lookup.failures import raise_for_failures, stopping_at_the_daily_limit
 from hubutk_pandas.lookup.fetch import fetch
@@ -106,12 +107,13 @@ def _lookup(
     # time at once; a lookup with answers to fetch sends its first request first and reads
     # and builds while the pacer waits.
     invalid = set(cleaned.invalid)
+    typed = typed_pays()  # records with typed properties, when the build reads them so
     groups = FrameGroups(
         cleaned.order,
         invalid=invalid,
         todo=cleaned.valid,
         answers=answers,
-        recall=lambda run: fetcher.recall(options, run),
+        recall=lambda run: fetcher.recall(options, run, typed=typed),
     )
     held: set[str] = set()
     if stored and not refresh:

@@ -158,8 +158,8 @@ def _events(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int
     events: list[tuple[str, int]] = []
     recall = client.fetcher.recall
 
-    def recalled(options: Any, run: Any) -> Any:
-        found = recall(options, run)
+    def recalled(options: Any, run: Any, **kwargs: Any) -> Any:
+        found = recall(options, run, **kwargs)
         events.append(("read", len(found)))
         return found
 

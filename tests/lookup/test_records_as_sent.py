@@ -192,7 +192,9 @@ class SentFetcher:
     def fixed_url_length(self, endpoint: str, query: Any) -> int:
         return 100 + sum(len(name) + len(value) + 2 for name, value in query)
 
-    def get_batch(self, endpoint: str, params: Any, *, refresh: bool, cache: bool) -> Any:
+    def get_batch(
+        self, endpoint: str, params: Any, *, refresh: bool, cache: bool, typed: bool = False
+    ) -> Any:
         utks = [value for name, value in params if name == "utk"]
         body = ",".join(
             f'"{u}":{{"vid": {i + 1}, "properties": {{"email": {{"value": "{u}@x.example"}}, '
@@ -203,7 +205,7 @@ class SentFetcher:
         self.answers.append(answer)
         return answer
 
-    def recall(self, options: Any, utks: Any) -> dict[str, Any]:
+    def recall(self, options: Any, utks: Any, *, typed: bool = False) -> dict[str, Any]:
         return {}
 
     def stored(self, options: Any, utks: Any) -> set[str]:
