@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ RICH = {
 }
 
 Fetch = Callable[..., dict[str, Any]]
+FetchText = Callable[..., bytes]
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +29,10 @@ def portal(legacy_portal: SandboxPortal) -> SandboxPortal:
 
 
 @pytest.fixture(scope="session")
-def fetch(portal: SandboxPortal) -> Fetch:
-    """``fetch(utks, **params)`` → the decoded body of one byUtk batch request."""
+def fetch_text(portal: SandboxPortal) -> FetchText:
+    """``fetch_text(utks, **params)`` → the body of one byUtk batch request, as sent."""
 
-    def _fetch(utks: list[str], path: str = "byUtk", **params: Any) -> dict[str, Any]:
+    def _fetch(utks: list[str], path: str = "byUtk", **params: Any) -> bytes:
         response = requests.get(
             f"{portal.base_url}/contacts/v1/contact/{path}/batch/",
             params={"utk": utks, **params},
@@ -38,7 +40,17 @@ def fetch(portal: SandboxPortal) -> Fetch:
             timeout=30,
         )
         response.raise_for_status()
-        body: dict[str, Any] = response.json()
+        return response.content
+
+    return _fetch
+
+
+@pytest.fixture(scope="session")
+def fetch(fetch_text: FetchText) -> Fetch:
+    """``fetch(utks, **params)`` → the decoded body of one byUtk batch request."""
+
+    def _fetch(utks: list[str], path: str = "byUtk", **params: Any) -> dict[str, Any]:
+        body: dict[str, Any] = json.loads(fetch_text(utks, path, **params))
         return body
 
     return _fetch

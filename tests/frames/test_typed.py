@@ -13,14 +13,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import requests
 
 from hubutk_pandas import _json
 from hubutk_pandas._typed import Entry, as_dicts, decode_batch, decode_record
 from hubutk_pandas.frames import build_frames
 from hubutk_pandas.frames.typed import entries_and_versions
 from hubutk_pandas.sandbox import SandboxPortal
-from tests.frames.conftest import RICH
+from tests.frames.conftest import RICH, FetchText
 
 VALUE_ONLY = {"propertyMode": "value_only", "formSubmissionMode": "none"}
 
@@ -30,18 +29,6 @@ def _arrow_strings() -> Iterator[None]:
     """The typed build runs where pandas keeps strings in pyarrow (pandas 3's default)."""
     with pd.option_context("mode.string_storage", "pyarrow"):
         yield
-
-
-def _body(portal: SandboxPortal, utks: list[str], params: dict[str, str]) -> bytes:
-    """One byUtk batch answer's text, as the sandbox sent it over loopback."""
-    response = requests.get(
-        f"{portal.base_url}/contacts/v1/contact/byUtk/batch/",
-        params={"utk": utks, **params},
-        headers={"Authorization": f"Bearer {portal.access_token}"},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return response.content
 
 
 def _entries(answer: dict[str, Any]) -> list[Any]:
@@ -75,9 +62,9 @@ def utks(portal: SandboxPortal) -> list[str]:
 
 @pytest.mark.parametrize("params", [RICH, VALUE_ONLY], ids=["full history", "value only"])
 def test_sandbox_answers_decode_typed_and_build_the_same_frames(
-    portal: SandboxPortal, utks: list[str], params: dict[str, str]
+    fetch_text: FetchText, utks: list[str], params: dict[str, str]
 ) -> None:
-    text = _body(portal, utks, params)
+    text = fetch_text(utks, **params)
     typed, plain = decode_batch(text), _json.loads(text)
     entries = _entries(typed)
     assert len(entries) > 1000 and all(type(e) is Entry for e in entries)
@@ -104,9 +91,9 @@ def _with(record: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str
 
 
 @pytest.fixture(scope="module")
-def one(portal: SandboxPortal) -> dict[str, Any]:
+def one(portal: SandboxPortal, fetch_text: FetchText) -> dict[str, Any]:
     """A contact's record with full history and at least one versioned property."""
-    answer = _json.loads(_body(portal, portal.sample_utks(10, "contact"), RICH))
+    answer = _json.loads(fetch_text(portal.sample_utks(10, "contact"), **RICH))
     return next(r for r in answer.values() if r and r.get("properties"))
 
 
@@ -180,17 +167,17 @@ def test_an_integer_past_64_bits_takes_the_careful_path(one: dict[str, Any]) -> 
     _same_frames(decode_batch(text), _json.loads(text))
 
 
-def test_typed_and_plain_records_in_one_build(portal: SandboxPortal, utks: list[str]) -> None:
+def test_typed_and_plain_records_in_one_build(fetch_text: FetchText, utks: list[str]) -> None:
     """A group can hold both (a refused batch beside typed ones): the careful path reads all."""
-    text = _body(portal, utks[:40], RICH)
+    text = fetch_text(utks[:40], **RICH)
     typed, plain = decode_batch(text), _json.loads(text)
     mixed = {u: (typed if i % 2 else plain)[u] for i, u in enumerate(plain)}
     _same_frames(mixed, plain)
 
 
-def test_records_from_the_store_decode_typed(portal: SandboxPortal, utks: list[str]) -> None:
+def test_records_from_the_store_decode_typed(fetch_text: FetchText, utks: list[str]) -> None:
     """The record store's texts (a warm rerun) are decoded typed too, and encoded back."""
-    typed = decode_batch(_body(portal, utks[:30], RICH))
+    typed = decode_batch(fetch_text(utks[:30], **RICH))
     texts = {u: _json.dumps(r) for u, r in typed.items()}  # as the store encodes them
     again = {u: decode_record(t) for u, t in texts.items()}
     assert all(type(e) is Entry for e in _entries(again))
@@ -202,9 +189,9 @@ def test_records_from_the_store_decode_typed(portal: SandboxPortal, utks: list[s
 
 
 def test_python_strings_read_typed_records_through_the_careful_path(
-    portal: SandboxPortal, utks: list[str]
+    fetch_text: FetchText, utks: list[str]
 ) -> None:
     """With Python strings (pandas 2's default) the entries are read as dicts."""
-    text = _body(portal, utks[:30], RICH)
+    text = fetch_text(utks[:30], **RICH)
     with pd.option_context("mode.string_storage", "python"):
         _same_frames(decode_batch(text), _json.loads(text))
