@@ -195,3 +195,15 @@ def test_python_strings_read_typed_records_through_the_careful_path(
     text = fetch_text(utks[:30], **RICH)
     with pd.option_context("mode.string_storage", "python"):
         _same_frames(decode_batch(text), _json.loads(text))
+
+
+def test_every_version_slot_is_a_history_column_of_its_arrow_type() -> None:
+    from hubutk_pandas._typed import Version
+    from hubutk_pandas.frames.columns import _ARROW_TYPES, _HISTORY_SPEC, HISTORY_SCHEMA
+    from hubutk_pandas.frames.typed import _COLUMNS
+
+    slots = dict(zip(Version.__struct_encode_fields__, Version.__struct_fields__, strict=True))
+    assert {key: (slot, kind) for key, slot, kind in _COLUMNS} == {
+        key: (slots[key], "list" if col == "source_vids" else _ARROW_TYPES[HISTORY_SCHEMA[col]])
+        for col, key in _HISTORY_SPEC
+    }
