@@ -87,6 +87,7 @@ _FIELDS[_RECORD_KEYS.index("properties")] = (
     _UNSET,
 )
 _Record: Any = msgspec.defstruct("_Record", _FIELDS, forbid_unknown_fields=True)
+# Shared by the lookups' worker threads: Decoder methods are thread-safe (msgspec >= 0.16).
 _BATCH = msgspec.json.Decoder(dict[str, _Record | None])
 _ONE = msgspec.json.Decoder(_Record)
 _REFUSED = (msgspec.DecodeError, RecursionError)  # DecodeError: ValidationError too
