@@ -6,8 +6,9 @@ costs a dict and its keys, and the frames' pyarrow pass then reads every dict ag
 a check that no version holds a key the history frame does not know. Here :mod:`msgspec`
 decodes each property into an :class:`Entry` and each version into a :class:`Version`:
 fixed slots, no dicts, and the key check is the decoder's own (an unknown key is refused).
-That halves the decoding's CPU and memory; :mod:`hubutk_pandas.frames.typed` reads the
-history columns from the slots.
+That halves the decoding's CPU with full history (0.042 against 0.085 ms a utk) and takes a
+fifth off an in-memory lookup's peak; :mod:`hubutk_pandas.frames.typed` reads the history
+columns from the slots.
 
 The typed decode is exact or it is not used. :func:`decode_batch` and :func:`decode_record`
 give the records :func:`hubutk_pandas._json.loads` gives - the same dicts, lists, strings
