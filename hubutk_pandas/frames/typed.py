@@ -26,21 +26,21 @@ from typing import Any
 import numpy as np
 
 from hubutk_pandas._typed import Entry
+from hubutk_pandas.frames.columns import _ARROW_TYPES, _HISTORY_SPEC, HISTORY_SCHEMA
 
 __all__ = ["entries_and_versions"]
 
 _VALUE: Callable[[Any], Any] = attrgetter("value")
 _VERSIONS: Callable[[Any], Any] = attrgetter("versions")
-#: (HubSpot's key, the version's slot, the arrow type's name) of each history column.
-_COLUMNS = (
-    ("value", "value", "string"),
-    ("timestamp", "timestamp", "int64"),
-    ("source-type", "source_type", "string"),
-    ("source-id", "source_id", "string"),
-    ("source-label", "source_label", "string"),
-    ("selected", "selected", "bool_"),
-    ("source-vids", "source_vids", "list"),
-    ("updated-by-user-id", "updated_by_user_id", "int64"),
+#: (HubSpot's key, the version's slot, the arrow type's name) of each history column, read
+#: from the history's spec and schema: a version's slot is its key in snake_case.
+_COLUMNS = tuple(
+    (
+        key,
+        key.replace("-", "_"),
+        "list" if col == "source_vids" else _ARROW_TYPES[HISTORY_SCHEMA[col]],
+    )
+    for col, key in _HISTORY_SPEC
 )
 
 

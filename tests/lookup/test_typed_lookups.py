@@ -16,14 +16,14 @@ import pandas as pd
 import pytest
 import requests
 
-from hubutk_pandas import LookupOptions, LookupResult, _json
+from hubutk_pandas import LookupResult, _json
 from hubutk_pandas._http.store import RECORD_STORE_FILE
 from hubutk_pandas.frames import FRAME_NAMES, typed
 from hubutk_pandas.lookup.plan import plan
 from hubutk_pandas.sandbox import SandboxPortal
 from tests.conftest import MakeClient
+from tests.dataset.helpers import FULL_OPTIONS, assert_same_frames_in_any_order
 
-FULL = LookupOptions(property_mode="value_and_history", form_submission_mode="all")
 QUERY = [("propertyMode", "value_and_history"), ("formSubmissionMode", "all")]
 
 
@@ -75,13 +75,17 @@ def test_a_lookup_cold_and_warm_builds_typed_the_frames_of_plain_records(
     portal: SandboxPortal, make_client: MakeClient, tmp_path: Path, typed_builds: list[int]
 ) -> None:
     utks = portal.sample_utks(250)
-    cold = make_client(portal, cache=tmp_path).lookup_utks(utks, options=FULL, progress=False)
+    cold = make_client(portal, cache=tmp_path).lookup_utks(
+        utks, options=FULL_OPTIONS, progress=False
+    )
     assert sum(typed_builds) > 1000  # every group was read typed
     plain = _plain(portal, utks)
     _same(cold, plain)
     typed_builds.clear()
     portal.reset_stats()
-    warm = make_client(portal, cache=tmp_path).lookup_utks(utks, options=FULL, progress=False)
+    warm = make_client(portal, cache=tmp_path).lookup_utks(
+        utks, options=FULL_OPTIONS, progress=False
+    )
     assert portal.stats.requests == 0 and sum(typed_builds) > 1000  # the store's texts too
     _same(warm, plain)
 
@@ -90,24 +94,18 @@ def test_a_streamed_lookup_builds_typed_the_same_frames(
     portal: SandboxPortal, make_client: MakeClient, tmp_path: Path, typed_builds: list[int]
 ) -> None:
     utks = portal.sample_utks(250)
-    ds = make_client(portal).lookup_utks(utks, options=FULL, progress=False, out=tmp_path / "d")
+    ds = make_client(portal).lookup_utks(
+        utks, options=FULL_OPTIONS, progress=False, out=tmp_path / "d"
+    )
     assert sum(typed_builds) > 1000
-    want = _plain(portal, utks)
-    for name in ("properties", "history"):
-        got = ds.to_pandas(name).sort_values(["vid", "property"], kind="stable")
-        expect = getattr(want, name).sort_values(["vid", "property"], kind="stable")
-        assert len(got) == len(expect) > 1000
-        pd.testing.assert_frame_equal(
-            got.reset_index(drop=True), expect.reset_index(drop=True), obj=name,
-            check_dtype=False,
-        )  # fmt: skip
+    assert_same_frames_in_any_order(_plain(portal, utks), ds)
 
 
 def test_fetch_batch_gives_hubspots_json_as_plain_dicts(
     portal: SandboxPortal, make_client: MakeClient
 ) -> None:
     utks = portal.sample_utks(20, "contact")
-    answer = make_client(portal).fetch_batch(utks, options=FULL)
+    answer = make_client(portal).fetch_batch(utks, options=FULL_OPTIONS)
     body = requests.get(
         portal.base_url + "/contacts/v1/contact/byUtk/batch/",
         params=[*QUERY, *(("utk", u) for u in utks)],
@@ -125,7 +123,7 @@ def test_records_trimmed_locally_are_stored_as_plain_json(
     record encoded again, typed entries written as the JSON objects they were."""
     client = make_client(portal, cache=tmp_path, max_url_length=1024)
     wanted = ["email", "firstname", "lifecyclestage", *(f"not_a_property_{i}" for i in range(60))]
-    options = FULL.replace(properties=wanted)
+    options = FULL_OPTIONS.replace(properties=wanted)
     utks = portal.sample_utks(40, "contact")
     assert plan(client.fetcher, utks, options).local_filter
     cold = client.lookup_utks(utks, options=options, progress=False)
