@@ -22,7 +22,7 @@ from hubutk_pandas.frames import FRAME_NAMES, typed
 from hubutk_pandas.lookup.plan import plan
 from hubutk_pandas.sandbox import SandboxPortal
 from tests.conftest import MakeClient
-from tests.dataset.helpers import FULL_OPTIONS, assert_same_frames_in_any_order
+from tests.dataset.helpers import FULL_OPTIONS
 
 QUERY = [("propertyMode", "value_and_history"), ("formSubmissionMode", "all")]
 
@@ -98,7 +98,17 @@ def test_a_streamed_lookup_builds_typed_the_same_frames(
         utks, options=FULL_OPTIONS, progress=False, out=tmp_path / "d"
     )
     assert sum(typed_builds) > 1000
-    assert_same_frames_in_any_order(_plain(portal, utks), ds)
+    want = _plain(portal, utks)
+    for name in ("properties", "history"):
+        got = ds.to_pandas(name).sort_values(["vid", "property"], kind="stable")
+        expect = getattr(want, name).sort_values(["vid", "property"], kind="stable")
+        assert len(got) == len(expect) > 1000
+        # Not the dtypes: on pandas 2 the dataset reads strings as Python strings, whatever
+        # the storage this module forces on the in-memory build (the typed build's condition).
+        pd.testing.assert_frame_equal(
+            got.reset_index(drop=True), expect.reset_index(drop=True), obj=name,
+            check_dtype=False,
+        )  # fmt: skip
 
 
 def test_fetch_batch_gives_hubspots_json_as_plain_dicts(
