@@ -104,7 +104,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 class SentObject(dict[str, Any]):
-    """A decoded JSON object that keeps the text it was decoded from, as ``sent``.
+    r"""A decoded JSON object that keeps the text it was decoded from, as ``sent``.
 
     The client's batch answers are these. The record store keeps each record as HubSpot
     sent it, cut out of ``sent`` (:meth:`members_as_sent`), instead of encoding the decoded
