@@ -275,8 +275,10 @@ class HttpFetcher:
     ) -> dict[str, Any]:  # fmt: skip
         """One batch request, paced and retried (``cache=False``: no HTTP cache).
 
-        The answer keeps the body it was decoded from (a :class:`~hubutk_pandas._json.
-        SentObject`): the record store keeps each record as sent, not encoded again.
+        With a record store, the answer keeps the body it was decoded from (a
+        :class:`~hubutk_pandas._json.SentObject`): the store keeps each record as sent, not
+        encoded again. Without one (``cache=False`` on the client) there is nothing to cut
+        the records' texts for, and the answer is a plain dict.
         ``typed=True``: properties decoded as :mod:`~hubutk_pandas._typed` entries.
         """
         decode: Callable[[bytes], Any] = _json.loads
@@ -284,7 +286,7 @@ class HttpFetcher:
             from hubutk_pandas._typed import decode_batch as decode
         answer: dict[str, Any] = self._get(
             self._paths[endpoint], params, refresh=refresh, check=shapes.batch_shape,
-            cache=cache, keep_text=True, decode=decode,
+            cache=cache, keep_text=self._store is not None, decode=decode,
         )  # fmt: skip
         return answer
 

@@ -300,6 +300,20 @@ def test_the_clients_batch_answers_keep_the_body_they_were_decoded_from(
         assert loads(answer.sent) == answer and len(answer) > 0
 
 
+def test_without_a_record_store_the_answers_keep_no_body(
+    portal: SandboxPortal, make_client: MakeClient
+) -> None:
+    # cache=False: no store to keep the records' texts for, so no body is kept and no
+    # worker cuts texts nobody stores (a few percent of a thin lookup's CPU)
+    client = make_client(portal, cache=False)
+    utks = portal.sample_utks(5)
+    answer = client.fetcher.get_batch(
+        "byUtk", [("utk", u) for u in utks], refresh=False, cache=False, typed=True
+    )
+    assert type(answer) is dict and len(answer) > 0
+    assert client.lookup_utks(utks, progress=False).contacts["utk"].tolist() == utks
+
+
 def test_the_store_keeps_a_records_text_as_it_is(tmp_path: Path) -> None:
     with RecordStore(tmp_path) as store:
         store.put("ns", {"a": '{"vid": 1,  "n": 1.0E3}', "b": {"vid": 2}, "c": None})
