@@ -23,6 +23,11 @@ alternating:
 From the CPU per utk: the fraction of one core each HubSpot tier needs at its ceiling,
 100, 190 and 250 requests per 10 s of 100 utks each (1,000, 1,900 and 2,500 utks/s).
 
+``--arrow-pool`` sets pyarrow's allocator in the measured processes (the
+``ARROW_DEFAULT_MEMORY_POOL`` variable an analyst can set too; the package itself never
+changes it): on this machine the system allocator takes about a tenth off an in-memory lookup
+with full history (see the README).
+
 The warm rerun: the in-memory lookup again in the same cache folder (every record from the
 record store, no request), against a plain ``json.loads`` of the same answers (the bodies
 fetched once more with ``requests``, decoded in the same child), for thin records (value
@@ -33,6 +38,7 @@ Usage::
     .venv/bin/python benchmarks/bench_cpu.py                # 20,000 utks, 3 runs, ~3 min
     .venv/bin/python benchmarks/bench_cpu.py --quick        # 4,000 utks, 1 run
     .venv/bin/python benchmarks/bench_cpu.py --utks 50000 --runs 5
+    .venv/bin/python benchmarks/bench_cpu.py --arrow-pool system   # glibc's malloc for pyarrow
 """
 
 from __future__ import annotations
@@ -97,8 +103,10 @@ with HubSpotClient(token, base_url=base_url, cache=cache, rate_limit=(1_000_000,
             json.loads(body)
         loads = time.process_time() - loads
         mb = sum(map(len, bodies)) / 1e6
+import pyarrow
 print(json.dumps({"cpu": cpu, "wall": wall, "contacts": contacts, "loads": loads,
-                  "mb": mb if loads is not None else None}))
+                  "mb": mb if loads is not None else None,
+                  "pool": pyarrow.default_memory_pool().backend_name}))
 """
 
 
@@ -115,14 +123,18 @@ def _serve(conn: Connection, contacts: int, n: int, kind: str) -> None:
 
 
 def run_child(
-    path: str, mode: str, options: dict[str, Any], work: Path, cache: Path, server: tuple[str, str]
-) -> dict[str, Any]:
+    path: str, mode: str, options: dict[str, Any], work: Path, cache: Path, server: tuple[str, str],
+    pool: str = "",
+) -> dict[str, Any]:  # fmt: skip
     out = work / "dataset"
     shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    if pool:  # pyarrow reads it when it first allocates: the child's whole process
+        env["ARROW_DEFAULT_MEMORY_POOL"] = pool
     done = subprocess.run(
         [sys.executable, "-c", CHILD, path, mode, str(work / "utks.txt"), str(cache), str(out),
          json.dumps(options), *server],
-        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+        capture_output=True, text=True, env=env,
     )  # fmt: skip
     if done.returncode:
         raise RuntimeError(f"the measured child failed:\n{done.stderr}")
@@ -143,6 +155,13 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated paths, e.g. 'memory full history' (default: all)",
     )
     parser.add_argument("--no-warm", action="store_true", help="skip the warm reruns")
+    parser.add_argument(
+        "--arrow-pool",
+        default="",
+        choices=["", "mimalloc", "jemalloc", "system"],
+        help="pyarrow's allocator in the measured processes (ARROW_DEFAULT_MEMORY_POOL; "
+        "default: pyarrow's own choice, mimalloc on Linux wheels)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.utks, args.runs = min(args.utks, 4000), 1
@@ -168,11 +187,13 @@ def main(argv: list[str] | None = None) -> None:
         paths = [(p, m) for p, m in paths if f"{p} {m}" in wanted]
     cpu: dict[tuple[str, str], list[float]] = {key: [] for key in paths}
     warm: dict[str, dict[str, Any]] = {}
+    pools: set[str] = set()
     try:
         for run in range(args.runs):
             for path, mode in paths:
                 cache = work / f"cache-{path}-{mode}-{run}".replace(" ", "-")
-                got = run_child(path, "cold", MODES[mode], work, cache, where)
+                got = run_child(path, "cold", MODES[mode], work, cache, where, args.arrow_pool)
+                pools.add(got["pool"])
                 cpu[path, mode].append(got["cpu"] / n * 1000)
                 print(
                     f"  run {run + 1}: {path:<8} {mode:<12} {got['cpu']:6.2f} s CPU "
@@ -181,9 +202,11 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
                 if path == "memory" and run == 0 and not args.no_warm:
-                    warm[mode] = run_child(path, "warm", MODES[mode], work, cache, where)
+                    warm[mode] = run_child(
+                        path, "warm", MODES[mode], work, cache, where, args.arrow_pool
+                    )
                 shutil.rmtree(cache, ignore_errors=True)
-        print()
+        print(f"\npyarrow's allocator in the measured processes: {', '.join(sorted(pools))}")
         print(f"{'path':<28} {'CPU ms/utk':>10} {'utks/s/core':>12}  " +
               "  ".join(f"{t.split(' (')[0]:>10}" for t in TIERS))  # fmt: skip
         for (path, mode), values in cpu.items():
