@@ -59,14 +59,25 @@ def test_a_lookup_that_keeps_failing_reports_each_detail_once(make_client: Any) 
     assert caught.value.failed_utks == portal.sample_utks(3)
 
 
-def test_sandbox_client_with_invalid_options_leaves_no_temporary_folder() -> None:
+def test_sandbox_client_with_invalid_options_leaves_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A temporary folder of this test's own: the system's is shared with the other test
+    # workers, whose sandbox clients make and remove such folders meanwhile.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
     def leftovers() -> set[Path]:
         return set(Path(tempfile.gettempdir()).glob("hubutk-sandbox-cache-*"))
 
-    before = leftovers()
+    assert Path(tempfile.gettempdir()) == tmp_path
     with pytest.raises(InvalidOptionError, match="max_workers"):
         connect(sandbox=True, contacts=10, max_workers=0)
-    assert leftovers() == before
+    assert leftovers() == set()
+    # and the folder a valid client makes there is the one this test looks in
+    with connect(sandbox=True, contacts=10) as client:
+        assert len(leftovers()) == 1
+        client.lookup_utks([], progress=False)
+    assert leftovers() == set()
 
 
 def test_a_streamed_lookup_sends_every_chunk_on_one_pool_of_the_clients_workers(
