@@ -26,6 +26,7 @@ from __future__ import annotations
 import glob
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,7 +143,8 @@ def distinct_utks(
 
     Values are text with surrounding spaces trimmed; the lookup cleans them further
     (invalid values become ``missing`` rows). The files are checked now; the values are
-    read as the returned iterator is consumed.
+    read as the returned iterator is consumed. DuckDB's connection and spill folder are
+    closed when the iterator is exhausted or closed, or dropped unread.
 
     Parameters
     ----------
@@ -184,8 +186,7 @@ def distinct_utks(
                 "give files of one layout (or look them up in separate runs)"
             )
     except BaseException:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+        _close(con, spill)
         raise
     quoted = '"' + column.replace('"', '""') + '"'
     scans = " UNION ALL ".join(
@@ -197,7 +198,17 @@ def distinct_utks(
         f"SELECT utk, min(pos) AS first_pos FROM ({scans}) WHERE utk IS NOT NULL AND utk <> '' "
         "GROUP BY utk ORDER BY first_pos"
     )
-    return _blocks(con, query, spill)
+    values = _blocks(con, query, spill)
+    # A generator dropped before its first value runs no ``finally``: without this, the
+    # connection and the spill folder outlived an iterator never read (an invalid option
+    # given with the inputs, a caller that stops before the first value).
+    weakref.finalize(values, _close, con, spill)
+    return values
+
+
+def _close(con: duckdb.DuckDBPyConnection, spill: str) -> None:
+    con.close()
+    shutil.rmtree(spill, ignore_errors=True)
 
 
 def _blocks(con: duckdb.DuckDBPyConnection, query: str, spill: str) -> Iterator[str]:
@@ -211,5 +222,4 @@ def _blocks(con: duckdb.DuckDBPyConnection, query: str, spill: str) -> Iterator[
         while rows := cursor.fetchmany(_BLOCK):
             yield from (row[0] for row in rows)
     finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+        _close(con, spill)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +121,9 @@ def test_lookup_reports_a_missing_column_and_a_refused_token(
     assert "column 'utk' is not in" in err
     assert "'when', 'token'" in err
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-not-a-real-token")
+    spills = tmp_path / "tmp"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))  # where DuckDB's spill folder goes
     argv = ["lookup", str(tmp_path / "v.csv"), "--column", "token", "--out", str(tmp_path / "o")]
     for fmt in ("csv", "dataset"):
         assert main([*argv, "--no-cache", "--format", fmt]) == 1
@@ -126,6 +131,10 @@ def test_lookup_reports_a_missing_column_and_a_refused_token(
         assert "Authentication credentials not found" in err
         assert "pat-na1-not-a-real-token" not in err
         assert not (tmp_path / "o").exists()  # refused before anything is written
+        gc.collect()
+        # The inputs' reader was never read: its connection and spill folder went with it
+        # (they were left behind, one folder a refused run).
+        assert list(spills.iterdir()) == []
 
 
 def test_lookup_rejects_an_invalid_option_before_any_request(
