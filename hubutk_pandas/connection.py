@@ -14,12 +14,15 @@ import logging
 import os
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hubutk_pandas.client import HubSpotClient
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from collections.abc import Callable
+
     from hubutk_pandas.sandbox import SandboxPortal
 
 __all__ = ["SYNTHETIC", "SandboxClient", "connect", "credentials_in_environment"]
@@ -63,16 +66,18 @@ class SandboxClient(HubSpotClient):
     """
 
     def __init__(self, portal: SandboxPortal, **kwargs: Any) -> None:
-        self._temporary_cache: Path | None = None
+        self._remove_cache: Callable[[], Any] = lambda: None
         if "cache" not in kwargs:
             # Synthetic answers never mix with a real portal's in the user's cache folder.
-            self._temporary_cache = Path(tempfile.mkdtemp(prefix="hubutk-sandbox-cache-"))
-            kwargs["cache"] = self._temporary_cache
+            folder = tempfile.mkdtemp(prefix="hubutk-sandbox-cache-")
+            kwargs["cache"] = Path(folder)
+            # Removed by close(), or else when the client is dropped or the process ends
+            # (a notebook's client is seldom closed: its folders piled up in the temp dir).
+            self._remove_cache = weakref.finalize(self, shutil.rmtree, folder, True)
         try:
             super().__init__(portal.access_token, base_url=portal.base_url, **kwargs)
         except BaseException:  # invalid client options: leave no temporary folder behind
-            if self._temporary_cache is not None:
-                shutil.rmtree(self._temporary_cache, ignore_errors=True)
+            self._remove_cache()
             raise
         self._portal = portal
 
@@ -92,8 +97,7 @@ class SandboxClient(HubSpotClient):
             super().close()
         finally:
             self._portal.close()
-            if self._temporary_cache is not None:
-                shutil.rmtree(self._temporary_cache, ignore_errors=True)
+            self._remove_cache()
 
 
 def connect(
@@ -116,7 +120,8 @@ def connect(
         never (raises :class:`~hubutk_pandas.CredentialsError` without credentials).
     **client_kwargs
         Passed to :class:`HubSpotClient` (``cache``, ``rate_limit``, ...). For the
-        sandbox, ``cache`` defaults to a temporary folder (removed by ``close()``),
+        sandbox, ``cache`` defaults to a temporary folder (removed by ``close()``, or
+        when the client is dropped or the process ends),
         so synthetic answers never mix with a real portal's in your cache.
 
     Returns

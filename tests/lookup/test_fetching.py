@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,22 @@ def test_sandbox_client_with_invalid_options_leaves_no_temporary_folder(
         assert len(leftovers()) == 1
         client.lookup_utks([], progress=False)
     assert leftovers() == set()
+
+
+def test_a_sandbox_client_never_closed_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """A notebook seldom closes its client: the folder goes when the process ends."""
+    script = (
+        "import sys, tempfile; tempfile.tempdir = sys.argv[1]\n"
+        "from hubutk_pandas import connect\n"
+        "client = connect(sandbox=True, contacts=10)\n"
+        "client.lookup_utks(client.sandbox.sample_utks(3), progress=False)\n"
+        "assert len(list(__import__('pathlib').Path(sys.argv[1]).iterdir())) == 1  # in use\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.glob("hubutk-sandbox-cache-*")) == []
 
 
 def test_a_streamed_lookup_sends_every_chunk_on_one_pool_of_the_clients_workers(
