@@ -5,11 +5,28 @@ The examples run for real, against an in-process sandbox portal over loopback.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests' and examples' temporary files go in the session's own folder.
+
+    The examples make their folders with ``tempfile.mkdtemp()``, as an analyst would, and
+    so do the package's temporary files (DuckDB's spill folder, a sandbox client's cache);
+    pytest removes the session's folder after a few runs, where the system's temporary
+    folder kept them (about 50 folders a run piled up there). Subprocesses get it too.
+    """
+    folder = tmp_path_factory.mktemp("tmp")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tempfile, "tempdir", str(folder))
+        mp.setenv("TMPDIR", str(folder))
+        yield
 
 
 @pytest.fixture(scope="session")
