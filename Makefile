@@ -17,8 +17,11 @@ OFFLINE := env -u HUBSPOT_ACCESS_TOKEN -u HUBSPOT_API_KEY -u HUBSPOT_BASE_URL -u
 TESTENV := $(OFFLINE) -u PYTHONDONTWRITEBYTECODE
 PYTEST := $(TESTENV) $(BIN)/python -m pytest -p no:nbval
 # The notebooks run side by side, one per worker (each in a kernel of its own, each with its own
-# sandbox): 30-35 s where one after another took 56 s.
-NBVAL = $(TESTENV) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks \
+# sandbox): 30-35 s where one after another took 56 s. nbval kills each kernel at the end rather
+# than shutting it down, so a notebook's sandbox client cannot remove its temporary cache folder
+# (an analyst's kernel, shut down or restarted, does): the run gets a temporary folder of its own.
+NBVAL = nbtmp=$$(mktemp -d) && trap 'rm -rf "$$nbtmp"' EXIT && TMPDIR=$$nbtmp \
+  $(TESTENV) $(BIN)/python -m pytest --nbval-lax --nbval-current-env -p no:python notebooks \
   $(XDIST) --dist loadscope
 # uv (a dev dependency) builds the wheel and the throwaway/floor environments from its cache.
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
