@@ -8,7 +8,9 @@ machine, and the window, not the pacer's rules, set how fast a burst could go ou
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,19 @@ def test_a_full_top_tier_window_is_stored_compactly_and_read_back_whole() -> Non
     again = WindowState.load(text, (100, 10.0), now=1000.0)
     assert again == state
     assert again.log[0] == (1000.0 - 9.9, OWNERS[0])
+
+
+def test_the_packed_slots_are_the_stored_format_every_process_reads() -> None:
+    """Little-endian doubles and 4-byte owner indices, base64: what other processes (and
+    versions of the package) on the same window write and read."""
+    state = _busy_state(1000.0)
+    data = json.loads(state.to_json())
+    owners = data["owners"]
+    for key, slots in (("log", state.log), ("expired", state.expired)):
+        times, index = (base64.b64decode(part) for part in data[key])
+        assert times == struct.pack(f"<{len(slots)}d", *(t for t, _ in slots))
+        assert index == struct.pack(f"<{len(slots)}I", *(owners.index(o) for _, o in slots))
+    assert owners == OWNERS  # in order of first appearance, each once
 
 
 @pytest.mark.parametrize(
