@@ -457,7 +457,12 @@ class WindowStore(Protocol):
     """Whether other processes may change the state (so waiting must poll)."""
 
     def run(self, decide: Callable[[WindowState, float, Alive], T]) -> T:
-        """Load the state, call ``decide(state, now, alive)``, keep the state; atomically."""
+        """Load the state, call ``decide(state, now, alive)``, keep the state; atomically.
+
+        A shared store may call ``decide`` again, on a state read afresh, when another
+        process wrote first (optimistic transactions): a decision changes nothing but the
+        state it is given, and only the result of the call that was kept is returned.
+        """
         ...
 
     def close(self) -> None:
