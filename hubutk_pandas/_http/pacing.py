@@ -41,6 +41,9 @@ Redis server shared across machines (:mod:`~hubutk_pandas._http.redis_window`), 
 client's memory alone. The rules are the same for all three
 (:class:`~hubutk_pandas._http.window.WindowState`); a pacer on a shared store polls it while
 it waits (other processes' answers cannot wake it), one thread per pacer at a time.
+A pacer takes one decision at a time; answers that arrive meanwhile (and their headers)
+are applied together by the thread deciding, so a burst of answers costs a shared window a
+few writes rather than two each, and no worker waits on the window to hand an answer in.
 
 Why not a rate-limiting library such as pyrate-limiter (4.x, which has SQLite, file-lock and
 Redis buckets)? Its buckets record one timestamp per request, taken when the permit is
@@ -73,6 +76,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -195,6 +199,8 @@ class RateLimiter:
         self._owner = new_owner()
         self._ids = itertools.count()
         self._turn = threading.Lock()  # one thread of this pacer books at a time
+        self._deciding = threading.Lock()  # one decision of this pacer at a time
+        self._pending: deque[Callable[[WindowState, float, Any], int]] = deque()
         self._cond = threading.Condition()
         self._answers_seen = 0  # bumped by every answer: a waiting booker looks again
         self._last_sent = threading.local()  # hold() -> observe(), in the same thread
@@ -216,14 +222,61 @@ class RateLimiter:
         return self._window
 
     def _run(self, decide: Callable[[WindowState, float, Any], Any]) -> Any:
-        """Run one decision on the window; follow its rate (another process may have set it)."""
+        """Run one decision on the window, with the answers waiting for one (see :meth:`_post`)."""
+        return self._decide(decide)[0]
+
+    def _decide(self, decide: Callable[[WindowState, float, Any], Any] | None) -> tuple[Any, int]:
+        """``(result, answers seen)``: the count as this decision left it (newer ones are news)."""
+        with self._deciding:
+            out = self._decide_now(decide)
+        self._flush()
+        return out
+
+    def _decide_now(
+        self, decide: Callable[[WindowState, float, Any], Any] | None
+    ) -> tuple[Any, int]:
+        """:meth:`_decide`, holding ``_deciding``: the pending answers first, then ``decide``."""
+        ops = []
+        while self._pending:
+            ops.append(self._pending.popleft())
+        booked: list[int] = []
 
         def step(state: WindowState, now: float, alive: Any) -> Any:
-            result = decide(state, now, alive)
+            booked.clear()  # a shared store may run the step again on a fresher state
+            booked.extend(op(state, now, alive) for op in ops)
+            result = None if decide is None else decide(state, now, alive)
+            # follow the window's rate: another process may have set it
             self._max, self._interval = state.max_requests, state.interval
             return result
 
-        return self._window.run(step)
+        result = self._window.run(step)
+        with self._cond:
+            if ops:
+                self.booked_elsewhere += sum(booked)
+                self._answers_seen += 1
+                self._cond.notify_all()
+            return result, self._answers_seen
+
+    def _post(self, op: Callable[[WindowState, float, Any], int]) -> None:
+        """Apply ``op`` (an answer, an answer's headers) in the next decision of this pacer.
+
+        Now, unless another thread is deciding: that one applies it when it is done. On a
+        shared window a decision is a write to the file or to Redis, and a burst of answers
+        would queue one write each behind the bookings; combined, a burst is a few writes.
+        Until it is applied, an answered slot still counts as in flight: it never expires,
+        so waiting costs the window nothing it could spend too early.
+        """
+        self._pending.append(op)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Decide on what is pending, unless another thread is deciding (it does, after)."""
+        while self._pending and self._deciding.acquire(blocking=False):
+            try:
+                if self._pending:
+                    self._decide_now(None)
+            finally:
+                self._deciding.release()
 
     def _age(self, instant: float) -> float:
         """Seconds from ``instant`` (this pacer's clock) until now."""
@@ -284,7 +337,6 @@ class RateLimiter:
         waited = 0.0
         with self._turn:
             while True:
-                seen = self._answers_seen
                 now = self._clock()
 
                 def decide(state: WindowState, store_now: float, alive: Any) -> float | None:
@@ -297,7 +349,8 @@ class RateLimiter:
                         alive=alive,
                     )
 
-                delay = self._run(decide)
+                # seen: the answers this decision knew of; a later one is worth a look
+                delay, seen = self._decide(decide)
                 if delay is not None and delay <= 0:
                     self.waited += waited
                     return now, waited, slot_id
@@ -316,11 +369,13 @@ class RateLimiter:
 
     def _answer(self, slot_id: str, answered: float) -> None:
         owner = self._owner
-        # The age is read inside the decision, right after the window's own clock.
-        self._run(lambda state, now, alive: state.answer(slot_id, now - self._age(answered), owner))
-        with self._cond:
-            self._answers_seen += 1
-            self._cond.notify_all()
+
+        def answer(state: WindowState, now: float, alive: Any) -> int:
+            # The age is read inside the decision, right after the window's own clock.
+            state.answer(slot_id, now - self._age(answered), owner)
+            return 0
+
+        self._post(answer)
 
     @contextmanager
     def hold(self) -> Iterator[Slot]:
@@ -366,7 +421,11 @@ class RateLimiter:
             self._last_sent.value = booked
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Adapt to ``X-HubSpot-RateLimit-*`` headers of a network answer (see the module)."""
+        """Adapt to ``X-HubSpot-RateLimit-*`` headers of a network answer (see the module).
+
+        Like an answer's arrival (:meth:`hold`), it is applied with this pacer's next
+        decision: at once, unless another thread is deciding, which then applies it.
+        """
         info = rate_limit_headers(headers)
         sent = getattr(self._last_sent, "value", None)
         self._last_sent.value = None
@@ -390,11 +449,9 @@ class RateLimiter:
                     state.max_requests,
                     state.interval,
                 )
-            return booked
+            return int(booked)
 
-        self.booked_elsewhere += int(self._run(decide))
-        with self._cond:
-            self._cond.notify_all()
+        self._post(decide)
 
     def penalize(self, window: float | None = None, *, at_least: float = 0.0) -> float:
         """Record a 429: treat the window as full and hold every worker until it has room.

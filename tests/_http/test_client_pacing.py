@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -245,3 +246,76 @@ def test_a_slot_counts_from_the_answers_headers_not_the_end_of_its_body() -> Non
     frees_in = pacer._delay(time.monotonic())
     assert frees_in <= 5.0 - 0.6, frees_in
     assert frees_in >= 5.0 - (time.monotonic() - sent) - 0.01, frees_in
+
+
+class _SlowStore:
+    """A window in memory whose decisions can be made to wait (a shared store, busy)."""
+
+    kind, location, shared = "client", "memory", False
+
+    def __init__(self) -> None:
+        from hubutk_pandas._http.window import MemoryWindow
+
+        self._inner = MemoryWindow((100, 10.0), clock=time.monotonic)
+        self.runs = 0
+        self.hold_next = threading.Event()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def run(self, decide: Any) -> Any:
+        self.runs += 1
+        if self.hold_next.is_set():
+            self.hold_next.clear()
+            self.entered.set()
+            assert self.release.wait(30)
+        return self._inner.run(decide)
+
+    def close(self) -> None:
+        pass
+
+
+def test_answers_arriving_during_a_decision_wait_for_none_and_are_applied_together() -> None:
+    """A burst of answers on a busy window: each worker goes on at once, and the thread
+    deciding applies them all in one more decision, with their headers, losing none."""
+    from contextlib import ExitStack
+
+    store = _SlowStore()
+    pacer = RateLimiter(100, 10.0, window=store)
+    with ExitStack() as stack:
+        for _ in range(5):
+            stack.enter_context(pacer.hold())
+        assert pacer.usage()["in_flight"] == 5
+        store.hold_next.set()
+        busy = threading.Thread(target=pacer.usage)  # a decision, kept waiting
+        busy.start()
+        assert store.entered.wait(30)
+        runs = store.runs
+        started = time.monotonic()
+    # the five answers are posted while the other thread decides: nobody waits for it
+    for remaining in (95, 94):
+        pacer.observe({"X-HubSpot-RateLimit-Remaining": str(remaining)})
+    assert time.monotonic() - started < 5
+    assert store.runs == runs  # nothing decided yet
+    store.release.set()
+    busy.join(30)
+    assert store.runs == runs + 1  # all seven in one decision, by the thread that was busy
+    usage = pacer.usage()
+    assert usage["in_flight"] == 0 and usage["ours"] == 5  # every answer counted
+    assert pacer.credit() > 0  # and the headers too
+
+
+def test_a_bug_in_a_decision_surfaces_as_itself_and_later_answers_still_count() -> None:
+    store = _SlowStore()
+    pacer = RateLimiter(100, 10.0, window=store)
+    with pacer.hold():
+        pass
+
+    def broken(state: object, now: float, alive: object) -> int:
+        raise ZeroDivisionError("a bug in a decision")
+
+    pacer._pending.append(broken)  # as if an answer's decision had a bug
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        pacer.usage()
+    with pacer.hold():
+        pass
+    assert pacer.usage()["ours"] == 2
