@@ -305,7 +305,7 @@ def _run(
         elapsed = time.monotonic() - started
         pacer = client._http._limiter
         print(
-            f"client         {client.settings.max_workers} workers, waited "
+            f"client         {client.fetcher.max_workers} workers, waited "
             f"{pacer.waited:.0f} s in all for slots, held each "
             f"{pacer.held / max(1, len(trips.seconds)) * 1000:.0f} ms on average, "
             f"{pacer.booked_elsewhere} booked as used elsewhere; "

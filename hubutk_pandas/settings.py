@@ -22,6 +22,7 @@ hubutk_pandas.errors.InvalidOptionError: timeout=0 is not valid; use a number >=
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import typing
 from collections.abc import Callable
@@ -41,6 +42,7 @@ __all__ = [
     "SettingSpec",
     "build_settings",
     "check_number",
+    "default_workers",
     "resolve_cache_dir",
     "setting_specs",
     "takes_client_settings",
@@ -74,6 +76,38 @@ def _number(minimum: float, *, integer: bool = False) -> Callable[[str, Any], An
         return value if integer else float(value)
 
     return check
+
+
+MOST_DEFAULT_WORKERS = 40
+"""The most worker threads a client starts by default: HubSpot's highest limit's share
+(250 requests per 10 s, see :func:`default_workers`)."""
+
+
+def default_workers(max_requests: int) -> int:
+    """Worker threads for a rate window of ``max_requests``, unless ``max_workers`` is set.
+
+    16 for each 100 requests of the window, at least 16 and at most 40, so that a whole
+    window goes out in about six round trips whatever the tier: a lookup's last requests
+    reuse the slots its first window's answers free, and those come back sooner with more
+    requests in flight. Measured at HubSpot's ceilings (the README's benchmarks): at 190
+    per 10 s, 32 workers instead of 16 took the whole call from 96.5-97.1% to 97.1-97.4%
+    of the pacing ideal; at 250, 40 instead of 16 from 89.7-90.2% to 91.5-91.9%; the CPU
+    per utk did not grow.
+
+    Examples
+    --------
+    >>> default_workers(100), default_workers(190), default_workers(250)
+    (16, 31, 40)
+    >>> default_workers(10), default_workers(1_000_000)
+    (16, 40)
+    """
+    return max(16, min(MOST_DEFAULT_WORKERS, math.ceil(max_requests * 16 / 100)))
+
+
+def _check_workers(name: str, value: Any) -> int | None:
+    if value is not None:
+        check_number(name, value, minimum=1, integer=True)
+    return value
 
 
 def _check_base_url(name: str, value: Any) -> str:
@@ -305,14 +339,17 @@ class ClientSettings:
             parse=_parse_rate,
         ),
     )
-    max_workers: int = field(
-        default=16,
+    max_workers: int | None = field(
+        default=None,
         metadata=_setting(
-            check=_number(1, integer=True),
-            kind="int, default 16",
-            doc="Threads sending batches at once (16: a window of 100 requests goes out in "
-            "about a second even at a few hundred ms per answer).",
-            shell="requests in flight at once",
+            check=_check_workers,
+            kind="int, optional",
+            doc="Threads sending batches at once. Default: from the rate window, 16 for "
+            "each 100 requests (16 at 100 per 10 s, 31 at 190, 40 at 250; at least 16, at "
+            "most 40), read at each lookup, so a rate the portal's headers announce counts "
+            "too: a window goes out in about six round trips.",
+            shell="requests in flight at once (default: 16 for each 100 requests of the "
+            "rate limit, from 16 to 40)",
             metavar="N",
             parse=_parse_int,
         ),
@@ -426,7 +463,7 @@ class ClientSettingsKwargs(TypedDict, total=False):
     base_url: str | None
     expire_after: timedelta | float | None
     rate_limit: tuple[int, float]
-    max_workers: int
+    max_workers: int | None
     max_retries: int
     backoff_factor: float
     backoff_max: float
@@ -476,7 +513,7 @@ def build_settings(
     >>> s = build_settings(credential_kind="access_token", base_url="http://h/",
     ...     cache_dir=None, expire_after=60, rate_limit=(190, 10))
     >>> s.base_url, s.expire_after, s.rate_limit, s.max_workers
-    ('http://h', datetime.timedelta(seconds=60), (190, 10.0), 16)
+    ('http://h', datetime.timedelta(seconds=60), (190, 10.0), None)
     """
     specs = {s.name: s for s in setting_specs()}
     unknown = [name for name in given if name not in specs]
@@ -513,7 +550,7 @@ def takes_client_settings(obj: _T) -> _T:
     ...     '''
     >>> list(inspect.signature(make).parameters)[:4]
     ['token', 'cache', 'base_url', 'expire_after']
-    >>> "max_workers : int, default 16" in make.__doc__
+    >>> "max_workers : int, optional" in make.__doc__
     True
     >>> @takes_client_settings
     ... def bad(*, base_url=None): ...

@@ -37,7 +37,7 @@ from hubutk_pandas._http.store import RecordStore, namespace_for
 from hubutk_pandas._http.transport import RetryPolicy, ShapeCheck, get_json
 from hubutk_pandas.credentials import refused_credential_message
 from hubutk_pandas.errors import AuthenticationError, HubSpotError, MissingScopesError
-from hubutk_pandas.settings import ClientSettings
+from hubutk_pandas.settings import MOST_DEFAULT_WORKERS, ClientSettings, default_workers
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from hubutk_pandas.options import Endpoint, LookupOptions
@@ -102,7 +102,8 @@ class HttpFetcher:
         self.fingerprint = session.credential_fingerprint(
             s.credential_kind, secret, session.load_salt(s.cache_dir)
         )
-        self._session = self._make_session(s.cache_dir, s.max_workers)
+        # sized for the most workers a lookup may start (they follow the window's rate)
+        self._session = self._make_session(s.cache_dir, self._most_workers())
         try:
             self._store = (
                 None
@@ -192,7 +193,7 @@ class HttpFetcher:
         """The session without HTTP cache, made on first use."""
         with self._plain_lock:  # a dataset fetches two chunks at once: twice the connections
             if self._plain_session is None:
-                self._plain_session = self._make_session(None, 2 * self.settings.max_workers)
+                self._plain_session = self._make_session(None, 2 * self._most_workers())
             return self._plain_session
 
     def _credential(self, params: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -254,8 +255,19 @@ class HttpFetcher:
 
     @property
     def max_workers(self) -> int:
-        """Batches sent at once."""
-        return self.settings.max_workers
+        """Batches sent at once: the setting, else as many as the window's rate calls for.
+
+        :func:`~hubutk_pandas.settings.default_workers` of the window's current rate, which
+        the portal's headers may have changed since the client was made: each lookup reads
+        it when it starts.
+        """
+        if self.settings.max_workers is not None:
+            return self.settings.max_workers
+        return default_workers(self._limiter.rate[0])
+
+    def _most_workers(self) -> int:
+        """The most threads :attr:`max_workers` can name (a connection pool's size)."""
+        return self.settings.max_workers or MOST_DEFAULT_WORKERS
 
     @property
     def max_url_length(self) -> int:

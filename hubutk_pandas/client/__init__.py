@@ -84,7 +84,7 @@ class HubSpotClient(Lookups, Upkeep):
         expire_after: timedelta | float | None = timedelta(days=1),
         rate_limit: tuple[int, float] = (100, 10.0),
         rate_window: str | os.PathLike[str] | None = None,
-        max_workers: int = 16,
+        max_workers: int | None = None,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
         backoff_max: float = 30.0,

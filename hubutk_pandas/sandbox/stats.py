@@ -9,6 +9,8 @@ Examples
 >>> stats.record(path="/x", status=200, utks=3)
 >>> stats.requests, stats.by_status[200], stats.utks_requested, stats.in_flight
 (1, 1, 3, 0)
+>>> stats.most_in_flight  # the most at once
+1
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ class SandboxStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._in_flight = 0
+        self._most_in_flight = 0
         self.reset()
 
     def begin(self) -> None:
         """Note a request being answered (:meth:`record` ends it)."""
         with self._lock:
             self._in_flight += 1
+            self._most_in_flight = max(self._most_in_flight, self._in_flight)
 
     def reset(self) -> None:
         """Set every counter back to zero (requests still being answered count when done)."""
@@ -47,6 +51,7 @@ class SandboxStats:
             self._by_path: Counter[str] = Counter()
             self._faults: Counter[str] = Counter()
             self._utks = 0
+            self._most_in_flight = self._in_flight
 
     def record(
         self, *, path: str, status: int | None = None, fault: str | None = None, utks: int = 0
@@ -73,6 +78,12 @@ class SandboxStats:
         """Requests received and not answered yet (not zeroed by :meth:`reset`)."""
         with self._lock:
             return self._in_flight
+
+    @property
+    def most_in_flight(self) -> int:
+        """The most requests being answered at once since the start (or :meth:`reset`)."""
+        with self._lock:
+            return self._most_in_flight
 
     @property
     def by_status(self) -> Counter[int]:

@@ -322,7 +322,10 @@ def test_lookup_help_speaks_shell_not_python(capsys: pytest.CaptureFixture[str])
     assert "--show-list-memberships also fetch list memberships" in text
     assert "(default: off)" in text
     assert "--rate-limit N/SECONDS" in text and "default: 100/10" in text
-    assert "--max-workers N requests in flight at once (default: 16)" in text
+    assert (
+        "--max-workers N requests in flight at once (default: 16 for each 100 requests of "
+        "the rate limit, from 16 to 40)" in text
+    )
     assert "--out OUT output folder (default: results)" in text
     assert "(default: csv up to 50,000 distinct utks, dataset above them" in text
     assert "--quiet, -q print errors and warnings only" in text
