@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, repeat
@@ -233,7 +234,8 @@ def _strings(values: list[Any]) -> Any:
         import pyarrow as pa  # pandas has imported it already
 
         try:
-            return pd.array(pa.array(values, type=pa.string(), from_pandas=True), dtype="string")
+            strings = pa.array(values, type=_arrow_string(), from_pandas=True)
+            return pd.array(strings, dtype=pd.StringDtype())
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass
     try:
@@ -340,6 +342,35 @@ def _extra_rows(items: list[dict[str, Any]], known: frozenset[str]) -> np.ndarra
 
 
 _ARROW_TYPES = {"string": "string", "Int64": "int64", "boolean": "bool_", TIMESTAMP_DTYPE: "int64"}
+"""The typed columns' dtypes read through pyarrow, and the arrow type each is read as
+(:func:`_arrow_type`: ``"string"`` is the one pandas keeps its strings in)."""
+
+
+@functools.cache
+def _arrow_string() -> Any:
+    """The arrow type pandas keeps ``string[pyarrow]`` arrays in: ``large_string`` (pandas 2.2+).
+
+    Strings built in it are kept as they are; built as ``string``, pandas casts each array
+    (a copy of its offsets) when it wraps it: 80 casts a chunk of a streamed lookup, about
+    4% of its CPU with full history.
+    """
+    import pyarrow as pa  # pandas has imported it already
+
+    return pa.array(pd.array([""], dtype=pd.StringDtype("pyarrow"))).type
+
+
+def _arrow_type(dtype: str) -> Any:
+    """The arrow type a typed column of ``dtype`` (a key of :data:`_ARROW_TYPES`) is read as."""
+    if dtype == "string":
+        return _arrow_string()
+    import pyarrow as pa  # pandas has imported it already
+
+    return getattr(pa, _ARROW_TYPES[dtype])()
+
+
+_PANDAS_DTYPES = {"string": pd.StringDtype, "Int64": pd.Int64Dtype, "boolean": pd.BooleanDtype}
+"""Made at each use (``StringDtype()`` follows ``pd.options.mode.string_storage``), not
+looked up by name: ``pandas_dtype("string")`` asks every registered dtype in turn."""
 
 
 def _arrow_columns(items: list[dict[str, Any]], spec: Spec,
@@ -356,7 +387,7 @@ def _arrow_columns(items: list[dict[str, Any]], spec: Spec,
         return {}
     import pyarrow as pa  # pandas has imported it already
 
-    fields = [(key, getattr(pa, _ARROW_TYPES[schema[col]])()) for col, key in typed]
+    fields = [(key, _arrow_type(schema[col])) for col, key in typed]
     try:
         struct = pa.array(items, type=pa.struct(fields))
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -369,7 +400,7 @@ def _from_arrow(child: Any, dtype: str) -> Any:
     if dtype == TIMESTAMP_DTYPE:
         mask = child.is_null().to_numpy(zero_copy_only=False) if child.null_count else None
         return ms_to_datetime(child.fill_null(0).to_numpy(), mask)
-    target: Any = pd.api.types.pandas_dtype(dtype)  # Int64, boolean or string
+    target: Any = _PANDAS_DTYPES[dtype]()  # Int64, boolean or string
     return target.__from_arrow__(child)
 
 
@@ -420,9 +451,9 @@ def _entries_and_versions(
     fields = []
     for col, key in _HISTORY_SPEC:
         dtype = HISTORY_SCHEMA[col]
-        arrow = pa.list_(pa.int64()) if col == "source_vids" else getattr(pa, _ARROW_TYPES[dtype])()
+        arrow = pa.list_(pa.int64()) if col == "source_vids" else _arrow_type(dtype)
         fields.append((key, arrow))
-    kind = pa.struct([("value", pa.string()), ("versions", pa.list_(pa.struct(fields)))])
+    kind = pa.struct([("value", _arrow_string()), ("versions", pa.list_(pa.struct(fields)))])
     try:
         both = pa.array(entries, type=kind)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -487,7 +518,7 @@ def _extra_column(n: int, extras: Mapping[int, Mapping[str, Any]]) -> Any:
     if not extras and pd.StringDtype().storage == "pyarrow":  # the usual case: all <NA>
         import pyarrow as pa  # pandas has imported it already
 
-        return _from_arrow(pa.nulls(n, pa.string()), "string")
+        return _from_arrow(pa.nulls(n, _arrow_string()), "string")
     out: list[str | None] = [None] * n
     for i, d in extras.items():
         if d:

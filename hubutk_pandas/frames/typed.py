@@ -26,20 +26,16 @@ from typing import Any
 import numpy as np
 
 from hubutk_pandas._typed import Entry
-from hubutk_pandas.frames.columns import _ARROW_TYPES, _HISTORY_SPEC, HISTORY_SCHEMA
+from hubutk_pandas.frames.columns import _HISTORY_SPEC, HISTORY_SCHEMA, _arrow_string, _arrow_type
 
 __all__ = ["entries_and_versions"]
 
 _VALUE: Callable[[Any], Any] = attrgetter("value")
 _VERSIONS: Callable[[Any], Any] = attrgetter("versions")
-#: (HubSpot's key, the version's slot, the arrow type's name) of each history column, read
+#: (HubSpot's key, the version's slot, the column's dtype) of each history column, read
 #: from the history's spec and schema: a version's slot is its key in snake_case.
 _COLUMNS = tuple(
-    (
-        key,
-        key.replace("-", "_"),
-        "list" if col == "source_vids" else _ARROW_TYPES[HISTORY_SCHEMA[col]],
-    )
+    (key, key.replace("-", "_"), "list" if col == "source_vids" else HISTORY_SCHEMA[col])
     for col, key in _HISTORY_SPEC
 )
 
@@ -60,13 +56,13 @@ def entries_and_versions(entries: list[Any]) -> tuple[Any, dict[str, Any], np.nd
     counts = np.fromiter(map(length_hint, versions), dtype=np.intp, count=n)
     flat = list(chain.from_iterable(filter(None, versions)))
     try:
-        value = pa.array(list(map(_VALUE, entries)), type=pa.string())
+        value = pa.array(list(map(_VALUE, entries)), type=_arrow_string())
         columns = {
             key: pa.array(
                 list(map(attrgetter(slot), flat)),
-                type=pa.list_(pa.int64()) if kind == "list" else getattr(pa, kind)(),
+                type=pa.list_(pa.int64()) if dtype == "list" else _arrow_type(dtype),
             )
-            for key, slot, kind in _COLUMNS
+            for key, slot, dtype in _COLUMNS
         }
     except (pa.ArrowException, OverflowError):
         return None

@@ -203,7 +203,22 @@ def test_every_version_slot_is_a_history_column_of_its_arrow_type() -> None:
     from hubutk_pandas.frames.typed import _COLUMNS
 
     slots = dict(zip(Version.__struct_encode_fields__, Version.__struct_fields__, strict=True))
-    assert {key: (slot, kind) for key, slot, kind in _COLUMNS} == {
-        key: (slots[key], "list" if col == "source_vids" else _ARROW_TYPES[HISTORY_SCHEMA[col]])
+    assert {key: (slot, dtype) for key, slot, dtype in _COLUMNS} == {
+        key: (slots[key], "list" if col == "source_vids" else HISTORY_SCHEMA[col])
         for col, key in _HISTORY_SPEC
     }
+    assert {dtype for _, _, dtype in _COLUMNS} - {"list"} <= set(_ARROW_TYPES)
+
+
+def test_strings_are_built_in_the_arrow_type_pandas_keeps_them_in() -> None:
+    """No cast when pandas wraps them: the build's string arrays are already its own type."""
+    import pyarrow as pa
+
+    from hubutk_pandas.frames.columns import _arrow_string, _strings
+
+    kept = pa.array(pd.array(["a"], dtype=pd.StringDtype("pyarrow"))).type
+    assert _arrow_string() == kept
+    if pd.StringDtype().storage == "pyarrow":
+        built = _strings(["a", None, "ü"])
+        assert pa.array(built).type == kept
+        assert built.dtype == pd.StringDtype() and built.tolist() == ["a", pd.NA, "ü"]
