@@ -351,8 +351,8 @@ def _arrow_string() -> Any:
     """The arrow type pandas keeps ``string[pyarrow]`` arrays in: ``large_string`` (pandas 2.2+).
 
     Strings built in it are kept as they are; built as ``string``, pandas casts each array
-    (a copy of its offsets) when it wraps it: 80 casts a chunk of a streamed lookup, about
-    4% of its CPU with full history.
+    (a copy of its offsets) when it wraps it: 48 casts and 2.7 ms in a build of 4,000
+    records with full history, against 19 and 0.23 ms so (within the noise of a lookup).
     """
     import pyarrow as pa  # pandas has imported it already
 
