@@ -142,7 +142,7 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
 
 
 PROPERTY_MODE = "value_and_history"
-"""The lookups' ``property_mode`` (``--value-only``: ``value_only``, 4,000 utks a chunk)."""
+"""The lookups' ``property_mode`` (``--value-only``: ``value_only``; 2,000 utks a chunk)."""
 
 
 def run_child(

@@ -280,12 +280,12 @@ def test_the_vid_keyed_endpoint_streams_like_it_looks_up_in_memory(
 
 
 @pytest.mark.slow
-def test_the_default_chunk_follows_the_records_size(
+def test_the_default_chunk_and_a_chosen_one(
     client: HubSpotClient, portal: SandboxPortal, tmp_path: Path
 ) -> None:
-    # Thin records (current values only) are written 2,000 utks a part, records with
-    # their history 1,000 a part: each part costs a file per frame, which thin records
-    # pay back less. An explicit chunk_size still wins.
+    # Thin records (current values only) and records with their history are written
+    # 2,000 utks a part: each part costs a build and a file per frame. An explicit
+    # chunk_size still wins.
     utks = portal.sample_utks(2100, kind="contact")
     thin = client.lookup_utks(utks, property_mode="value_only", out=tmp_path / "thin",
                               progress=False)  # fmt: skip
@@ -296,7 +296,7 @@ def test_the_default_chunk_follows_the_records_size(
     assert rows(thin) == [0, 2000, 100]
     heavy = client.lookup_utks(utks[:2100], property_mode="value_and_history",
                                out=tmp_path / "heavy", progress=False)  # fmt: skip
-    assert rows(heavy) == [0, 1000, 1000, 100]
+    assert rows(heavy) == [0, 2000, 100]
     chosen = lookup_to_dataset(client.fetcher, utks[:900], tmp_path / "chosen",
                                LookupOptions(property_mode="value_only"), progress=False,
                                chunk_size=300)  # fmt: skip
